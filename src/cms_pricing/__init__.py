@@ -1,0 +1,1 @@
+"""CMS Pricing API: Medicare Physician Fee Schedule prices from the official CMS files."""

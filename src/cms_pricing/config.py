@@ -1,0 +1,55 @@
+"""The one place that reads settings (environment variables or a ``.env`` file).
+
+| variable | default | meaning |
+|---|---|---|
+| ``DATABASE_URL`` | ``sqlite:///var/cms-pricing.db`` | SQLAlchemy URL; ``postgresql+psycopg://...`` for PostgreSQL |
+| ``CMS_DATA_DIR`` | ``../shared/cms-data`` when it exists | folder of CMS release files ``serve`` ingests from on an empty database |
+| ``CMS_PRICING_HOST`` | ``127.0.0.1`` | address ``serve`` binds |
+| ``CMS_PRICING_PORT`` | ``8000`` | port ``serve`` binds |
+| ``CMS_PRICING_WORKERS`` | ``2`` | server worker processes |
+| ``CMS_PRICING_SERVE_DESCRIPTORS`` | ``false`` | include AMA/ADA code descriptors in responses (needs your own licence) |
+| ``CMS_PRICING_RESPONSE_CACHE_SIZE`` | ``50000`` | ready-to-send pricing answers kept per worker |
+
+``tests/unit/test_config.py`` fails when a setting here is missing from the README.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path | None:
+    candidate = Path("../shared/cms-data")
+    return candidate.resolve() if candidate.is_dir() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite:///var/cms-pricing.db",
+        validation_alias=AliasChoices("DATABASE_URL"),
+    )
+    cms_data_dir: Path | None = Field(
+        default_factory=_default_data_dir,
+        validation_alias=AliasChoices("CMS_DATA_DIR"),
+    )
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("CMS_PRICING_HOST"))
+    port: int = Field(default=8000, validation_alias=AliasChoices("CMS_PRICING_PORT"))
+    workers: int = Field(default=2, ge=1, validation_alias=AliasChoices("CMS_PRICING_WORKERS"))
+    serve_descriptors: bool = Field(
+        default=False, validation_alias=AliasChoices("CMS_PRICING_SERVE_DESCRIPTORS")
+    )
+    response_cache_size: int = Field(
+        default=50_000, ge=0, validation_alias=AliasChoices("CMS_PRICING_RESPONSE_CACHE_SIZE")
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once per process; pass them on rather than calling this deep inside."""
+    return Settings()

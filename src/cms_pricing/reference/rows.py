@@ -1,0 +1,116 @@
+"""Typed rows parsed from the CMS release files.
+
+Every parser returns a list of these frozen dataclasses, whatever the source form
+(fixed-width ``.txt``, ``.csv`` or ``.xlsx``): the three forms of one file must give
+equal rows. Numbers are ``Decimal`` exactly as written in the file (``Decimal("19.60")``
+keeps its two places); codes are strings with their leading zeros (MAC ``"01112"``,
+locality ``"05"``). Blank text fields are ``""``, never ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RvuRow:
+    """One PPRRVU record: the RVUs and payment policy indicators of HCPCS + modifier.
+
+    Field positions (1-based, ``.txt``) are in the RVU25x.pdf record layout.
+    """
+
+    hcpcs: str  # 1-5
+    modifier: str  # 6-7: "", "26", "TC", "53"
+    description: str  # 8-57 (AMA copyright: never served unless a setting allows it)
+    status: str  # 58: A, B, C, E, I, J, M, N, P, R, T, X
+    not_used_for_medicare: str  # 59: "+" where the code is not used for Medicare payment
+    work_rvu: Decimal  # 60-65
+    nonfac_pe_rvu: Decimal  # 67-72
+    nonfac_na: bool  # 73-74 "NA"
+    fac_pe_rvu: Decimal  # 76-81
+    fac_na: bool  # 82-83 "NA"
+    mp_rvu: Decimal  # 85-89
+    nonfac_total: Decimal  # 91-96
+    fac_total: Decimal  # 97-102
+    pctc: str  # 103
+    global_days: str  # 104-106: 000, 010, 090, MMM, XXX, YYY, ZZZ
+    pre_op: Decimal  # 107-109 (.99, a share such as Decimal("0.10"))
+    intra_op: Decimal  # 110-112
+    post_op: Decimal  # 113-115
+    mult_proc: str  # 116
+    bilateral: str  # 117
+    assistant: str  # 118
+    co_surgeon: str  # 119
+    team: str  # 120
+    endo_base: str  # 128-132
+    conversion_factor: Decimal  # 133-140
+    supervision: str  # 142-143
+    calc_flag: str  # 144
+    imaging_family: str  # 146-147
+    opps_nonfac_pe_rvu: Decimal  # 152-157
+    opps_fac_pe_rvu: Decimal  # 159-164
+    opps_mp_rvu: Decimal  # 166-171
+
+
+@dataclass(frozen=True, slots=True)
+class GpciRow:
+    """One GPCI2025 row. The key is (mac, locality): a locality number repeats across MACs."""
+
+    mac: str  # "01112"
+    state: str  # "CA"
+    locality: str  # "05"
+    locality_name: str  # as printed, including trailing "*" / "**" floor markers
+    work: Decimal
+    pe: Decimal
+    mp: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LocalityCountyRow:
+    """One 25LOCCO row; ``state`` is filled down from the state's first row."""
+
+    mac: str
+    locality: str
+    state: str  # full name as printed, stripped: "CALIFORNIA"
+    fee_schedule_area: str
+    counties: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnesCfRow:
+    """One ANES2025 row: the anesthesia conversion factor of a locality."""
+
+    mac: str
+    locality: str
+    locality_name: str
+    anes_cf: Decimal  # 19.31 (the .txt writes the implied-decimal integer 1931)
+
+
+@dataclass(frozen=True, slots=True)
+class OppsCapRow:
+    """One OPPSCAP record: the OPPS-based cap per code, modifier, carrier and locality."""
+
+    hcpcs: str
+    modifier: str
+    status: str  # PROCSTAT: "A" (cap computed), "C" (carrier-priced: cap bounds the price)
+    carrier: str
+    locality: str
+    fac_price: Decimal
+    nonfac_price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Zip5Row:
+    """One ZIP5 record (layout in ZIP5lyout.txt)."""
+
+    state: str  # 1-2, including the non-USPS EK/WK (Kansas), EM/WM (Missouri)
+    zip5: str  # 3-7
+    carrier: str  # 8-12
+    locality: str  # 13-14
+    rural: str  # 15: "" urban, "R" rural, "B" super rural
+    lab_cb_locality: str  # 16-17
+    rural2: str  # 18
+    plus_four: bool  # 21: "1" -> the ZIP spans localities; the ZIP+4 file decides
+    part_b_drug: str  # 23
+    year_quarter: str  # 76-80 "20254"
