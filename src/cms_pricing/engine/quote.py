@@ -1,0 +1,103 @@
+"""What the pricing engine answers: plain, immutable results (no wire format here).
+
+``engine.mpfs.price_code(snapshot, PriceQuery)`` returns a ``Quote``; the API layer turns it
+into JSON. Money is ``Decimal`` rounded half-up to the cent once; ``*_cents`` are the same
+figures as integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PriceQuery:
+    """A request for one code's price, already split into fields but not yet validated.
+
+    Exactly one of ``zip`` / ``locality`` is expected; at most one of ``release_id``,
+    ``on`` (date of service) and ``year``; ``setting`` and ``pos`` may both be absent
+    (default ``office``) but if both are given they must agree.
+    """
+
+    code: str
+    zip: str | None = None
+    locality: str | None = None  # "0111205": 5-digit carrier + 2-digit locality
+    setting: str | None = None  # "office" | "facility"
+    pos: str | None = None  # place-of-service code, "11", "22", ...
+    modifier: str | None = None  # None/"" global, "26", "TC", "53"
+    on: date | None = None
+    year: int | None = None
+    release_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRef:
+    release_id: str
+    effective_from: date
+    effective_to: date | None  # day before the next release's effective date, if any
+    sha256: str
+    published_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Geography:
+    zip: str | None  # the ZIP5 asked for, None when a locality was given directly
+    plus4: str | None  # the four digits after the ZIP5, when given
+    state: str  # as in the ZIP file: USPS code, or EK/WK/EM/WM
+    state_name: str  # "KANSAS" for EK/WK, ...
+    carrier: str
+    locality: str
+    locality_name: str
+    rural: str  # "", "R", "B"
+    match: str  # "zip5" | "locality"
+    ambiguous: bool  # the ZIP spans localities (plus-four flag); ZIP5 locality used
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Gpci:
+    work: Decimal
+    pe: Decimal
+    mp: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    work_rvu: Decimal
+    pe_rvu: Decimal  # the PE RVU of the setting priced
+    mp_rvu: Decimal
+    gpci: Gpci
+    conversion_factor: Decimal
+    # The unrounded sum (work*gw + pe*gpe + mp*gmp) * cf, shown so callers can check us.
+    unrounded_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OppsCap:
+    applies: bool  # True when the cap is lower than the MPFS amount and so was paid
+    cap: Decimal | None  # the published cap for this code/modifier/locality/setting
+    mpfs: Decimal  # the MPFS amount before the cap
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    code: str
+    modifier: str  # "" for the global row
+    setting: str  # "office" | "facility"
+    pos: str | None
+    payable: bool
+    status: str
+    status_reason: str  # words for the status code ("active code", "bundled", ...)
+    setting_na: bool  # CMS marks this setting NA (rarely or never performed there)
+    notes: tuple[str, ...]  # human-readable remarks: NA, ambiguous ZIP, cap applied, ...
+    release: ReleaseRef
+    geography: Geography
+    # The money fields are None when payable is False: never a made-up zero price.
+    amount: Decimal | None  # participating fee schedule amount, after the OPPS cap
+    non_participating: Decimal | None  # 95% of amount
+    limiting_charge: Decimal | None  # 115% of non_participating (amount x 1.0925)
+    components: Components
+    opps_cap: OppsCap | None  # None when the code/locality has no OPPSCAP row
+    indicators: dict[str, str]  # pctc, global_days, mult_proc, bilateral, ...

@@ -1,0 +1,29 @@
+"""Shared test fixtures: where the real CMS files are.
+
+The real CMS 2025 files live outside the repository (AMA copyright); tests read them from
+``CMS_DATA_DIR`` or ``../shared/cms-data``. A missing folder is an error, not a skip: the
+correctness evidence of this project is those files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cms_data_root() -> Path:
+    configured = os.environ.get("CMS_DATA_DIR")
+    root = Path(configured) if configured else REPO_ROOT.parent / "shared" / "cms-data"
+    if not (root / "2025").is_dir():
+        raise RuntimeError(f"the real CMS files are not at {root}; set CMS_DATA_DIR")
+    return root
+
+
+@pytest.fixture(scope="session")
+def cms_data() -> Path:
+    """The CMS data tree root (holds ``2025/rvu25a`` ... ``2025/zip-locality-2025q4``)."""
+    return cms_data_root()
