@@ -1,0 +1,61 @@
+"""The registry: kinds detected from file names, the form chosen by suffix."""
+
+from __future__ import annotations
+
+import pytest
+
+from cms_pricing.errors import FileRejected
+from cms_pricing.reference.parsers import KINDS, detect_kind, parse_file
+
+
+def test_kinds() -> None:
+    """The six kinds, in the documented order."""
+    assert KINDS == ("pprrvu", "gpci", "locco", "anes", "oppscap", "zip5")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("PPRRVU25_JAN.txt", "pprrvu"),
+        ("PPRRVU2025_Oct.xlsx", "pprrvu"),
+        ("pprrvu2025_oct.CSV", "pprrvu"),
+        ("GPCI2025.csv", "gpci"),
+        ("25LOCCO.txt", "locco"),
+        ("some/dir/25locco.xlsx", "locco"),
+        ("ANES2025.txt", "anes"),
+        ("OPPSCAP_Jul.csv", "oppscap"),
+        ("ZIP5_OCT2025.txt", "zip5"),
+        ("zip5_oct2025.XLSX", "zip5"),
+        ("ZIP5lyout.txt", None),
+        ("ZIP9lyout.txt", None),
+        ("RVU25D.pdf", None),
+        ("PPRRVU25_JAN.pdf", None),
+        ("README.txt", None),
+        ("ZIP9_OCT2025.txt", None),
+        ("PPRRVU25_JAN.zip", None),
+    ],
+)
+def test_detect_kind(name: str, kind: str | None) -> None:
+    """Names map to kinds case-insensitively; PDFs, layouts and unknown files have none."""
+    assert detect_kind(name) == kind
+
+
+def test_unknown_kind_is_a_caller_error() -> None:
+    """A kind outside KINDS raises ValueError, not FileRejected."""
+    with pytest.raises(ValueError, match="unknown file kind"):
+        parse_file("clfs", "CLFS.txt", b"x")
+
+
+def test_unsupported_suffix_is_refused() -> None:
+    """A suffix other than .txt/.csv/.xlsx is refused as a whole-file fault."""
+    with pytest.raises(FileRejected) as err:
+        parse_file("gpci", "GPCI2025.xls", b"x")
+    assert (err.value.file, err.value.line) == ("GPCI2025.xls", 0)
+
+
+def test_suffix_chooses_the_form() -> None:
+    """The same kind parses .txt and .csv bytes by the name's suffix (upper case too)."""
+    txt = b"0633TTC C 01112  05   150.69    150.69\r\n"
+    csv = b"HCPCS,MOD,PROCSTAT,CARRIER,LOCALITY,FACILITY PRICE,NON-FACILTY PRICE\n"
+    csv += b"0633T,TC,C,1112,5,150.69,150.69\n"
+    assert parse_file("oppscap", "X.TXT", txt) == parse_file("oppscap", "X.Csv", csv)
