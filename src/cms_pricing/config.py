@@ -1,16 +1,7 @@
 """The one place that reads settings (environment variables or a ``.env`` file).
 
-| variable | default | meaning |
-|---|---|---|
-| ``DATABASE_URL`` | ``sqlite:///var/cms-pricing.db`` | SQLAlchemy URL; ``postgresql+psycopg://...`` for PostgreSQL |
-| ``CMS_DATA_DIR`` | ``../shared/cms-data`` when it exists | folder of CMS release files ``serve`` ingests from on an empty database |
-| ``CMS_PRICING_HOST`` | ``127.0.0.1`` | address ``serve`` binds |
-| ``CMS_PRICING_PORT`` | ``8000`` | port ``serve`` binds |
-| ``CMS_PRICING_WORKERS`` | ``2`` | server worker processes |
-| ``CMS_PRICING_SERVE_DESCRIPTORS`` | ``false`` | include AMA/ADA code descriptors in responses (needs your own licence) |
-| ``CMS_PRICING_RESPONSE_CACHE_SIZE`` | ``50000`` | ready-to-send pricing answers kept per worker |
-
-``tests/unit/test_config.py`` fails when a setting here is missing from the README.
+Every setting has one environment name (``validation_alias``); the README's Settings
+table documents each, and ``tests/unit/test_config.py`` fails when one is missing there.
 """
 
 from __future__ import annotations

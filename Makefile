@@ -1,0 +1,31 @@
+# One place for the project's tasks. `make run` and `make test` are the README's two commands.
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Install, ingest the real CMS files from ../shared/cms-data on first start, serve on :8000.
+run: $(STAMP)
+	$(BIN)/cms-pricing serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+# The whole suite: lint, types, and every test on SQLite and PostgreSQL.
+test: lint
+	$(BIN)/pytest
+
+# Throughput and latency of GET /codes/price against the raw-ASGI ceiling (needs wrk).
+bench: $(STAMP)
+	$(BIN)/python bench/price_load.py

@@ -1,0 +1,268 @@
+"""Benchmark: GET /codes/price under wrk, against the raw-ASGI ceiling measured in the same run.
+
+Contract (docs/performance.md quotes its output):
+1. ingest the real CMS files into the benchmark database (a no-op when already there);
+2. build a varied request mix from the real files: codes payable in every 2025 release
+   (with 26/TC on PC/TC-1 codes), ZIPs drawn from the whole ZIP file or carrier-localities
+   given directly, office/facility/place of service, dates across 2025, ``year`` or none;
+3. serve ``bench/raw_asgi.py`` with the same server and workers, load it with wrk, stop it;
+4. serve the service (``cms-pricing serve``), load it with the mix (response cache on, then
+   off so every request is computed), stop it;
+5. print requests/s, p50/p95/p99 and the share of the ceiling; write JSON to bench/results/.
+
+Every request goes to 127.0.0.1 only; each wrk run is bounded by ``--duration``.
+Run: ``make bench`` or ``.venv/bin/python bench/price_load.py --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+
+from cms_pricing.reference.parsers import parse_file
+from cms_pricing.reference.rows import RvuRow, Zip5Row
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+FACILITY_POS = ["21", "22", "23", "24", "31"]
+OFFICE_POS = ["11", "12", "20", "49"]
+
+LUA = """
+local paths = {%(paths)s}
+local i = 0
+setup = function(thread) end
+init = function(args) i = math.random(#paths) end
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRKJSON {\\"requests\\":%%d,\\"duration_us\\":%%d,\\"non2xx\\":%%d,\\"socket_errors\\":%%d," ..
+    "\\"p50_us\\":%%d,\\"p95_us\\":%%d,\\"p99_us\\":%%d,\\"max_us\\":%%d}\\n",
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
+
+
+def txt_file(folder: Path, prefix: str) -> Path:
+    return next(
+        p
+        for p in sorted(folder.iterdir())
+        if p.name.upper().startswith(prefix) and p.suffix == ".txt"
+    )
+
+
+def read_rvus(folder: Path) -> list[RvuRow]:
+    path = txt_file(folder, "PPRRVU")
+    return parse_file("pprrvu", path.name, path.read_bytes())
+
+
+def read_zips(folder: Path) -> list[Zip5Row]:
+    path = txt_file(folder, "ZIP5_")
+    return parse_file("zip5", path.name, path.read_bytes())
+
+
+def request_mix(data: Path, size: int, seed: int) -> list[str]:
+    """``size`` request paths drawn at random (fixed seed) from the real files."""
+    rng = random.Random(seed)
+    releases = sorted((data / "2025").glob("rvu25?"))
+    per_release = [{(r.hcpcs, r.modifier): r for r in read_rvus(f)} for f in releases]
+    payable = [
+        key
+        for key, row in per_release[-1].items()
+        if row.status in "ART"
+        and all(key in rel and rel[key].status in "ART" for rel in per_release)
+    ]
+    zip_folder = data / "2025" / "zip-locality-2025q4"
+    zips = read_zips(zip_folder)
+    return [one_request(rng, payable, zips) for _ in range(size)]
+
+
+def one_request(rng: random.Random, payable: list[tuple[str, str]], zips: list[Zip5Row]) -> str:
+    code, modifier = rng.choice(payable)
+    place = rng.choice(zips)
+    parts = [f"code={code}"]
+    if rng.random() < 0.15:
+        parts.append(f"locality={place.carrier}{place.locality}")
+    else:
+        parts.append(f"zip={place.zip5}")
+    if modifier:
+        parts.append(f"modifier={modifier}")
+    roll = rng.random()
+    if roll < 0.4:
+        parts.append(f"setting={rng.choice(['office', 'facility'])}")
+    elif roll < 0.7:
+        parts.append(f"pos={rng.choice(FACILITY_POS + OFFICE_POS)}")
+    roll = rng.random()
+    if roll < 0.5:
+        parts.append(f"date={date(2025, 1, 1) + timedelta(days=rng.randrange(365))}")
+    elif roll < 0.8:
+        parts.append("year=2025")
+    return "/codes/price?" + "&".join(parts)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout}s")
+
+
+def wrk(url: str, script: Path, args: argparse.Namespace, duration: int) -> dict[str, float]:
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{duration}s",
+        "-s",
+        str(script),
+        url,
+    ]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    raw = json.loads(line.removeprefix("WRKJSON "))
+    seconds = raw["duration_us"] / 1e6
+    return {
+        "requests": raw["requests"],
+        "requests_per_s": round(raw["requests"] / seconds),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p95_ms": raw["p95_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "non2xx": raw["non2xx"],
+        "socket_errors": raw["socket_errors"],
+    }
+
+
+def measure(
+    server: list[str], env: dict[str, str], port: int, script: Path, args: argparse.Namespace
+) -> dict[str, float]:
+    proc = subprocess.Popen(server, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", timeout=60)
+        wrk(f"http://127.0.0.1:{port}", script, args, duration=args.warmup)
+        return wrk(f"http://127.0.0.1:{port}", script, args, duration=args.duration)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def write_script(folder: Path, name: str, paths: list[str]) -> Path:
+    script = folder / name
+    script.write_text(LUA % {"paths": ",".join(json.dumps(p) for p in paths)})
+    return script
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--mix", type=int, default=20_000, help="distinct requests in the mix")
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("CMS_DATA_DIR", ROOT.parent / "shared" / "cms-data")),
+    )
+    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'bench.db'}")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args(argv)
+
+    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
+    subprocess.run(
+        [str(BIN / "cms-pricing"), "ingest", str(args.data)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    paths = request_mix(args.data, args.mix, args.seed)
+    results: dict[str, object] = {
+        "date": date.today().isoformat(),
+        "args": {k: str(v) for k, v in vars(args).items()},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        ceiling_port, app_port = free_port(), free_port()
+        raw = [
+            str(BIN / "granian"),
+            "--interface",
+            "asgi",
+            "--workers",
+            str(args.workers),
+            "--port",
+            str(ceiling_port),
+            "--loop",
+            "uvloop",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--working-dir",
+            str(ROOT / "bench"),
+            "raw_asgi:app",
+        ]
+        results["raw_asgi"] = measure(
+            raw, env, ceiling_port, write_script(folder, "raw.lua", ["/"]), args
+        )
+        serve = [str(BIN / "cms-pricing"), "serve"]
+        script = write_script(folder, "mix.lua", paths)
+        for label, cache in (("price_cached", "50000"), ("price_uncached", "0")):
+            run_env = {
+                **env,
+                "CMS_PRICING_PORT": str(app_port),
+                "CMS_PRICING_WORKERS": str(args.workers),
+                "CMS_PRICING_RESPONSE_CACHE_SIZE": cache,
+            }
+            results[label] = measure(serve, run_env, app_port, script, args)
+    report(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"price-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
+        json.dumps(results, indent=2)
+    )
+    return 0
+
+
+def report(results: dict[str, object]) -> None:
+    ceiling = results["raw_asgi"]
+    assert isinstance(ceiling, dict)
+    print(
+        f"{'run':<16}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'non2xx':>8}{'share':>8}"
+    )
+    for label in ("raw_asgi", "price_cached", "price_uncached"):
+        r = results[label]
+        assert isinstance(r, dict)
+        share = r["requests_per_s"] / ceiling["requests_per_s"]
+        print(
+            f"{label:<16}{r['requests_per_s']:>10,}{r['p50_ms']:>9.2f}{r['p95_ms']:>9.2f}"
+            f"{r['p99_ms']:>9.2f}{r['non2xx']:>8}{share:>8.0%}"
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

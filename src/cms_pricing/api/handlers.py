@@ -1,0 +1,187 @@
+"""Read endpoints as plain functions: (state, raw query, path argument) -> Reply.
+
+Both the fast path (``api/fastpath.py``) and the documented FastAPI routes (``api/app.py``)
+call these, so there is one implementation of each answer. Every answer here comes from the
+in-memory snapshot: no database or network call per request. Expected failures
+(``PricingError``) become the JSON error envelope with their 4xx status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cms_pricing.api import params, wire
+from cms_pricing.api.state import Loaded, Reply, ServiceState
+from cms_pricing.engine.mpfs import STATUS_REASONS, price_code
+from cms_pricing.engine.snapshot import Locality, ReleaseView
+from cms_pricing.errors import PricingError
+from cms_pricing.reference.datasets import ReleaseMeta, ZipMeta
+from cms_pricing.reference.rows import RvuRow
+
+Handler = Callable[[ServiceState, str, str], Reply]
+
+
+def guarded(compute: Callable[[ServiceState, str, str], Any]) -> Handler:
+    """Answer 200 with ``compute``'s JSON; turn expected errors into their envelope."""
+
+    def handler(state: ServiceState, query: str, arg: str) -> Reply:
+        try:
+            return Reply(200, wire.dumps(compute(state, query, arg)))
+        except PricingError as exc:
+            return Reply(exc.status_code, wire.pricing_error_body(exc))
+
+    handler.__name__ = compute.__name__
+    return handler
+
+
+@guarded
+def price(state: ServiceState, query: str, _arg: str) -> Any:
+    quote = price_code(state.loaded.snapshot, params.price_query(query))
+    return wire.quote_json(quote)
+
+
+def _meta_json(meta: ReleaseMeta | ZipMeta) -> dict[str, Any]:
+    return {
+        "sha256": meta.sha256,
+        "published_at": meta.published_at.isoformat() if meta.published_at else None,
+        "files": [
+            {"kind": f.kind, "name": f.name, "sha256": f.sha256, "rows": f.rows} for f in meta.files
+        ],
+    }
+
+
+@guarded
+def releases(state: ServiceState, query: str, _arg: str) -> Any:
+    params.parse_query(query, frozenset())
+    loaded = state.loaded
+    refs = {ref.release_id: ref for ref in loaded.snapshot.releases}
+    return {
+        "releases": [
+            {
+                "id": r.meta.release_id,
+                "year": r.meta.year,
+                "effective_from": r.meta.effective_from.isoformat(),
+                "effective_to": _iso(refs[r.meta.release_id].effective_to),
+                **_meta_json(r.meta),
+            }
+            for r in loaded.releases
+        ],
+        "zip_datasets": [
+            {"id": z.meta.dataset_id, "year_quarter": z.meta.year_quarter, **_meta_json(z.meta)}
+            for z in ([loaded.zips] if loaded.zips else [])
+        ],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def health(_state: ServiceState, _query: str, _arg: str) -> Reply:
+    return Reply(200, b'{"status":"ok"}')
+
+
+def ready(state: ServiceState, _query: str, _arg: str) -> Reply:
+    database_ok = state.database_ok()
+    loaded = state.is_loaded
+    body: dict[str, Any] = {
+        "status": "ready" if database_ok and loaded else "not_ready",
+        "release_loaded": loaded,
+        "database": "ok" if database_ok else "unreachable",
+    }
+    if loaded:
+        body["releases"] = [r.meta.release_id for r in state.loaded.releases]
+    if database_ok and loaded:
+        return Reply(200, wire.dumps(body))
+    return Reply(503, wire.error_body("not_ready", "the service is not ready to answer", body))
+
+
+def _release(loaded: Loaded, params_: dict[str, str]) -> ReleaseView:
+    release_id, on, year = params.release_selector(params_)
+    return loaded.snapshot.select_release(release_id=release_id, on=on, year=year)
+
+
+def _locality_json(locality: Locality) -> dict[str, Any]:
+    return {
+        "carrier": locality.mac,
+        "locality": locality.locality,
+        "carrier_locality": locality.mac + locality.locality,
+        "state": locality.state,
+        "state_name": locality.state_name,
+        "name": locality.name,
+        "fee_schedule_area": locality.fee_schedule_area,
+        "counties": locality.counties,
+        "gpci": {
+            "work": str(locality.gpci.work),
+            "pe": str(locality.gpci.pe),
+            "mp": str(locality.gpci.mp),
+        },
+        "anesthesia_cf": _text(locality.anes_cf),
+    }
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+@guarded
+def localities(state: ServiceState, query: str, _arg: str) -> Any:
+    """All localities of a release, or the one a ``zip`` falls in."""
+    given = params.parse_query(query, params.LOCALITY_PARAMS)
+    loaded = state.loaded
+    release = _release(loaded, given)
+    snapshot = loaded.snapshot
+    answer: dict[str, Any] = {"release": wire.release_json(release.ref)}
+    if "zip" in given:
+        geography = snapshot.resolve_zip(given["zip"], release)
+        answer["geography"] = wire.geography_json(geography)
+        found = snapshot.locality(release, geography.carrier, geography.locality)
+        answer["locality"] = _locality_json(found)
+    else:
+        answer["localities"] = [_locality_json(x) for x in snapshot.localities(release)]
+    return answer
+
+
+def _rvu_json(row: RvuRow, indicators: Mapping[str, str], descriptors: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "modifier": row.modifier,
+        "status": row.status,
+        "status_reason": STATUS_REASONS.get(row.status, f"status {row.status}"),
+        "not_used_for_medicare": row.not_used_for_medicare == "+",
+        "work_rvu": str(row.work_rvu),
+        "nonfacility_pe_rvu": str(row.nonfac_pe_rvu),
+        "nonfacility_na": row.nonfac_na,
+        "facility_pe_rvu": str(row.fac_pe_rvu),
+        "facility_na": row.fac_na,
+        "mp_rvu": str(row.mp_rvu),
+        "nonfacility_total": str(row.nonfac_total),
+        "facility_total": str(row.fac_total),
+        "conversion_factor": str(row.conversion_factor),
+        "opps_nonfacility_pe_rvu": str(row.opps_nonfac_pe_rvu),
+        "opps_facility_pe_rvu": str(row.opps_fac_pe_rvu),
+        "opps_mp_rvu": str(row.opps_mp_rvu),
+        "indicators": dict(indicators),
+    }
+    if descriptors:
+        out["description"] = row.description
+    return out
+
+
+@guarded
+def code_reference(state: ServiceState, query: str, code: str) -> Any:
+    """``GET /reference/codes/{code}``: RVUs and indicators of every modifier row.
+
+    No AMA/ADA descriptors unless ``CMS_PRICING_SERVE_DESCRIPTORS`` is on.
+    """
+    loaded = state.loaded
+    release = _release(loaded, params.parse_query(query, params.RELEASE_PARAMS))
+    rows = loaded.snapshot.code_rows(release, params.code_param(code))
+    descriptors = state.settings.serve_descriptors
+    return {
+        "code": rows[0].hcpcs,
+        "release": wire.release_json(release.ref),
+        "rows": [
+            _rvu_json(r, release.indicators[(r.hcpcs, r.modifier)], descriptors) for r in rows
+        ],
+    }

@@ -1,0 +1,27 @@
+"""Run the HTTP server: Granian (Rust HTTP/1.1 front end) with one process per worker.
+
+Granian was measured against uvicorn+httptools+uvloop on this 2-core machine with the same
+raw ASGI app (docs/performance.md): about 52,000 vs 44,000 requests/s, so it is the default.
+Any ASGI server can run ``cms_pricing.api.asgi:build`` (a factory) instead.
+"""
+
+from __future__ import annotations
+
+from granian import Granian
+from granian.constants import Interfaces, Loops
+
+from cms_pricing.config import Settings
+
+
+def run(settings: Settings) -> None:
+    Granian(
+        "cms_pricing.api.asgi:build",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        loop=Loops.uvloop,
+        log_access=False,
+        respawn_failed_workers=True,
+    ).serve()

@@ -1,0 +1,132 @@
+"""The wire format: engine results and errors as JSON-ready dicts, and the error envelope.
+
+Money goes out twice: integer cents (``amount_cents``) next to the exact decimal string
+(``amount``). RVUs, GPCIs and the conversion factor go out as decimal strings, exactly as
+CMS publishes them, so a caller can redo the arithmetic. This module is the only place that
+decides field names; ``api/schemas.py`` documents the same shapes for OpenAPI and a test
+checks every answer against it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from cms_pricing.engine.quote import Components, Geography, OppsCap, Quote, ReleaseRef
+from cms_pricing.errors import PricingError
+
+JSON = dict[str, Any]
+
+
+def cents(value: Decimal | None) -> int | None:
+    """Whole cents of an amount the engine already rounded to the cent."""
+    return None if value is None else int(value * 100)
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@lru_cache(maxsize=256)
+def release_fragment(ref: ReleaseRef) -> orjson.Fragment:
+    """The release object pre-serialised: a handful of releases, millions of answers."""
+    return orjson.Fragment(orjson.dumps(release_json(ref)))
+
+
+def release_json(ref: ReleaseRef) -> JSON:
+    return {
+        "id": ref.release_id,
+        "effective_from": ref.effective_from.isoformat(),
+        "effective_to": ref.effective_to.isoformat() if ref.effective_to else None,
+        "sha256": ref.sha256,
+        "published_at": ref.published_at.isoformat() if ref.published_at else None,
+    }
+
+
+def geography_json(geo: Geography) -> JSON:
+    return {
+        "zip": geo.zip,
+        "plus4": geo.plus4,
+        "state": geo.state,
+        "state_name": geo.state_name,
+        "carrier": geo.carrier,
+        "locality": geo.locality,
+        "carrier_locality": geo.carrier + geo.locality,
+        "locality_name": geo.locality_name,
+        "rural": geo.rural,
+        "match": geo.match,
+        "ambiguous": geo.ambiguous,
+        "note": geo.note,
+    }
+
+
+def arithmetic(c: Components) -> str:
+    """The fee schedule formula with this answer's numbers, as CMS's RVU file states it."""
+    return (
+        f"({c.work_rvu} x {c.gpci.work} + {c.pe_rvu} x {c.gpci.pe} + {c.mp_rvu} x {c.gpci.mp})"
+        f" x {c.conversion_factor} = {c.unrounded_amount}"
+    )
+
+
+def components_json(c: Components) -> JSON:
+    return {
+        "work_rvu": str(c.work_rvu),
+        "pe_rvu": str(c.pe_rvu),
+        "mp_rvu": str(c.mp_rvu),
+        "gpci": {"work": str(c.gpci.work), "pe": str(c.gpci.pe), "mp": str(c.gpci.mp)},
+        "conversion_factor": str(c.conversion_factor),
+        "unrounded_amount": str(c.unrounded_amount),
+        "arithmetic": arithmetic(c),
+    }
+
+
+def opps_cap_json(cap: OppsCap | None) -> JSON:
+    if cap is None:
+        return {"applies": False, "cap_cents": None, "cap": None, "mpfs_cents": None}
+    return {
+        "applies": cap.applies,
+        "cap_cents": cents(cap.cap),
+        "cap": money(cap.cap),
+        "mpfs_cents": cents(cap.mpfs),
+    }
+
+
+def quote_json(q: Quote) -> JSON:
+    return {
+        "code": q.code,
+        "modifier": q.modifier,
+        "setting": q.setting,
+        "pos": q.pos,
+        "payable": q.payable,
+        "status": q.status,
+        "status_reason": q.status_reason,
+        "setting_na": q.setting_na,
+        "amount_cents": cents(q.amount),
+        "amount": money(q.amount),
+        "non_participating_cents": cents(q.non_participating),
+        "non_participating": money(q.non_participating),
+        "limiting_charge_cents": cents(q.limiting_charge),
+        "limiting_charge": money(q.limiting_charge),
+        "release": release_fragment(q.release),
+        "geography": geography_json(q.geography),
+        "components": components_json(q.components),
+        "opps_cap": opps_cap_json(q.opps_cap),
+        "indicators": q.indicators,
+        "notes": list(q.notes),
+    }
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> bytes:
+    """The one JSON error envelope every 4xx (and the rare 5xx) uses."""
+    return orjson.dumps({"error": {"code": code, "message": message, "details": details or {}}})
+
+
+def pricing_error_body(exc: PricingError) -> bytes:
+    return error_body(exc.code, exc.message, exc.details)
+
+
+def dumps(payload: Any) -> bytes:
+    return orjson.dumps(payload)

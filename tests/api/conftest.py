@@ -1,0 +1,56 @@
+"""API fixtures: one SQLite database with the real 2025 releases, shared by the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cms_pricing.api.app import create_app
+from cms_pricing.api.state import ServiceState
+from cms_pricing.config import Settings
+from cms_pricing.db.repository import create_db_engine, migrate
+from cms_pricing.reference.publish import ingest_path
+
+
+@pytest.fixture(scope="session")
+def ingested_url(tmp_path_factory: pytest.TempPathFactory, cms_data: Path) -> str:
+    """A SQLite database URL holding every real release and the ZIP file."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.db'}"
+    engine = create_db_engine(url)
+    migrate(engine)
+    ingest_path(engine, cms_data, progress=lambda _line: None)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(ingested_url: str) -> Settings:
+    return Settings(DATABASE_URL=ingested_url, CMS_DATA_DIR=None)
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The whole app (fast path in front of FastAPI), started through its lifespan."""
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def routes_only(settings: Settings) -> Iterator[TestClient]:
+    """The FastAPI routes without the fast path in front: must answer identically."""
+    app = create_app(settings)
+    with TestClient(app.app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def empty_client(tmp_path: Path) -> Iterator[TestClient]:
+    """The app on a migrated but empty database: nothing published yet."""
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    migrate(create_db_engine(url))
+    settings = Settings(DATABASE_URL=url, CMS_DATA_DIR=None)
+    with TestClient(create_app(settings, ServiceState(settings))) as test_client:
+        yield test_client
