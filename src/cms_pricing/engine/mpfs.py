@@ -1,0 +1,285 @@
+"""Medicare Physician Fee Schedule pricing of one code: ``price_code(snapshot, query) -> Quote``.
+
+Contract (the formulas are those of the RVU25x.pdf; docs/pricing.md explains them):
+
+- amount = (work RVU x work GPCI + PE RVU x PE GPCI + MP RVU x MP GPCI) x CF, in ``Decimal``,
+  rounded half-up to the cent once at the end. ``office`` uses the non-facility PE RVU,
+  ``facility`` the facility PE RVU. A setting CMS marks NA is still priced with the PE value
+  the file carries (as CMS's payment files are), with ``setting_na=True`` and a note.
+- Row selection: modifier blank (global), ``26``, ``TC`` or ``53``. 26/TC need PC/TC
+  indicator 1 (26 also exists on indicator-6 lab interpretation codes); a modifier row the
+  file does not carry is ``Unprocessable``; an unknown code is ``NotFound``.
+- Statuses A, R and T are payable. Any other status gives ``payable=False``, money fields
+  None, the status in words, and the components still filled.
+- OPPS imaging cap (DRA 2005): with an OPPSCAP row for (code, modifier, carrier, locality)
+  the payment is the lesser of the MPFS amount and the published cap of the setting
+  (``nonfac_price`` for office, ``fac_price`` for facility).
+- ``non_participating`` = amount x 0.95 and ``limiting_charge`` = amount x 1.0925, each from
+  the rounded amount and rounded half-up once.
+
+Every malformed parameter is ``BadRequest`` with ``details.field`` naming it. Nothing here does
+I/O; a call is a handful of dict lookups and Decimal operations.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from cms_pricing.engine.quote import Components, Geography, Gpci, OppsCap, PriceQuery, Quote
+from cms_pricing.engine.snapshot import Locality, ReleaseView, Snapshot
+from cms_pricing.errors import BadRequest, NotFound, Unprocessable
+from cms_pricing.reference.rows import OppsCapRow, RvuRow
+
+CENT = Decimal("0.01")
+NON_PARTICIPATING = Decimal("0.95")
+# 95% (non-participating) x 115% (limiting charge) = 1.0925. The RVU pdf says to "multiply the
+# fee schedule amount by a factor of 1.0925", so the limiting charge is derived from the
+# rounded fee schedule amount in one step and rounded once, not from the rounded 95% figure.
+LIMITING_FACTOR = Decimal("1.0925")
+
+PAYABLE_STATUSES = frozenset({"A", "R", "T"})
+STATUS_REASONS: dict[str, str] = {
+    "A": "active code: paid separately under the physician fee schedule",
+    "R": "restricted coverage: special coverage instructions apply",
+    "T": "injection: paid only when no other fee schedule service is billed that day",
+    "B": "bundled: payment is included in the services it is incident to",
+    "C": "carrier-priced: the MAC sets the payment case by case",
+    "E": "excluded from the fee schedule by regulation",
+    "I": "not valid for Medicare: Medicare uses another code",
+    "J": "anesthesia service: paid by base and time units, not RVUs",
+    "M": "measurement code: reporting only",
+    "N": "non-covered service",
+    "P": "bundled/excluded: no separate fee schedule payment",
+    "X": "statutory exclusion: not a physician service under the fee schedule",
+}
+STATUS_NOTES: dict[str, str] = {
+    "R": "Restricted coverage: the service is paid only where special coverage instructions "
+    "allow it, and the MAC may price it.",
+    "T": "Injection: paid only when no other physician fee schedule service is billed on the "
+    "same date by the same provider; otherwise bundled into that service.",
+}
+
+PCTC_WORDS: dict[str, str] = {
+    "0": "physician service",
+    "2": "professional component only code",
+    "3": "technical component only code",
+    "4": "global test only code",
+    "5": "incident-to service",
+    "6": "laboratory physician interpretation code",
+    "7": "physical therapy service",
+    "8": "physician interpretation code",
+    "9": "PC/TC concept does not apply",
+}
+SUPPORTED_MODIFIERS = ("", "26", "TC", "53")
+
+FACILITY_POS = frozenset(
+    f"{n:02d}" for n in (19, 21, 22, 23, 24, 26, 31, 34, 41, 42, 51, 52, 53, 56, 61)
+)
+# "11" and "3" alike -> ("11", setting): one dict lookup validates and normalises a POS.
+_POS: dict[str, tuple[str, str]] = {
+    text: (f"{n:02d}", "facility" if f"{n:02d}" in FACILITY_POS else "office")
+    for n in range(1, 100)
+    for text in {str(n), f"{n:02d}"}
+}
+_SETTINGS = {"office": "office", "facility": "facility"}
+_ARTICLE = {"office": "an office", "facility": "a facility"}
+
+
+def setting_for(setting: str | None, pos: str | None) -> tuple[str, str | None]:
+    """``(setting, normalised pos)`` from the query; office when neither is given."""
+    from_pos = None
+    if pos is not None:
+        from_pos = _POS.get(pos.strip())
+        if from_pos is None:
+            raise BadRequest(f"pos must be a place-of-service code 01-99; got {pos!r}", field="pos")
+    if setting is None:
+        return (from_pos[1], from_pos[0]) if from_pos else ("office", None)
+    chosen = _SETTINGS.get(setting.strip().lower())
+    if chosen is None:
+        raise BadRequest(f"setting must be office or facility; got {setting!r}", field="setting")
+    if from_pos and from_pos[1] != chosen:
+        raise BadRequest(
+            f"pos {from_pos[0]} is {_ARTICLE[from_pos[1]]} place of service "
+            f"but setting is {chosen}",
+            field="pos",
+        )
+    return chosen, from_pos[0] if from_pos else None
+
+
+def normalise_modifier(modifier: str | None) -> str:
+    """``None``/blank -> ``""``; ``tc`` -> ``TC``; unsupported -> BadRequest(field="modifier")."""
+    if not modifier:
+        return ""
+    value = modifier.strip().upper()
+    if value not in SUPPORTED_MODIFIERS:
+        raise BadRequest(
+            f"modifier must be blank, 26, TC or 53; got {modifier!r}", field="modifier"
+        )
+    return value
+
+
+def normalise_code(code: str) -> str:
+    """A HCPCS code is 5 letters or digits (``99213``, ``G0121``, ``0446T``)."""
+    value = code.strip().upper()
+    if len(value) != 5 or not (value.isascii() and value.isalnum()):
+        raise BadRequest(f"code must be a 5-character HCPCS code; got {code!r}", field="code")
+    return value
+
+
+def _modifier_refusal(code: str, modifier: str, pctc: str) -> str | None:
+    """Why ``modifier`` cannot be used with a code of PC/TC indicator ``pctc``, if it cannot."""
+    if modifier not in ("26", "TC") or pctc == "1" or (pctc == "6" and modifier == "26"):
+        return None
+    words = PCTC_WORDS.get(pctc, "unknown indicator")
+    if pctc == "6":
+        return f"{code}-TC: PC/TC indicator 6: {words}; modifier TC does not apply"
+    return f"{code}-{modifier}: PC/TC indicator {pctc}: {words}; modifiers 26 and TC do not apply"
+
+
+def select_row(release: ReleaseView, code: str, modifier: str) -> RvuRow:
+    """The RVU row of ``code`` + ``modifier`` in ``release``."""
+    rows = release.codes.get(code)
+    if rows is None:
+        raise NotFound(f"code {code} is not in {release.release_id}", field="code")
+    row = release.rvus.get((code, modifier))
+    if row is not None:
+        return row
+    refusal = _modifier_refusal(code, modifier, rows[0].pctc)
+    if refusal is not None:
+        raise Unprocessable(refusal, field="modifier")
+    offered = ", ".join(r.modifier or "blank (global)" for r in rows)
+    asked = modifier or "blank (global)"
+    raise Unprocessable(
+        f"{code} has no {asked} row in {release.release_id}; modifiers it carries: {offered}",
+        field="modifier",
+    )
+
+
+def _geography(
+    snapshot: Snapshot, release: ReleaseView, query: PriceQuery
+) -> tuple[Geography, Locality]:
+    if query.zip is not None and query.locality is not None:
+        raise BadRequest("give zip or locality, not both", field="locality")
+    if query.zip is not None:
+        geo = snapshot.resolve_zip(query.zip, release)
+        return geo, release.localities[(geo.carrier, geo.locality)]
+    if query.locality is None:
+        raise BadRequest("zip or locality is required", field="zip")
+    geo = snapshot.resolve_locality(release, query.locality)
+    return geo, release.localities[(geo.carrier, geo.locality)]
+
+
+def _components(row: RvuRow, gpci: Gpci, facility: bool) -> Components:
+    pe = row.fac_pe_rvu if facility else row.nonfac_pe_rvu
+    unrounded = (
+        row.work_rvu * gpci.work + pe * gpci.pe + row.mp_rvu * gpci.mp
+    ) * row.conversion_factor
+    return Components(row.work_rvu, pe, row.mp_rvu, gpci, row.conversion_factor, unrounded)
+
+
+def _cap(cap_row: OppsCapRow, mpfs: Decimal, facility: bool, payable: bool) -> OppsCap:
+    cap = cap_row.fac_price if facility else cap_row.nonfac_price
+    return OppsCap(applies=payable and cap_row.status == "A" and cap < mpfs, cap=cap, mpfs=mpfs)
+
+
+def _cap_note(opps: OppsCap, status: str) -> str | None:
+    if opps.applies:
+        return (
+            f"OPPS imaging cap applied: the MPFS amount {opps.mpfs} exceeds the OPPS-based "
+            f"cap {opps.cap}, so the cap is paid."
+        )
+    if status == "C":
+        return f"Carrier-priced: the MAC's price may not exceed the OPPS-based cap {opps.cap}."
+    return None
+
+
+def _status_notes(row: RvuRow, locality: Locality, setting: str, na: bool) -> list[str]:
+    notes = []
+    if na:
+        notes.append(
+            f"CMS marks {row.hcpcs} NA in the {setting} setting (rarely or never "
+            "performed there); priced with the PE RVU the file carries, as CMS's "
+            "payment files are."
+        )
+    extra = STATUS_NOTES.get(row.status)
+    if extra:
+        notes.append(extra)
+    if row.status == "J":
+        cf = "not published" if locality.anes_cf is None else str(locality.anes_cf)
+        notes.append(
+            f"Anesthesia: paid as (base + time units) x the locality's anesthesia "
+            f"conversion factor, {cf} for {locality.mac}{locality.locality}."
+        )
+    return notes
+
+
+def price_code(snapshot: Snapshot, query: PriceQuery) -> Quote:
+    """Price one code for one place and date of service (see the module docstring)."""
+    setting, pos = setting_for(query.setting, query.pos)
+    modifier = normalise_modifier(query.modifier)
+    code = normalise_code(query.code)
+    release = snapshot.select_release(query.release_id, query.on, query.year)
+    geography, locality = _geography(snapshot, release, query)
+    row = select_row(release, code, modifier)
+    return _quote(release, row, geography=geography, locality=locality, setting=setting, pos=pos)
+
+
+def _quote(
+    release: ReleaseView,
+    row: RvuRow,
+    *,
+    geography: Geography,
+    locality: Locality,
+    setting: str,
+    pos: str | None,
+) -> Quote:
+    facility = setting == "facility"
+    components = _components(row, locality.gpci, facility)
+    mpfs = components.unrounded_amount.quantize(CENT, ROUND_HALF_UP)
+    payable = row.status in PAYABLE_STATUSES
+    na = row.fac_na if facility else row.nonfac_na
+    notes = _status_notes(row, locality, setting, na)
+    if geography.note:
+        notes.append(geography.note)
+    cap_row = release.oppscap.get((row.hcpcs, row.modifier, locality.mac, locality.locality))
+    opps = _cap(cap_row, mpfs, facility, payable) if cap_row else None
+    cap_note = _cap_note(opps, row.status) if opps else None
+    if cap_note:
+        notes.append(cap_note)
+    amount = (opps.cap if opps and opps.applies else mpfs) if payable else None
+    return Quote(
+        code=row.hcpcs,
+        modifier=row.modifier,
+        setting=setting,
+        pos=pos,
+        payable=payable,
+        status=row.status,
+        status_reason=STATUS_REASONS.get(row.status, f"status {row.status!r}: not payable"),
+        setting_na=na,
+        notes=tuple(notes),
+        release=release.ref,
+        geography=geography,
+        amount=amount,
+        non_participating=_times(amount, NON_PARTICIPATING),
+        limiting_charge=_times(amount, LIMITING_FACTOR),
+        components=components,
+        opps_cap=opps,
+        indicators=dict(release.indicators[(row.hcpcs, row.modifier)]),
+    )
+
+
+def _times(amount: Decimal | None, factor: Decimal) -> Decimal | None:
+    return None if amount is None else (amount * factor).quantize(CENT, ROUND_HALF_UP)
+
+
+def opps_rate(row: RvuRow, gpci: Gpci, facility: bool) -> Decimal:
+    """The OPPS payment amount behind the imaging cap, rounded half-up to the cent.
+
+    The MPFS formula with the OPPS PE RVU of the setting and the OPPS MP RVU (PPRRVU columns
+    152-171): OPPSCAP's status-A prices are this figure per carrier-locality.
+    """
+    pe = row.opps_fac_pe_rvu if facility else row.opps_nonfac_pe_rvu
+    unrounded = (
+        row.work_rvu * gpci.work + pe * gpci.pe + row.opps_mp_rvu * gpci.mp
+    ) * row.conversion_factor
+    return unrounded.quantize(CENT, ROUND_HALF_UP)

@@ -1,0 +1,320 @@
+"""The immutable in-memory snapshot the pricing engine reads: every published release, indexed.
+
+``Snapshot.build(releases, zips)`` is called once per data load; afterwards nothing mutates
+it, so one snapshot can serve any number of threads. Every per-request question is a dict
+lookup:
+
+- per release (``ReleaseView``): ``(hcpcs, modifier) -> RvuRow``, ``hcpcs -> rows``,
+  ``(mac, locality) -> Locality`` (GPCI, anesthesia CF, 25LOCCO counties),
+  ``(hcpcs, modifier, carrier, locality) -> OppsCapRow``;
+- for the whole snapshot: ``zip5 -> Zip5Row``.
+
+Release selection (``select_release``): ``release_id`` pins one; ``on`` (date of service)
+picks the release of that date's year with the latest ``effective_from`` on or before it;
+``year`` picks that year's latest release; nothing picks the latest published release. A
+release is in force from its ``effective_from`` to the day before the next release of the same
+year, or to 31 December when it is the year's last: CMS publishes a new year's RVUs as a new
+release, so a date in a year without releases is ``NotFound``, never last year's prices.
+
+``fingerprint`` is a short hash over every release's and the ZIP file's content hash: equal
+snapshots have equal fingerprints, and any new file changes it (the HTTP cache key / ETag).
+An empty snapshot is valid; asking it for a release raises ``NotReady``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+
+from cms_pricing.engine.geography import (
+    clean_locality_name,
+    locality_geography,
+    parse_locality,
+    parse_zip,
+    state_name,
+    zip_geography,
+)
+from cms_pricing.engine.quote import Geography, Gpci, ReleaseRef
+from cms_pricing.errors import BadRequest, NotFound, NotReady
+from cms_pricing.reference.datasets import ReleaseData, ZipData, ZipMeta
+from cms_pricing.reference.rows import (
+    AnesCfRow,
+    GpciRow,
+    LocalityCountyRow,
+    OppsCapRow,
+    RvuRow,
+    Zip5Row,
+)
+
+RvuKey = tuple[str, str]  # (hcpcs, modifier)
+LocalityKey = tuple[str, str]  # (mac, locality)
+CapKey = tuple[str, str, str, str]  # (hcpcs, modifier, carrier, locality)
+
+
+@dataclass(frozen=True, slots=True)
+class Locality:
+    """One payment locality of a release: GPCI2025 joined with ANES2025 and 25LOCCO."""
+
+    mac: str
+    locality: str
+    state: str  # USPS code as in GPCI
+    state_name: str
+    name: str  # GPCI locality name without its "*" floor markers
+    gpci: Gpci
+    anes_cf: Decimal | None  # None when ANES2025 has no row for the locality
+    fee_schedule_area: str  # from 25LOCCO; "" when 25LOCCO has no row
+    counties: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseView:
+    """One release, indexed for O(1) lookups. The mappings are read-only views."""
+
+    ref: ReleaseRef
+    year: int
+    rvus: Mapping[RvuKey, RvuRow]
+    codes: Mapping[str, tuple[RvuRow, ...]]
+    localities: Mapping[LocalityKey, Locality]
+    oppscap: Mapping[CapKey, OppsCapRow]
+    indicators: Mapping[RvuKey, Mapping[str, str]]
+
+    @property
+    def release_id(self) -> str:
+        return self.ref.release_id
+
+
+def row_indicators(row: RvuRow) -> dict[str, str]:
+    """The payment policy indicators of a row, as the quote reports them."""
+    return {
+        "pctc": row.pctc,
+        "global_days": row.global_days,
+        "pre_op": str(row.pre_op),
+        "intra_op": str(row.intra_op),
+        "post_op": str(row.post_op),
+        "mult_proc": row.mult_proc,
+        "bilateral": row.bilateral,
+        "assistant": row.assistant,
+        "co_surgeon": row.co_surgeon,
+        "team": row.team,
+        "endo_base": row.endo_base,
+        "supervision": row.supervision,
+        "imaging_family": row.imaging_family,
+    }
+
+
+def _counties_by_key(rows: Sequence[LocalityCountyRow]) -> dict[LocalityKey, LocalityCountyRow]:
+    # A locality can be listed on several 25LOCCO lines; keep them all, joined.
+    joined: dict[LocalityKey, LocalityCountyRow] = {}
+    for row in rows:
+        key = (row.mac, row.locality)
+        seen = joined.get(key)
+        if seen is None:
+            joined[key] = row
+        else:
+            joined[key] = LocalityCountyRow(
+                row.mac,
+                row.locality,
+                seen.state,
+                f"{seen.fee_schedule_area}; {row.fee_schedule_area}",
+                f"{seen.counties}; {row.counties}",
+            )
+    return joined
+
+
+def _locality(gpci: GpciRow, anes: AnesCfRow | None, county: LocalityCountyRow | None) -> Locality:
+    return Locality(
+        mac=gpci.mac,
+        locality=gpci.locality,
+        state=gpci.state,
+        state_name=state_name(gpci.state, county.state if county else gpci.state),
+        name=clean_locality_name(gpci.locality_name),
+        gpci=Gpci(work=gpci.work, pe=gpci.pe, mp=gpci.mp),
+        anes_cf=anes.anes_cf if anes else None,
+        fee_schedule_area=county.fee_schedule_area if county else "",
+        counties=county.counties if county else "",
+    )
+
+
+def _localities(data: ReleaseData) -> dict[LocalityKey, Locality]:
+    anes = {(row.mac, row.locality): row for row in data.anes}
+    counties = _counties_by_key(data.localities)
+    ordered = sorted(data.gpcis, key=lambda row: (row.mac, row.locality))
+    return {
+        (row.mac, row.locality): _locality(
+            row, anes.get((row.mac, row.locality)), counties.get((row.mac, row.locality))
+        )
+        for row in ordered
+    }
+
+
+def _view(data: ReleaseData, ref: ReleaseRef) -> ReleaseView:
+    rvus = {(row.hcpcs, row.modifier): row for row in data.rvus}
+    codes: dict[str, list[RvuRow]] = {}
+    for row in data.rvus:
+        codes.setdefault(row.hcpcs, []).append(row)
+    caps = {(r.hcpcs, r.modifier, r.carrier, r.locality): r for r in data.oppscap}
+    indicators = {key: MappingProxyType(row_indicators(row)) for key, row in rvus.items()}
+    return ReleaseView(
+        ref=ref,
+        year=data.meta.year,
+        rvus=MappingProxyType(rvus),
+        codes=MappingProxyType({code: tuple(rows) for code, rows in codes.items()}),
+        localities=MappingProxyType(_localities(data)),
+        oppscap=MappingProxyType(caps),
+        indicators=MappingProxyType(indicators),
+    )
+
+
+def _refs(releases: Sequence[ReleaseData]) -> list[ReleaseRef]:
+    """ReleaseRefs by effective date; each ends where the next of its year begins."""
+    ordered = sorted(releases, key=lambda r: (r.meta.effective_from, r.meta.release_id))
+    refs = []
+    for index, data in enumerate(ordered):
+        meta = data.meta
+        later = [r.meta for r in ordered[index + 1 :] if r.meta.year == meta.year]
+        end = later[0].effective_from - timedelta(days=1) if later else date(meta.year, 12, 31)
+        refs.append(
+            ReleaseRef(meta.release_id, meta.effective_from, end, meta.sha256, meta.published_at)
+        )
+    return refs
+
+
+def _fingerprint(releases: Sequence[ReleaseData], zips: ZipData | None) -> str:
+    lines = sorted(f"{r.meta.release_id}:{r.meta.sha256}" for r in releases)
+    lines.append(f"zip:{zips.meta.sha256}" if zips else "zip:-")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every published release and the ZIP file, indexed. Build with ``Snapshot.build``."""
+
+    releases: tuple[ReleaseRef, ...]  # by effective date
+    fingerprint: str
+    zip_meta: ZipMeta | None
+    views: Mapping[str, ReleaseView]  # by release_id
+    by_year: Mapping[int, tuple[ReleaseView, ...]]  # each year's releases by effective date
+    zips: Mapping[str, Zip5Row]
+
+    @classmethod
+    def build(cls, releases: Sequence[ReleaseData], zips: ZipData | None) -> Snapshot:
+        """Index ``releases`` and ``zips``; raises ValueError on a repeated release id."""
+        ids = [r.meta.release_id for r in releases]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"release ids repeat: {sorted(ids)}")
+        data_by_id = {r.meta.release_id: r for r in releases}
+        refs = _refs(releases)
+        views = {ref.release_id: _view(data_by_id[ref.release_id], ref) for ref in refs}
+        by_year: dict[int, list[ReleaseView]] = {}
+        for view in views.values():
+            by_year.setdefault(view.year, []).append(view)
+        return cls(
+            releases=tuple(refs),
+            fingerprint=_fingerprint(releases, zips),
+            zip_meta=zips.meta if zips else None,
+            views=MappingProxyType(views),
+            by_year=MappingProxyType({y: tuple(v) for y, v in by_year.items()}),
+            zips=MappingProxyType({row.zip5: row for row in zips.rows} if zips else {}),
+        )
+
+    # -- releases ---------------------------------------------------------------------------
+
+    def select_release(
+        self, release_id: str | None = None, on: date | None = None, year: int | None = None
+    ) -> ReleaseView:
+        """The release a query asks for (see the module docstring for the rules)."""
+        if not self.releases:
+            raise NotReady("no fee schedule release is loaded yet")
+        given = [n for n, v in (("release_id", release_id), ("on", on), ("year", year)) if v]
+        if len(given) > 1:
+            raise BadRequest(
+                f"give at most one of release_id, on and year; got {' and '.join(given)}",
+                field=given[1],
+            )
+        if release_id:
+            return self._pinned(release_id)
+        if on is not None:
+            return self._in_force(on)
+        if year is not None:
+            return self._year(year, "year")[-1]
+        return self.views[self.releases[-1].release_id]
+
+    def _pinned(self, release_id: str) -> ReleaseView:
+        view = self.views.get(release_id.strip().upper())
+        if view is None:
+            known = ", ".join(ref.release_id for ref in self.releases)
+            raise NotFound(
+                f"unknown release {release_id!r}; published: {known}", field="release_id"
+            )
+        return view
+
+    def _year(self, year: int, field: str) -> tuple[ReleaseView, ...]:
+        views = self.by_year.get(year)
+        if not views:
+            years = ", ".join(str(y) for y in sorted(self.by_year))
+            raise NotFound(f"no release for {year}; published years: {years}", field=field)
+        return views
+
+    def _in_force(self, on: date) -> ReleaseView:
+        candidates = [v for v in self._year(on.year, "on") if v.ref.effective_from <= on]
+        if not candidates:
+            first = self.by_year[on.year][0].ref
+            raise NotFound(
+                f"no release in force on {on.isoformat()}: the first {on.year} "
+                f"release {first.release_id} starts {first.effective_from.isoformat()}",
+                field="on",
+            )
+        return candidates[-1]
+
+    # -- geography --------------------------------------------------------------------------
+
+    def resolve_zip(self, text: str, release: ReleaseView | None = None) -> Geography:
+        """The locality of a ZIP (names from ``release``, default the latest release)."""
+        zip5, plus4 = parse_zip(text)
+        row = self.zips.get(zip5)
+        if row is None:
+            where = self.zip_meta.dataset_id if self.zip_meta else "the ZIP file (not loaded)"
+            raise NotFound(f"ZIP {zip5} is not in {where}", field="zip")
+        view = release if release is not None else self.select_release()
+        locality = view.localities.get((row.carrier, row.locality))
+        if locality is None:
+            raise NotFound(
+                f"ZIP {zip5} maps to carrier-locality {row.carrier}{row.locality}, "
+                f"which {view.release_id} does not list",
+                field="zip",
+            )
+        return zip_geography(row, plus4, locality.name)
+
+    def locality(self, release: ReleaseView, carrier: str, code: str) -> Locality:
+        """The ``Locality`` of a release; NotFound(field="locality") when GPCI lacks it."""
+        found = release.localities.get((carrier, code))
+        if found is None:
+            raise NotFound(
+                f"carrier-locality {carrier}{code} is not in {release.release_id}'s GPCI file",
+                field="locality",
+            )
+        return found
+
+    def resolve_locality(self, release: ReleaseView, text: str) -> Geography:
+        """The geography of a carrier-locality given as ``"0111205"``."""
+        found = self.locality(release, *parse_locality(text))
+        return locality_geography(
+            found.state, found.state_name, found.mac, found.locality, found.name
+        )
+
+    def localities(self, release: ReleaseView) -> list[Locality]:
+        """Every locality of a release, sorted by MAC and locality."""
+        return list(release.localities.values())
+
+    # -- codes ------------------------------------------------------------------------------
+
+    def code_rows(self, release: ReleaseView, code: str) -> list[RvuRow]:
+        """Every modifier row of ``code`` (NotFound when the release does not list it)."""
+        rows = release.codes.get(code.strip().upper())
+        if rows is None:
+            raise NotFound(f"code {code!r} is not in {release.release_id}", field="code")
+        return list(rows)
