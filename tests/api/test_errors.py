@@ -36,6 +36,8 @@ def error(client: TestClient, url: str, status: int, method: str = "GET") -> dic
         ("code=99213&zip=94110&year=25", "year"),
         ("code=99213&zip=94110&zipcode=94110", "zipcode"),
         ("code=99213&zip=94110&zip=10001", "zip"),
+        ("code=99213&zip=94110&date=2025-05-01&year=2025", "year"),
+        ("code=99213&zip=94110&locality=0111205", "locality"),
     ],
 )
 def test_malformed_parameter_is_400_naming_the_field(
@@ -53,6 +55,7 @@ def test_malformed_parameter_is_400_naming_the_field(
         "code=ZZZZZ&zip=94110",  # no such code
         "code=99213&zip=00000",  # well-formed ZIP not in CMS's file
         "code=99213&zip=94110&release=RVU19A",  # no such release
+        "code=99213&zip=94110&date=2026-02-01",  # a year with no published release
         "code=99213&zip=94110&date=2024-12-31",  # before the first 2025 release
         "code=99213&locality=9999999",  # no such carrier-locality
     ],

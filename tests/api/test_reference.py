@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from cms_pricing.api import schemas
+from cms_pricing.api.app import create_app
+from cms_pricing.config import Settings
 
 
 def test_all_localities_with_gpcis(client: TestClient) -> None:
@@ -75,3 +77,11 @@ def test_health_ready_and_docs(client: TestClient) -> None:
     assert "swagger" in client.get("/docs").text.lower()
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/codes/price", "/reference/localities", "/reference/codes/{code}"} <= set(paths)
+
+
+def test_descriptors_only_when_the_setting_allows(ingested_url: str) -> None:
+    """CMS_PRICING_SERVE_DESCRIPTORS=true adds each row's descriptor (a licence decision)."""
+    settings = Settings(DATABASE_URL=ingested_url, CMS_PRICING_SERVE_DESCRIPTORS=True)
+    with TestClient(create_app(settings)) as licensed:
+        body = schemas.CodeOut.model_validate(licensed.get("/reference/codes/99213").json())
+    assert body.rows[0].description

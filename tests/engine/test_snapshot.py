@@ -71,7 +71,7 @@ def test_select_by_date_outside_published_years(snapshot: Snapshot, on: date) ->
     with pytest.raises(NotFound) as caught:
         snapshot.select_release(on=on)
     assert "published years: 2025" in caught.value.message
-    assert caught.value.details == {"field": "on"}
+    assert caught.value.details == {"field": "date"}
 
 
 def test_select_by_date_before_the_years_first_release(kit: Any) -> None:
@@ -105,7 +105,7 @@ def test_select_by_release_id(snapshot: Snapshot) -> None:
     with pytest.raises(NotFound) as caught:
         snapshot.select_release(release_id="RVU25Z")
     assert "RVU25A, RVU25B" in caught.value.message
-    assert caught.value.details == {"field": "release_id"}
+    assert caught.value.details == {"field": "release"}
 
 
 @pytest.mark.parametrize(

@@ -229,10 +229,11 @@ class Snapshot:
         """The release a query asks for (see the module docstring for the rules)."""
         if not self.releases:
             raise NotReady("no fee schedule release is loaded yet")
-        given = [n for n, v in (("release_id", release_id), ("on", on), ("year", year)) if v]
+        # Errors name the public query parameters (release, date, year), not these arguments.
+        given = [n for n, v in (("release", release_id), ("date", on), ("year", year)) if v]
         if len(given) > 1:
             raise BadRequest(
-                f"give at most one of release_id, on and year; got {' and '.join(given)}",
+                f"give at most one of release, date and year; got {' and '.join(given)}",
                 field=given[1],
             )
         if release_id:
@@ -248,7 +249,7 @@ class Snapshot:
         if view is None:
             known = ", ".join(ref.release_id for ref in self.releases)
             raise NotFound(
-                f"unknown release {release_id!r}; published: {known}", field="release_id"
+                f"unknown release {release_id!r}; published: {known}", field="release"
             )
         return view
 
@@ -260,13 +261,13 @@ class Snapshot:
         return views
 
     def _in_force(self, on: date) -> ReleaseView:
-        candidates = [v for v in self._year(on.year, "on") if v.ref.effective_from <= on]
+        candidates = [v for v in self._year(on.year, "date") if v.ref.effective_from <= on]
         if not candidates:
             first = self.by_year[on.year][0].ref
             raise NotFound(
                 f"no release in force on {on.isoformat()}: the first {on.year} "
                 f"release {first.release_id} starts {first.effective_from.isoformat()}",
-                field="on",
+                field="date",
             )
         return candidates[-1]
 
