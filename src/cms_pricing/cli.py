@@ -1,0 +1,120 @@
+"""The ``cms-pricing`` command line: ``ingest PATH``, ``releases``, ``serve``.
+
+Every command reads the settings once (:func:`cms_pricing.config.get_settings`), connects to
+``DATABASE_URL`` and migrates the schema to the newest revision first. Exit codes: 0 done,
+1 a CMS file was refused (the ``file, line N: reason`` message is on stderr, nothing of
+that dataset was published), 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from cms_pricing.config import Settings, get_settings
+from cms_pricing.db.repository import (
+    create_db_engine,
+    is_empty,
+    list_releases,
+    list_zip_datasets,
+    migrate,
+)
+from cms_pricing.errors import FileRejected
+from cms_pricing.reference.publish import IngestReport, ingest_path
+
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    settings = get_settings()
+    engine = create_db_engine(settings.database_url)
+    try:
+        migrate(engine)
+        if args.command == "ingest":
+            return _ingest(engine, Path(args.path))
+        if args.command == "releases":
+            return _releases(engine)
+        return _serve(engine, settings)
+    finally:
+        engine.dispose()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cms-pricing", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    ingest = commands.add_parser("ingest", help="ingest CMS release / ZIP folders under PATH")
+    ingest.add_argument("path", metavar="PATH", help="a release folder or a tree of them")
+    commands.add_parser("releases", help="list the published releases and ZIP datasets")
+    commands.add_parser("serve", help="serve the API (ingests CMS_DATA_DIR if the db is empty)")
+    return parser
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _ingest(engine: Engine, path: Path) -> int:
+    try:
+        report = ingest_path(engine, path, _say)
+    except FileRejected as exc:
+        print(f"rejected: {exc}", file=sys.stderr, flush=True)
+        return EXIT_REJECTED
+    _say(_summary(report))
+    return 0
+
+
+def _summary(report: IngestReport) -> str:
+    counts = ", ".join(
+        f"{report.count(outcome)} {outcome}" for outcome in ("published", "replaced", "unchanged")
+    )
+    return f"{len(report.outcomes)} datasets: {counts} in {report.seconds:.1f} s"
+
+
+def _releases(engine: Engine) -> int:
+    releases = list_releases(engine)
+    _say(_table_line("release", "effective", "sha256", "published at (UTC)", "rows"))
+    for meta in releases:
+        rows = " ".join(f"{f.kind}={f.rows:,}" for f in meta.files)
+        effective = meta.effective_from.isoformat()
+        _say(_table_line(meta.release_id, effective, meta.sha256, _when(meta.published_at), rows))
+    for zmeta in list_zip_datasets(engine):
+        rows = " ".join(f"{f.name}={f.rows:,}" for f in zmeta.files)
+        when = _when(zmeta.published_at)
+        _say(_table_line(zmeta.dataset_id, zmeta.year_quarter, zmeta.sha256, when, rows))
+    if not releases:
+        _say("no release published yet: run `cms-pricing ingest PATH`")
+    return 0
+
+
+def _table_line(ident: str, effective: str, sha256: str, published: str, rows: str) -> str:
+    return f"{ident:<10}  {effective:<10}  {sha256[:12]:<12}  {published:<19}  {rows}"
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}" if moment else "-"
+
+
+def _serve(engine: Engine, settings: Settings) -> int:
+    if is_empty(engine):
+        if settings.cms_data_dir is None:
+            print("the database is empty and CMS_DATA_DIR is not set", file=sys.stderr)
+            return EXIT_USAGE
+        _say(f"empty database: ingesting {settings.cms_data_dir}")
+        code = _ingest(engine, settings.cms_data_dir)
+        if code:
+            return code
+    engine.dispose()  # the server opens its own connections (and may fork workers)
+    # Imported here: the web stack is heavy and only `serve` needs it.
+    server = importlib.import_module("cms_pricing.api.server")
+    run: Callable[[Settings], None] = server.run
+    run(settings)
+    return 0

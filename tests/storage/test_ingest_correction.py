@@ -1,0 +1,52 @@
+"""A CMS correction: the same release id with different content replaces the old rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from cms_pricing.db.repository import list_releases, load_published
+from cms_pricing.reference.publish import ingest_path
+
+pytestmark = pytest.mark.slow
+
+
+def _raise_first_work_rvu(pprrvu: Path) -> tuple[str, str]:
+    """Set the work RVU of the first record with work 0.00 to 1.23; returns (hcpcs, modifier)."""
+    lines = pprrvu.read_bytes().splitlines(keepends=True)
+    index = next(
+        i for i, ln in enumerate(lines) if not ln.startswith(b"HDR") and ln[59:65] == b"  0.00"
+    )
+    line = lines[index]
+    lines[index] = line[:59] + b"  1.23" + line[65:]
+    pprrvu.write_bytes(b"".join(lines))
+    return line[:5].decode().strip(), line[5:7].decode().strip()
+
+
+def test_changed_release_replaces_the_published_one(
+    engine: Engine,
+    cms_data: Path,
+    tmp_path: Path,
+    copy_folder: Callable[[Path, Path], Path],
+) -> None:
+    """New sha256 and published_at, the new value served, same row count, one RVU25A only."""
+    folder = copy_folder(cms_data / "2025" / "rvu25a", tmp_path / "rvu25a")
+    ingest_path(engine, folder, lambda _line: None)
+    (old,) = list_releases(engine)
+    hcpcs, modifier = _raise_first_work_rvu(folder / "PPRRVU25_JAN.txt")
+
+    report = ingest_path(engine, folder, lambda _line: None)
+
+    assert [(o.dataset_id, o.outcome) for o in report.outcomes] == [("RVU25A", "replaced")]
+    (new,) = list_releases(engine)
+    assert new.sha256 != old.sha256
+    assert new.published_at is not None and old.published_at is not None
+    assert new.published_at > old.published_at
+    (release,), _zip = load_published(engine)
+    assert len(release.rvus) == 18_865
+    changed = [r for r in release.rvus if (r.hcpcs, r.modifier) == (hcpcs, modifier)]
+    assert [r.work_rvu for r in changed] == [Decimal("1.23")]
