@@ -9,9 +9,8 @@ that dataset was published), 2 a usage or configuration error.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -113,8 +112,9 @@ def _serve(engine: Engine, settings: Settings) -> int:
         if code:
             return code
     engine.dispose()  # the server opens its own connections (and may fork workers)
-    # Imported here: the web stack is heavy and only `serve` needs it.
-    server = importlib.import_module("cms_pricing.api.server")
-    run: Callable[[Settings], None] = server.run
-    run(settings)
+    # Imported here: the web stack is heavy and only `serve` needs it. The end-to-end test
+    # of this path is tests/api/test_server.py (a real server process).
+    from cms_pricing.api import server  # noqa: PLC0415
+
+    server.run(settings)
     return 0

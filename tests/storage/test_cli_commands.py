@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from cms_pricing.cli import main
-from cms_pricing.config import Settings, get_settings
+from cms_pricing.config import get_settings
 
 pytestmark = pytest.mark.slow
 
@@ -71,22 +69,6 @@ def test_ingest_of_a_bad_file_exits_1_with_file_and_line(
     )
     assert main(["releases"]) == 0
     assert "no release published yet" in capsys.readouterr().out
-
-
-def test_serve_ingests_an_empty_database_then_runs_the_server(
-    rvu25a: Path, cli_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`serve` on an empty database ingests CMS_DATA_DIR first, then calls api.server.run."""
-    calls: list[Settings] = []
-    fake = types.ModuleType("cms_pricing.api.server")
-    fake.run = calls.append  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "cms_pricing.api.server", fake)
-    monkeypatch.setenv("CMS_DATA_DIR", str(cli_env / "data"))
-    get_settings.cache_clear()
-
-    assert main(["serve"]) == 0
-    assert calls == [get_settings()]
-    assert main(["releases"]) == 0  # and a second serve would not ingest again
 
 
 def test_serve_on_an_empty_database_without_data_dir_exits_2(

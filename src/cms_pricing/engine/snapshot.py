@@ -248,9 +248,7 @@ class Snapshot:
         view = self.views.get(release_id.strip().upper())
         if view is None:
             known = ", ".join(ref.release_id for ref in self.releases)
-            raise NotFound(
-                f"unknown release {release_id!r}; published: {known}", field="release"
-            )
+            raise NotFound(f"unknown release {release_id!r}; published: {known}", field="release")
         return view
 
     def _year(self, year: int, field: str) -> tuple[ReleaseView, ...]:
