@@ -38,6 +38,26 @@ class Settings(BaseSettings):
     response_cache_size: int = Field(
         default=50_000, ge=0, validation_alias=AliasChoices("CMS_PRICING_RESPONSE_CACHE_SIZE")
     )
+    # -- caching and freshness (docs/caching.md) ---------------------------------------------
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL"))
+    redis_timeout_ms: int = Field(
+        default=50, ge=1, validation_alias=AliasChoices("CMS_PRICING_REDIS_TIMEOUT_MS")
+    )
+    ttl_reference_s: int = Field(
+        default=3600, ge=0, validation_alias=AliasChoices("CMS_PRICING_TTL_REFERENCE")
+    )
+    ttl_pricing_s: int = Field(
+        default=900, ge=0, validation_alias=AliasChoices("CMS_PRICING_TTL_PRICING")
+    )
+    ttl_docs_s: int = Field(
+        default=86400, ge=0, validation_alias=AliasChoices("CMS_PRICING_TTL_DOCS")
+    )
+    poll_seconds: float = Field(
+        default=30, gt=0, le=60, validation_alias=AliasChoices("CMS_PRICING_POLL_SECONDS")
+    )
+    admin_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("CMS_PRICING_ADMIN_TOKEN")
+    )
 
 
 @lru_cache(maxsize=1)

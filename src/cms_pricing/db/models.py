@@ -312,3 +312,20 @@ class IngestionRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class CacheInvalidation(Base):
+    """A manual cache invalidation, so every worker and instance sees it (with or without Redis).
+
+    Instances compare the newest ``id`` with the one they last applied when they poll the
+    database (``CMS_PRICING_POLL_SECONDS``); with Redis they also hear it on pub/sub at once.
+    ``scope`` is ``all``, ``release`` (``target`` = release id) or ``pattern`` (``target`` =
+    key prefix).
+    """
+
+    __tablename__ = "cache_invalidations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    scope: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(Text, default="")
