@@ -1,4 +1,4 @@
-"""The ``cms-pricing`` command line: ``ingest PATH``, ``releases``, ``serve``.
+"""The ``cms-pricing`` command line: ``ingest PATH``, ``releases``, ``serve``, ``cache invalidate``.
 
 Every command reads the settings once (:func:`cms_pricing.config.get_settings`), connects to
 ``DATABASE_URL`` and migrates the schema to the newest revision first. Exit codes: 0 done,
@@ -16,15 +16,18 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from cms_pricing.cache import events
+from cms_pricing.cache.invalidation import invalidate
 from cms_pricing.config import Settings, get_settings
 from cms_pricing.db.repository import (
+    content_version,
     create_db_engine,
     is_empty,
     list_releases,
     list_zip_datasets,
     migrate,
 )
-from cms_pricing.errors import FileRejected
+from cms_pricing.errors import FileRejected, PricingError
 from cms_pricing.reference.publish import IngestReport, ingest_path
 
 EXIT_REJECTED = 1
@@ -39,9 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         migrate(engine)
         if args.command == "ingest":
-            return _ingest(engine, Path(args.path))
+            code = _ingest(engine, Path(args.path))
+            _announce(engine, settings)
+            return code
         if args.command == "releases":
             return _releases(engine)
+        if args.command == "cache":
+            return _invalidate(engine, settings, args)
         return _serve(engine, settings)
     finally:
         engine.dispose()
@@ -54,7 +61,39 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("path", metavar="PATH", help="a release folder or a tree of them")
     commands.add_parser("releases", help="list the published releases and ZIP datasets")
     commands.add_parser("serve", help="serve the API (ingests CMS_DATA_DIR if the db is empty)")
+    cache = commands.add_parser("cache", help="manage cached answers")
+    actions = cache.add_subparsers(dest="action", required=True)
+    invalidate = actions.add_parser("invalidate", help="drop cached answers everywhere")
+    which = invalidate.add_mutually_exclusive_group()
+    which.add_argument("--release", metavar="ID", help="only answers from this release")
+    which.add_argument("--pattern", metavar="PREFIX", help="shared keys with this prefix")
     return parser
+
+
+def _announce(engine: Engine, settings: Settings) -> None:
+    """Tell running instances (Redis pub/sub) to compare their data with the database."""
+    if events.announce(
+        settings.redis_url, {"type": "published", "version": content_version(engine)}
+    ):
+        _say("announced on redis: running instances reload within seconds")
+
+
+def _invalidate(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    scope, target = "all", ""
+    if args.release:
+        scope, target = "release", args.release
+    elif args.pattern:
+        scope, target = "pattern", args.pattern
+    try:
+        done = invalidate(engine, settings.redis_url, scope, target)
+    except PricingError as exc:
+        print(f"invalid: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    deleted = (
+        "no redis" if done.redis_keys_deleted is None else f"{done.redis_keys_deleted} redis keys"
+    )
+    _say(f"invalidation {done.id} ({scope} {target}): {deleted} deleted")
+    return 0
 
 
 def _say(line: str) -> None:

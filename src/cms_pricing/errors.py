@@ -4,6 +4,8 @@ Hierarchy::
 
     PricingError                  status_code, code (stable, machine-readable)
     ├── BadRequest        400     a malformed parameter; ``details.field`` names it
+    ├── Unauthorized      401     an admin call without a valid token
+    ├── Forbidden         403     an admin call while admin endpoints are disabled
     ├── NotFound          404     unknown code, ZIP not in the file, unknown release
     ├── Unprocessable     422     well-formed but not priceable as asked (26 on PC/TC 0)
     └── NotReady          503     no release loaded yet
@@ -33,6 +35,16 @@ class PricingError(Exception):
 class BadRequest(PricingError):
     status_code = 400
     code = "bad_request"
+
+
+class Unauthorized(PricingError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(PricingError):
+    status_code = 403
+    code = "forbidden"
 
 
 class NotFound(PricingError):

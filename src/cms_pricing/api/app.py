@@ -11,21 +11,25 @@ exception is logged with its trace and answered as a bare 500 envelope (no trace
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cms_pricing.api import handlers, schemas, wire
 from cms_pricing.api.fastpath import FastPath
 from cms_pricing.api.handlers import Handler
 from cms_pricing.api.state import ServiceState
+from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
+from cms_pricing.errors import Forbidden, PricingError, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,9 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> FastPat
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         service.load()
+        service.start_background()
         yield
+        await service.stop_background()
         service.engine.dispose()
 
     app = FastAPI(
@@ -56,6 +62,7 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> FastPat
     )
     _add_error_handlers(app)
     _add_routes(app, service)
+    _add_admin_routes(app, service)
     return FastPath(app, service)
 
 
@@ -136,6 +143,60 @@ def _add_routes(app: FastAPI, service: ServiceState) -> None:
     def ready(request: Request) -> Response:
         """A release is loaded and the database answers."""
         return _send(service, handlers.ready, request)
+
+
+class InvalidateRequest(BaseModel):
+    """What to invalidate: ``all``, one ``release`` (target = its id) or a key ``pattern``
+    (target = a shared-key prefix such as ``cms-pricing:v1:rel:RVU25B:``)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"scope": "release", "target": "RVU25B"}]}
+    )
+    scope: Literal["all", "release", "pattern"] = "all"
+    target: str = ""
+
+
+def _check_token(service: ServiceState, authorization: str | None) -> None:
+    expected = service.settings.admin_token
+    if not expected:
+        raise Forbidden("the admin endpoints are disabled: set CMS_PRICING_ADMIN_TOKEN")
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthorized("a valid admin token is required: Authorization: Bearer <token>")
+
+
+def _add_admin_routes(app: FastAPI, service: ServiceState) -> None:
+    @app.post(
+        "/admin/cache/invalidate",
+        tags=["operations"],
+        responses={401: ERRORS[400] | {"description": "No or wrong admin token"}},
+        summary="Drop cached answers: everything, one release, or a key prefix",
+    )
+    def invalidate(
+        request_body: InvalidateRequest,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        try:
+            _check_token(service, authorization)
+            done = cache_invalidation.invalidate(
+                service.engine, service.settings.redis_url, request_body.scope, request_body.target
+            )
+        except PricingError as exc:
+            return Response(
+                wire.pricing_error_body(exc), exc.status_code, media_type="application/json"
+            )
+        service.drop_local()  # this worker at once; the others by event or at their next poll
+        body = {
+            "id": done.id,
+            "scope": done.scope,
+            "target": done.target,
+            "prefixes": list(done.prefixes),
+            "redis_keys_deleted": done.redis_keys_deleted,
+            "announced": done.announced,
+        }
+        return Response(
+            wire.dumps(body), media_type="application/json", headers={"cache-control": "no-store"}
+        )
 
 
 def _add_error_handlers(app: FastAPI) -> None:

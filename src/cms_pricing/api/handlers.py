@@ -85,14 +85,17 @@ def health(_state: ServiceState, _query: str, _arg: str) -> Reply:
 def ready(state: ServiceState, _query: str, _arg: str) -> Reply:
     database_ok = state.database_ok()
     loaded = state.is_loaded
+    redis = state.shared.state
+    serving = database_ok and loaded
     body: dict[str, Any] = {
-        "status": "ready" if database_ok and loaded else "not_ready",
+        "status": ("degraded" if redis == "degraded" else "ready") if serving else "not_ready",
         "release_loaded": loaded,
         "database": "ok" if database_ok else "unreachable",
+        "redis": redis,
     }
     if loaded:
         body["releases"] = [r.meta.release_id for r in state.loaded.releases]
-    if database_ok and loaded:
+    if serving:  # a Redis fault degrades the service but it still answers
         return Reply(200, wire.dumps(body))
     return Reply(503, wire.error_body("not_ready", "the service is not ready to answer", body))
 
@@ -100,6 +103,11 @@ def ready(state: ServiceState, _query: str, _arg: str) -> Reply:
 def _release(loaded: Loaded, params_: dict[str, str]) -> ReleaseView:
     release_id, on, year = params.release_selector(params_)
     return loaded.snapshot.select_release(release_id=release_id, on=on, year=year)
+
+
+def selected_release(loaded: Loaded, query: str) -> ReleaseView:
+    """The release a reference query answers from (raises on a malformed selector)."""
+    return _release(loaded, params.parse_query(query, params.LOCALITY_PARAMS))
 
 
 def _locality_json(locality: Locality) -> dict[str, Any]:

@@ -1,24 +1,41 @@
 """What one server process holds: settings, the database engine and the loaded data.
 
 The loaded data (``Loaded``) is one immutable bundle: the engine snapshot of every
-published release, the ``/releases`` body, and the answers already computed from them.
-Loading builds a new bundle and swaps the reference in one assignment, so a request sees
-either the old bundle or the new one, never a mix, and cached answers die with the
-snapshot that produced them.
+published release, the content version it was read at, and the answers already computed
+from it (the local cache). Loading builds a new bundle and swaps the reference in one
+assignment, so a request sees either the old bundle or the new one, never a mix, and
+cached answers die with the snapshot that produced them.
+
+Freshness (docs/caching.md): ``refresh()`` compares the database's content version and
+newest invalidation with what this process applied, reloads or drops local answers when
+they differ, and is called by the poller every ``CMS_PRICING_POLL_SECONDS`` and at once
+by Redis pub/sub events.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 
+from cms_pricing.cache import events
+from cms_pricing.cache.local import LocalCache
+from cms_pricing.cache.policy import CachePolicy
+from cms_pricing.cache.shared import SharedCache, shared_cache
 from cms_pricing.config import Settings
-from cms_pricing.db.repository import create_db_engine, load_published, ping
+from cms_pricing.db.repository import (
+    content_version,
+    create_db_engine,
+    last_invalidation,
+    load_published,
+    ping,
+)
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import NotReady
 from cms_pricing.reference.datasets import ReleaseData, ZipData
@@ -31,39 +48,14 @@ class Reply(NamedTuple):
     body: bytes
 
 
-class ResponseCache:
-    """Ready-to-send answers keyed by route and raw query, first-in first-out when full.
-
-    Answers are pure functions of (snapshot, route, query), so an entry never goes stale
-    while its snapshot serves; the whole cache is dropped with the snapshot.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._entries: dict[bytes, Reply] = {}
-
-    def get(self, key: bytes) -> Reply | None:
-        return self._entries.get(key)
-
-    def put(self, key: bytes, reply: Reply) -> None:
-        if self.capacity <= 0:
-            return
-        entries = self._entries
-        if len(entries) >= self.capacity:
-            del entries[next(iter(entries))]
-        entries[key] = reply
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
 @dataclass(frozen=True)
 class Loaded:
     snapshot: Snapshot
     releases: tuple[ReleaseData, ...]
     zips: ZipData | None
+    version: str  # the database's content version when this was read
     loaded_at: float
-    cache: ResponseCache = field(compare=False)
+    cache: LocalCache
 
 
 def _freeze_heap() -> None:
@@ -82,23 +74,40 @@ class ServiceState:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine if engine is not None else create_db_engine(settings.database_url)
+        self.policy = CachePolicy.from_settings(settings)
+        self.shared: SharedCache = shared_cache(settings.redis_url, settings.redis_timeout_ms)
         self._loaded: Loaded | None = None
+        self._applied_invalidation = 0
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- loading ----------------------------------------------------------------------------
 
     def load(self) -> Loaded:
         """Read every published release from the database and swap it in."""
         started = time.perf_counter()
+        self._applied_invalidation = last_invalidation(self.engine)
+        version = content_version(self.engine)  # read first: a later publish reloads again
         releases, zips = load_published(self.engine)
         loaded = Loaded(
             snapshot=Snapshot.build(releases, zips),
             releases=tuple(releases),
             zips=zips,
+            version=version,
             loaded_at=time.time(),
-            cache=ResponseCache(self.settings.response_cache_size),
+            cache=self._new_cache(),
         )
         self._loaded = loaded
         _freeze_heap()
         log.info("loaded %d releases in %.2fs", len(releases), time.perf_counter() - started)
         return loaded
+
+    def drop_local(self) -> None:
+        """Forget every answer this process computed (the data stays loaded)."""
+        if self._loaded is not None:
+            self._loaded = replace(self._loaded, cache=self._new_cache())
+
+    def _new_cache(self) -> LocalCache:
+        return LocalCache(self.settings.response_cache_size)
 
     @property
     def loaded(self) -> Loaded:
@@ -108,8 +117,59 @@ class ServiceState:
         return loaded
 
     @property
+    def current(self) -> Loaded | None:
+        return self._loaded if self._loaded is not None and self._loaded.releases else None
+
+    @property
     def is_loaded(self) -> bool:
-        return self._loaded is not None and bool(self._loaded.releases)
+        return self.current is not None
 
     def database_ok(self) -> bool:
         return ping(self.engine)
+
+    # -- freshness --------------------------------------------------------------------------
+
+    def refresh(self) -> str:
+        """Bring this process up to date with the database: "reloaded", "dropped" or "current"."""
+        version = content_version(self.engine)
+        if self._loaded is None or version != self._loaded.version:
+            self.load()
+            return "reloaded"
+        newest = last_invalidation(self.engine)
+        if newest > self._applied_invalidation:
+            self._applied_invalidation = newest
+            self.drop_local()
+            return "dropped"
+        return "current"
+
+    async def on_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "invalidated":
+            self.drop_local()
+        if event.get("type") in ("published", "invalidated"):
+            await asyncio.to_thread(self.refresh)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.poll_seconds)
+            try:
+                await asyncio.to_thread(self.refresh)
+            except Exception:  # a database hiccup must not end polling
+                log.exception("refresh from the database failed; will retry")
+
+    def start_background(self) -> None:
+        """Start the poller, and the event listener when Redis is configured."""
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._poll()))
+        if self.settings.redis_url:
+            self._tasks.append(
+                loop.create_task(events.listen(self.settings.redis_url, self.on_event))
+            )
+
+    async def stop_background(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.shared.close()

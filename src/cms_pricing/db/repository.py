@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
+from hashlib import sha256
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +35,7 @@ from sqlalchemy import (
     delete,
     event,
     exists,
+    func,
     insert,
     make_url,
     select,
@@ -321,6 +323,39 @@ def _insert_rows(conn: Connection, table: Table, fk: str, pk: int, rows: Sequenc
         dict(zip(keys, (pk, seq, *values_of(row)), strict=True)) for seq, row in enumerate(rows)
     ]
     conn.execute(insert(table), records)
+
+
+# --- freshness: what running instances compare to know they are current ----------------
+
+INVALIDATIONS = TABLES["cache_invalidations"]
+
+
+def content_version(engine: Engine) -> str:
+    """A digest of every published dataset's id and hash: it changes with every publish."""
+    with engine.connect() as conn:
+        releases = conn.execute(
+            select(RELEASES.c.release_id, RELEASES.c.sha256).order_by(RELEASES.c.release_id)
+        ).all()
+        zips = conn.execute(
+            select(ZIP_DATASETS.c.dataset_id, ZIP_DATASETS.c.sha256).order_by(
+                ZIP_DATASETS.c.dataset_id
+            )
+        ).all()
+    text_form = ";".join(f"{a}={b}" for a, b in [*releases, *zips])
+    return sha256(text_form.encode()).hexdigest()[:16]
+
+
+def record_invalidation(engine: Engine, scope: str, target: str) -> int:
+    """Log a manual cache invalidation; returns its id (instances apply ids in order)."""
+    values = {"requested_at": _now(), "scope": scope, "target": target}
+    with engine.begin() as conn:
+        return _insert_returning_pk(conn, INVALIDATIONS, values)
+
+
+def last_invalidation(engine: Engine) -> int:
+    """The id of the newest invalidation, 0 when there is none."""
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.coalesce(func.max(INVALIDATIONS.c.id), 0))) or 0)
 
 
 # --- ingestion log -----------------------------------------------------------------------

@@ -1,0 +1,94 @@
+"""Manual invalidation: everything, one release, or a key prefix.
+
+One function serves ``POST /admin/cache/invalidate`` and ``cms-pricing cache invalidate``:
+
+1. record the invalidation in the database (every worker of every instance applies it at
+   its next poll, with or without Redis);
+2. delete the matching shared keys in Redis by prefix with ``SCAN`` + ``UNLINK`` in
+   batches (never ``KEYS``, which blocks Redis while it walks the whole keyspace);
+3. announce it on pub/sub so workers drop their local answers at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import redis
+from sqlalchemy import Engine
+
+from cms_pricing.cache import events, keys
+from cms_pricing.cache.shared import FAULTS
+from cms_pricing.db.repository import record_invalidation
+from cms_pricing.errors import BadRequest
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("all", "release", "pattern")
+BATCH = 500
+_RELEASE_ID = re.compile(r"[A-Z0-9]{1,16}")
+_GLOB = re.compile(r"([*?\[\]\\])")
+
+
+@dataclass(frozen=True, slots=True)
+class Invalidation:
+    id: int
+    scope: str
+    target: str
+    prefixes: tuple[str, ...]
+    redis_keys_deleted: int | None  # None: no Redis configured, or it did not answer
+    announced: bool
+
+
+def prefixes_for(scope: str, target: str) -> tuple[str, ...]:
+    """The shared-key prefixes an invalidation removes; BadRequest for a bad scope/target."""
+    if scope == "all":
+        return (keys.NAMESPACE,)
+    if scope == "release":
+        release = target.strip().upper()
+        if not _RELEASE_ID.fullmatch(release):
+            raise BadRequest("target must be a release id such as RVU25B", field="target")
+        # Answers about every release (/releases) depend on this one too.
+        return (keys.release_prefix(release), f"{keys.NAMESPACE}all:")
+    if scope == "pattern":
+        if not target.startswith(keys.NAMESPACE):
+            raise BadRequest(f"a pattern must start with {keys.NAMESPACE!r}", field="target")
+        return (target,)
+    raise BadRequest(f"scope must be one of {', '.join(SCOPES)}", field="scope")
+
+
+def delete_prefix(client: redis.Redis, prefix: str) -> int:
+    """UNLINK every key that starts with ``prefix``, ``BATCH`` keys at a time."""
+    deleted = 0
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=_GLOB.sub(r"\\\1", prefix) + "*", count=1000):
+        batch.append(key)
+        if len(batch) >= BATCH:
+            deleted += int(client.unlink(*batch))
+            batch.clear()
+    if batch:
+        deleted += int(client.unlink(*batch))
+    return deleted
+
+
+def _delete_shared(redis_url: str | None, prefixes: tuple[str, ...]) -> int | None:
+    if not redis_url:
+        return None
+    client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+    try:
+        return sum(delete_prefix(client, prefix) for prefix in prefixes)
+    except FAULTS as exc:
+        log.warning("could not delete shared cache keys: %r", exc)
+        return None
+    finally:
+        client.close()
+
+
+def invalidate(engine: Engine, redis_url: str | None, scope: str, target: str = "") -> Invalidation:
+    prefixes = prefixes_for(scope, target)
+    invalidation_id = record_invalidation(engine, scope, target)
+    deleted = _delete_shared(redis_url, prefixes)
+    event = {"type": "invalidated", "id": invalidation_id, "scope": scope, "target": target}
+    announced = events.announce(redis_url, event)
+    return Invalidation(invalidation_id, scope, target, prefixes, deleted, announced)

@@ -1,0 +1,61 @@
+"""Cache keys and entity tags.
+
+- The *normalised query* is the query's parameters with blank ones dropped, names sorted,
+  and the case-insensitive values (code, modifier, setting, release) upper- or lower-cased,
+  so ``?zip=94110&code=99213`` and ``?code=99213&zip=94110`` share one entry and one ETag.
+- The strong ``ETag`` is a digest of the data version and the normalised query: the
+  snapshot fingerprint (every published release and ZIP file hash) for ordinary answers,
+  the pinned release's hash plus the ZIP file hash for ``release=`` answers (so they keep
+  their tag when an unrelated release is published).
+- Shared (Redis) keys are ``cms-pricing:v1:`` + the release they depend on (id and hash)
+  or ``all:<fingerprint>`` + the class + a digest of the route and normalised query, so a
+  revised release never meets an old entry and one release's keys share a prefix.
+"""
+
+from __future__ import annotations
+
+from hashlib import blake2b
+
+from cms_pricing.api.params import split_query
+
+NAMESPACE = "cms-pricing:v1:"
+_UPPER = frozenset({"code", "modifier", "release"})
+_LOWER = frozenset({"setting"})
+
+
+def normalise(query: str) -> tuple[str, str | None]:
+    """``(normalised query, pinned release id or None)``."""
+    pairs: list[tuple[str, str]] = []
+    pinned = None
+    for name, raw in split_query(query):
+        value = raw.strip()
+        if not value:
+            continue
+        if name in _UPPER:
+            value = value.upper()
+        elif name in _LOWER:
+            value = value.lower()
+        if name == "release":
+            pinned = value
+        pairs.append((name, value))
+    pairs.sort()
+    return "&".join(f"{n}={v}" for n, v in pairs), pinned
+
+
+def digest(*parts: str, size: int = 12) -> str:
+    return blake2b("\x1f".join(parts).encode(), digest_size=size).hexdigest()
+
+
+def etag(version: str, path: str, normalised: str) -> bytes:
+    """A strong entity tag, quoted as HTTP wants it."""
+    return b'"' + digest(version, path, normalised).encode() + b'"'
+
+
+def release_prefix(release_id: str) -> str:
+    """The prefix of every shared key that depends on ``release_id``."""
+    return f"{NAMESPACE}rel:{release_id}:"
+
+
+def shared_key(scope: str, cache_class: str, path: str, normalised: str) -> str:
+    """``scope`` is ``rel:<id>:<sha12>:<zipsha8>`` or ``all:<fingerprint>``."""
+    return f"{NAMESPACE}{scope}:{cache_class}:{digest(path, normalised, size=16)}"
