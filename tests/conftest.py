@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from cms_pricing.db.repository import create_db_engine, migrate
+from cms_pricing.reference.publish import ingest_path
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,3 +30,14 @@ def cms_data_root() -> Path:
 def cms_data() -> Path:
     """The CMS data tree root (holds ``2025/rvu25a`` ... ``2025/zip-locality-2025q4``)."""
     return cms_data_root()
+
+
+@pytest.fixture(scope="session")
+def ingested_url(tmp_path_factory: pytest.TempPathFactory, cms_data: Path) -> str:
+    """A SQLite database URL holding every real release and the ZIP file."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.db'}"
+    engine = create_db_engine(url)
+    migrate(engine)
+    ingest_path(engine, cms_data, progress=lambda _line: None)
+    engine.dispose()
+    return url

@@ -1,4 +1,4 @@
-"""API fixtures: one SQLite database with the real 2025 releases, shared by the session."""
+"""API fixtures: the app on the session's ingested SQLite database (``ingested_url``)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,6 @@ from cms_pricing.api.app import create_app
 from cms_pricing.api.state import ServiceState
 from cms_pricing.config import Settings
 from cms_pricing.db.repository import create_db_engine, migrate
-from cms_pricing.reference.publish import ingest_path
-
-
-@pytest.fixture(scope="session")
-def ingested_url(tmp_path_factory: pytest.TempPathFactory, cms_data: Path) -> str:
-    """A SQLite database URL holding every real release and the ZIP file."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.db'}"
-    engine = create_db_engine(url)
-    migrate(engine)
-    ingest_path(engine, cms_data, progress=lambda _line: None)
-    engine.dispose()
-    return url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,129 @@
+"""The pure pieces of the cache: keys, entity tags, entries, single flight, framing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from cms_pricing.cache import keys
+from cms_pricing.cache.invalidation import prefixes_for
+from cms_pricing.cache.local import Entry, LocalCache
+from cms_pricing.cache.shared import pack, unpack
+from cms_pricing.cache.singleflight import SingleFlight
+from cms_pricing.errors import BadRequest
+
+
+def entry(body: bytes = b"{}", ttl: float = 60) -> Entry:
+    return Entry(200, body, [], b'"x"', time.monotonic() + ttl)
+
+
+def test_equivalent_queries_normalise_alike() -> None:
+    """Order, case of case-insensitive values and blank parameters do not change the key."""
+    a = keys.normalise("zip=94110&code=99213&setting=Office&modifier=")
+    b = keys.normalise("code=99213&setting=office&zip=94110")
+    assert a == b == ("code=99213&setting=office&zip=94110", None)
+
+
+def test_pinned_release_is_recognised() -> None:
+    """``release=`` pins the answer; the id is upper-cased like the engine reads it."""
+    assert keys.normalise("code=99213&release=rvu25b")[1] == "RVU25B"
+
+
+def test_etag_is_strong_quoted_and_depends_on_version_and_query() -> None:
+    """Same version and query give the same tag; a new data version gives a new one."""
+    tag = keys.etag("v1", "/codes/price", "code=99213")
+    assert tag.startswith(b'"') and tag.endswith(b'"') and not tag.startswith(b"W/")
+    assert tag == keys.etag("v1", "/codes/price", "code=99213")
+    assert tag != keys.etag("v2", "/codes/price", "code=99213")
+    assert tag != keys.etag("v1", "/codes/price", "code=99214")
+
+
+def test_local_cache_expires_entries() -> None:
+    """An entry past its TTL is gone."""
+    cache = LocalCache(10)
+    cache.put("fresh", entry())
+    cache.put("stale", entry(ttl=-1))
+    assert cache.get("fresh") is not None
+    assert cache.get("stale") is None
+    assert len(cache) == 1
+
+
+def test_local_cache_is_bounded_oldest_first() -> None:
+    """At capacity the oldest entry makes room; capacity 0 keeps nothing."""
+    cache = LocalCache(2)
+    for key in ("a", "b", "c"):
+        cache.put(key, entry())
+    assert (cache.get("a"), cache.get("b") is not None, cache.get("c") is not None) == (
+        None,
+        True,
+        True,
+    )
+    off = LocalCache(0)
+    off.put("a", entry())
+    assert off.get("a") is None
+
+
+def test_single_flight_runs_one_computation_for_concurrent_callers() -> None:
+    """Ten concurrent identical lookups share one computation and its result."""
+    calls = 0
+
+    async def compute() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return "answer"
+
+    async def scenario() -> list[str]:
+        flights: SingleFlight[str] = SingleFlight()
+        return list(await asyncio.gather(*(flights.run("k", compute) for _ in range(10))))
+
+    assert asyncio.run(scenario()) == ["answer"] * 10
+    assert calls == 1
+
+
+def test_single_flight_shares_failures_and_then_retries() -> None:
+    """A failed flight fails its waiters; the next lookup computes again."""
+    calls = 0
+
+    async def compute() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        if calls == 1:
+            raise RuntimeError("boom")
+        return "ok"
+
+    async def scenario() -> tuple[list[object], str]:
+        flights: SingleFlight[str] = SingleFlight()
+        first = await asyncio.gather(
+            *(flights.run("k", compute) for _ in range(3)), return_exceptions=True
+        )
+        return list(first), await flights.run("k", compute)
+
+    failures, retried = asyncio.run(scenario())
+    assert all(isinstance(f, RuntimeError) for f in failures)
+    assert (retried, calls) == ("ok", 2)
+
+
+@pytest.mark.parametrize("body", [b'{"small":1}', b'{"big":"' + b"x" * 5000 + b'"}'])
+def test_shared_values_round_trip(body: bytes) -> None:
+    """Packed answers unpack to the same status, tag and body; large ones are compressed."""
+    packed = pack(200, b'"tag"', body)
+    assert unpack(packed) == (200, b'"tag"', body)
+    if len(body) > 2048:
+        assert len(packed) < len(body) // 4
+
+
+def test_invalidation_prefixes() -> None:
+    """Scopes map to shared-key prefixes; a bad scope or foreign pattern is refused."""
+    assert prefixes_for("all", "") == ("cms-pricing:v1:",)
+    assert prefixes_for("release", "rvu25b") == (
+        "cms-pricing:v1:rel:RVU25B:",
+        "cms-pricing:v1:all:",
+    )
+    with pytest.raises(BadRequest):
+        prefixes_for("pattern", "other-app:")
+    with pytest.raises(BadRequest):
+        prefixes_for("release", "RVU 25")
