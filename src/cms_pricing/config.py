@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         default=None, validation_alias=AliasChoices("CMS_PRICING_ADMIN_TOKEN")
     )
+    # -- observability (docs/observability.md) -------------------------------------------------
+    metrics_enabled: bool = Field(
+        default=True, validation_alias=AliasChoices("CMS_PRICING_METRICS")
+    )
+    metrics_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("CMS_PRICING_METRICS_DIR")
+    )
+    metrics_flush_seconds: float = Field(
+        default=1.0, gt=0, le=60, validation_alias=AliasChoices("CMS_PRICING_METRICS_FLUSH_SECONDS")
+    )
 
 
 @lru_cache(maxsize=1)

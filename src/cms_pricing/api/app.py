@@ -26,10 +26,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cms_pricing.api import handlers, schemas, wire
 from cms_pricing.api.fastpath import FastPath
 from cms_pricing.api.handlers import Handler
+from cms_pricing.api.plans import plans_router
 from cms_pricing.api.state import ServiceState
 from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
 from cms_pricing.errors import Forbidden, PricingError, Unauthorized
+from cms_pricing.observability.middleware import instrument
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,9 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> FastPat
     )
     _add_error_handlers(app)
     _add_routes(app, service)
+    app.include_router(plans_router(service))
     _add_admin_routes(app, service)
-    return FastPath(app, service)
+    return instrument(FastPath(app, service), settings)
 
 
 def _send(service: ServiceState, handler: Handler, request: Request, arg: str = "") -> Response:

@@ -7,13 +7,20 @@ Any ASGI server can run ``cms_pricing.api.asgi:build`` (a factory) instead.
 
 from __future__ import annotations
 
+import os
+
 from granian import Granian
 from granian.constants import Interfaces, Loops
 
 from cms_pricing.config import Settings
+from cms_pricing.observability import shared
+from cms_pricing.observability.exposition import metrics_directory
 
 
 def run(settings: Settings) -> None:
+    # Workers merge their metrics through this folder; it starts empty at each server start.
+    if settings.metrics_enabled:
+        shared.prepare(metrics_directory(settings), os.getpid())
     Granian(
         "cms_pricing.api.asgi:build",
         factory=True,

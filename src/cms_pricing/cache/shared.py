@@ -1,9 +1,10 @@
 """The shared layer: Redis, optional, and never a reason for a request to fail.
 
 ``RedisSharedCache`` wraps ``redis.asyncio`` with a short timeout
-(``CMS_PRICING_REDIS_TIMEOUT_MS``). The first failure marks it *degraded* and logs once;
-while degraded every call returns at once (a miss, a skipped write) and a background task
-pings Redis every second until it answers, then logs the recovery once. ``NullSharedCache``
+(``CMS_PRICING_REDIS_TIMEOUT_MS``). The first failure, of a request or of the ping every
+2 s, marks it *degraded* and logs once; while degraded every call returns at once (a miss,
+a skipped write) and a background task pings Redis every second until it answers, then
+logs the recovery once. ``NullSharedCache``
 stands in when ``REDIS_URL`` is not set, so callers never branch on configuration.
 
 Values are the answer framed compactly: ``status`` and ``etag`` on a first line, then the
@@ -50,6 +51,8 @@ class SharedCache(Protocol):
 
     async def close(self) -> None: ...
 
+    async def watch(self) -> None: ...
+
 
 class NullSharedCache:
     """No Redis configured: every lookup misses, every write is dropped."""
@@ -63,6 +66,9 @@ class NullSharedCache:
         return None
 
     async def close(self) -> None:
+        return None
+
+    async def watch(self) -> None:
         return None
 
 
@@ -101,6 +107,18 @@ class RedisSharedCache:
         if self._reconnect is not None:
             self._reconnect.cancel()
         await self._client.aclose()
+
+    async def watch(self, interval: float = 2.0) -> None:
+        """Ping Redis now and then, so a fault shows on /ready even when no request needed
+        Redis (answers served from the local layer never touch it)."""
+        while True:
+            await asyncio.sleep(interval)
+            if not self._healthy:
+                continue
+            try:
+                await self._client.ping()
+            except FAULTS as exc:
+                self._fault(exc)
 
     def _fault(self, exc: BaseException) -> None:
         if not self._healthy:

@@ -329,3 +329,66 @@ class CacheInvalidation(Base):
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
     scope: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- saved treatment plans (db/plans.py) ----------------------------------------------------
+
+
+class SavedPlan(Base):
+    """A saved treatment plan. ``public_id`` is what the API shows; ``id`` orders the list.
+
+    ``version`` starts at 1 and grows by one on every update: it is the ETag, and an update
+    or delete applies only where the version the caller read is still the current one.
+    """
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    locality: Mapped[str | None] = mapped_column(String(7))
+    date_of_service: Mapped[date | None] = mapped_column(Date)
+    release_id: Mapped[str | None] = mapped_column(String(16))
+    setting: Mapped[str | None] = mapped_column(String(16))
+    pos: Mapped[str | None] = mapped_column(String(2))
+    deductible_remaining: Mapped[Decimal | None] = mapped_column(MONEY)
+    sequestration: Mapped[bool] = mapped_column(Boolean)
+    line_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SavedPlanLine(Base):
+    """One line of a saved plan, in plan order (``seq``); replaced whole on every update."""
+
+    __tablename__ = "plan_lines"
+
+    plan_pk: Mapped[int] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(5))
+    modifiers: Mapped[str] = mapped_column(String(32))  # comma-separated, as normalised
+    units: Mapped[int] = mapped_column(Integer)
+    setting: Mapped[str | None] = mapped_column(String(16))
+    pos: Mapped[str | None] = mapped_column(String(2))
+    provider: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyKey(Base):
+    """The first answer to a create sent with an ``Idempotency-Key``, replayed on a retry.
+
+    ``request_sha256`` is the hash of the normalised request body: the same key with another
+    body is a conflict, never a second plan.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -161,14 +161,30 @@ def list_zip_datasets(engine: Engine) -> list[ZipMeta]:
         return [meta for _pk, meta in _zip_metas(conn)]
 
 
-def load_published(engine: Engine) -> tuple[list[ReleaseData], ZipData | None]:
-    """Every published release with its rows (by effective date) and the newest ZIP dataset."""
+def load_published(
+    engine: Engine, reuse: Sequence[ReleaseData] = (), reuse_zip: ZipData | None = None
+) -> tuple[list[ReleaseData], ZipData | None]:
+    """Every published release with its rows (by effective date) and the newest ZIP dataset.
+
+    Datasets in ``reuse`` / ``reuse_zip`` whose id and hash are still the published ones are
+    returned as they are instead of being read again: a running instance that reloads after
+    one release changed reads that release only.
+    """
+    known = {(r.meta.release_id, r.meta.sha256): r for r in reuse}
     with engine.connect() as conn:
-        releases = [_load_release(conn, pk, meta) for pk, meta in _release_metas(conn)]
+        releases = [
+            known.get((meta.release_id, meta.sha256)) or _load_release(conn, pk, meta)
+            for pk, meta in _release_metas(conn)
+        ]
         zip_metas = _zip_metas(conn)
         if not zip_metas:
             return releases, None
         pk, meta = zip_metas[-1]
+        if reuse_zip is not None and (reuse_zip.meta.dataset_id, reuse_zip.meta.sha256) == (
+            meta.dataset_id,
+            meta.sha256,
+        ):
+            return releases, reuse_zip
         rows = _load_rows(conn, ZIP_ROWS, Zip5Row, ZIP_ROWS.c.dataset_pk == pk)
         return releases, ZipData(meta=meta, rows=rows)
 

@@ -1,0 +1,179 @@
+"""Request models (with the examples ``/docs`` shows) and their engine counterparts for plans.
+
+The models check shape only (types, lengths, at most 200 lines); whether a code exists or a
+modifier applies is the engine's answer. A shape error is the 400 envelope whose
+``details.field`` names the place, e.g. ``lines.3.units``. ``extra="forbid"``: a misspelt
+field is an error, not a silent default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from cms_pricing.engine.plans import MAX_LINES, MAX_UNITS, Plan, PlanLine
+
+LINE_EXAMPLE: dict[str, Any] = {"code": "27447", "modifiers": ["RT"], "units": 1, "pos": "21"}
+PLAN_EXAMPLE: dict[str, Any] = {
+    "zip": "10001",
+    "date": "2025-11-03",
+    "setting": "facility",
+    "lines": [
+        {"code": "27447", "modifiers": ["RT"]},
+        {"code": "29881", "modifiers": ["51"]},
+        {"code": "27447", "modifiers": ["80"], "provider": "assistant"},
+        {"code": "73721", "modifiers": ["26"]},
+        {"code": "97110", "units": 2, "setting": "office"},
+    ],
+    "deductible_remaining": "100.00",
+    "sequestration": True,
+}
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PlanLineIn(Shape):
+    """One service of the plan."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [LINE_EXAMPLE]})
+
+    code: str = Field(min_length=1, max_length=16, description="HCPCS code, e.g. 27447")
+    modifiers: list[str] = Field(
+        default_factory=list,
+        max_length=4,
+        description="26/TC/53, 50, 51, 54/55/56, 62, 66, 80/81/82/AS, informational RT/LT/59...",
+    )
+    units: int = Field(default=1, ge=1, le=MAX_UNITS)
+    setting: str | None = Field(default=None, description="office or facility (line's own)")
+    pos: str | None = Field(default=None, description="place of service (line's own)")
+    provider: str = Field(
+        default="",
+        max_length=64,
+        description="who bills the line; multiple procedure rules rank one provider's lines",
+    )
+
+
+class PlanFields(Shape):
+    """Everything of a plan but where it is priced."""
+
+    date: dt.date | None = Field(default=None, description="date of service (selects the release)")
+    release: str | None = Field(default=None, max_length=16, description="pin a release")
+    setting: str | None = Field(default=None, description="office (default) or facility")
+    pos: str | None = Field(default=None, description="place of service, e.g. 11, 21")
+    deductible_remaining: Decimal | None = Field(
+        default=None, ge=0, description="Part B deductible still to meet (default: 2025's $257)"
+    )
+    sequestration: bool = Field(default=False, description="apply the 2% sequestration")
+    lines: list[PlanLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class PlanIn(PlanFields):
+    """A plan to price: a place, a date of service and up to 200 lines."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PLAN_EXAMPLE]})
+
+    zip: str | None = Field(default=None, description="ZIP5 or ZIP+4")
+    locality: str | None = Field(default=None, description="carrier + locality, e.g. 1320201")
+
+
+class SavedPlanIn(PlanIn):
+    """A plan to save (create or replace)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "TKA episode, Manhattan", **PLAN_EXAMPLE}]}
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class LocationIn(Shape):
+    label: str | None = Field(default=None, max_length=64)
+    zip: str | None = None
+    locality: str | None = None
+
+
+class CompareIn(PlanFields):
+    """One plan at two to six places."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "locations": [
+                        {"label": "Manhattan", "zip": "10001"},
+                        {"label": "San Francisco", "zip": "94110"},
+                        {"label": "Alabama", "locality": "1011200"},
+                    ],
+                    "date": "2025-11-03",
+                    "setting": "facility",
+                    "lines": PLAN_EXAMPLE["lines"],
+                }
+            ]
+        }
+    )
+
+    locations: list[LocationIn] = Field(min_length=2, max_length=6)
+
+
+def to_plan(body: PlanFields, zip: str | None, locality: str | None) -> Plan:
+    """The engine plan of a validated body, with codes and modifiers normalised."""
+    return Plan(
+        lines=tuple(
+            PlanLine(
+                code=line.code.upper(),
+                modifiers=tuple(m.upper() for m in line.modifiers),
+                units=line.units,
+                setting=line.setting,
+                pos=line.pos,
+                provider=line.provider,
+            )
+            for line in body.lines
+        ),
+        zip=zip,
+        locality=locality,
+        on=body.date,
+        release_id=body.release,
+        setting=body.setting,
+        pos=body.pos,
+        deductible_remaining=body.deductible_remaining,
+        sequestration=body.sequestration,
+    )
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The plan as the API shows it (and as its content hash sees it)."""
+    return {
+        "zip": plan.zip,
+        "locality": plan.locality,
+        "date": plan.on.isoformat() if plan.on else None,
+        "release": plan.release_id,
+        "setting": plan.setting,
+        "pos": plan.pos,
+        "deductible_remaining": None
+        if plan.deductible_remaining is None
+        else str(plan.deductible_remaining),
+        "sequestration": plan.sequestration,
+        "lines": [
+            {
+                "code": line.code,
+                "modifiers": list(line.modifiers),
+                "units": line.units,
+                "setting": line.setting,
+                "pos": line.pos,
+                "provider": line.provider,
+            }
+            for line in plan.lines
+        ],
+    }
+
+
+def content_sha256(plan: Plan) -> str:
+    """A hash of the plan's normalised content: equal plans, equal hashes."""
+    return hashlib.sha256(orjson.dumps(plan_json(plan), option=orjson.OPT_SORT_KEYS)).hexdigest()

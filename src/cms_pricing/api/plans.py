@@ -1,0 +1,514 @@
+"""Plan endpoints: price a plan, compare places, saved plans; ``plans_router(service)``.
+
+Routes (all JSON; every 4xx is the ``{"error": {"code", "message", "details"}}`` envelope):
+
+- ``POST /plans/price``: one plan priced (``engine.plans.price_plan``), each adjustment on its
+  line, totals and beneficiary cost sharing, and the release (id + sha256) that priced it;
+- ``POST /plans/compare``: the same plan at 2-6 places, side by side, with each place's
+  difference from the first;
+- ``POST /plans`` (``Idempotency-Key`` optional), ``GET /plans`` (``cursor``, ``limit``),
+  ``GET/PUT/DELETE /plans/{id}`` (``ETag`` on read; ``If-Match`` required on PUT and DELETE:
+  428 without it, 412 when stale), ``GET /plans/{id}/price``;
+- ``POST /codes/price/bulk`` (``api/bulk.py``).
+
+A saved plan is validated by pricing it before it is stored, so a stored plan has known codes
+and valid modifiers. Priced answers are cached by the plan's normalised content and the
+snapshot fingerprint (``PlanPriceCache``): a new release changes the fingerprint, so no answer
+outlives the data that produced it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, ParamSpec
+
+import orjson
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+
+from cms_pricing.api import bulk, wire
+from cms_pricing.api.plan_schemas import (
+    CompareIn,
+    PlanIn,
+    SavedPlanIn,
+    content_sha256,
+    plan_json,
+    to_plan,
+)
+from cms_pricing.api.schemas import ErrorEnvelope
+from cms_pricing.api.state import ServiceState
+from cms_pricing.db import plans as store
+from cms_pricing.engine.adjustments import Adjustment
+from cms_pricing.engine.costshare import CostShare
+from cms_pricing.engine.plans import Plan, PricedLine, PricedPlan, price_plan
+from cms_pricing.errors import BadRequest, PricingError
+
+P = ParamSpec("P")
+JSON = "application/json"
+CACHE_SIZE = 2048
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorEnvelope, "description": _WORDS[code]} for code in codes}
+
+
+_WORDS = {
+    400: "A malformed request; details.field names the place (lines.3.units)",
+    404: "Unknown code, ZIP, release or plan",
+    409: "The Idempotency-Key was used with another body",
+    412: "If-Match names a version that is no longer current",
+    422: "Well-formed but not priceable as asked (a modifier the code does not allow)",
+    428: "If-Match is required",
+    503: "No release loaded yet",
+}
+
+
+SAVED_EXAMPLE: dict[str, Any] = {
+    "id": "pln_3f9a0c1b2d4e5f6a7b8c9d0e",
+    "name": "TKA episode, Manhattan",
+    "version": 1,
+    "etag": '"v1"',
+    "lines": 2,
+    "content_sha256": "6f61b51bb7b5d1f15dd8f36112a14c27e9a542f40592cb3d5a59908092230b99",
+    "created_at": "2026-11-27T13:33:23.408750+00:00",
+    "updated_at": "2026-11-27T13:33:23.408750+00:00",
+}
+LINE_OUT_EXAMPLE: dict[str, Any] = {
+    "line": 1,
+    "code": "29881",
+    "modifiers": ["51"],
+    "allowed": "313.33",
+    "allowed_cents": 31333,
+    "adjustments": [
+        {
+            "rule": "multiple_procedure",
+            "modifier": "51",
+            "percent": "50",
+            "applies_to": "fee schedule amount",
+            "explanation": "multiple procedure indicator 3: ranked 2 of 2 ...: paid 50%",
+            "citation": "RVU25x.pdf record layout: Multiple Procedure (Modifier 51), "
+            "position 116, indicator 3",
+        }
+    ],
+}
+PRICED_EXAMPLE: dict[str, Any] = {
+    "release": {"id": "RVU25D", "sha256": "3f280e0a0d25c7046b7108980923e114..."},
+    "geography": {"zip": "10001", "carrier_locality": "1320201", "locality_name": "MANHATTAN"},
+    "lines": [LINE_OUT_EXAMPLE],
+    "totals": {"allowed": "1778.78", "allowed_cents": 177878, "complete": True},
+    "cost_sharing": {"deductible": "257.00", "coinsurance": "304.36", "program_paid": "1217.42"},
+    "notes": ["Each line is rounded half-up to the cent once ..."],
+}
+
+COMPARE_EXAMPLE: dict[str, Any] = {
+    "release": PRICED_EXAMPLE["release"],
+    "baseline": "Manhattan",
+    "cheapest": "Alabama",
+    "most_expensive": "Manhattan",
+    "locations": [
+        {"label": "Manhattan", "totals": {"allowed": "1778.78"},
+         "difference": {"allowed": "0.00", "allowed_cents": 0, "percent": "0.00"}},
+        {"label": "Alabama", "totals": {"allowed": "1404.96"},
+         "difference": {"allowed": "-373.82", "allowed_cents": -37382, "percent": "-21.02"}},
+    ],
+}  # fmt: skip
+DELETED: dict[int | str, Any] = {204: {"description": "Deleted; no body"}}
+LIST_EXAMPLE: dict[str, Any] = {"plans": [SAVED_EXAMPLE], "next_cursor": "cGxhbjoyMA"}
+SAVED_PRICE_EXAMPLE: dict[str, Any] = {
+    "plan": {"id": SAVED_EXAMPLE["id"], "version": 1, "etag": '"v1"'},
+    "price": PRICED_EXAMPLE,
+}
+
+
+def _example(example: Any, status: int = 200, words: str = "Success") -> dict[int | str, Any]:
+    return {status: {"description": words, "content": {JSON: {"example": example}}}}
+
+
+class PreconditionRequired(PricingError):
+    status_code = 428
+    code = "precondition_required"
+
+
+# -- the priced-plan cache -------------------------------------------------------------------
+
+
+class PlanPriceCache:
+    """A bounded, thread-safe, least-recently-used map of key -> answer bytes."""
+
+    def __init__(self, capacity: int = CACHE_SIZE) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: str, compute: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        value = compute()
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def priced_answer(service: ServiceState, cache: PlanPriceCache, plan: Plan) -> bytes:
+    """The priced plan as JSON bytes, from the cache when the same plan met the same data.
+
+    The one place a priced plan is looked up, so the store can become the shared cache.
+    """
+    snapshot = service.loaded.snapshot
+    key = f"plan:{content_sha256(plan)}:{snapshot.fingerprint}"
+    return cache.get_or_compute(key, lambda: wire.dumps(priced_json(price_plan(snapshot, plan))))
+
+
+# -- wire ------------------------------------------------------------------------------------
+
+
+def money(name: str, value: Any) -> dict[str, Any]:
+    return {name: wire.money(value), f"{name}_cents": wire.cents(value)}
+
+
+def _adjustment_json(a: Adjustment) -> dict[str, Any]:
+    return {
+        "rule": a.rule,
+        "modifier": a.modifier,
+        "percent": None if a.percent is None else f"{a.percent.normalize():f}",
+        "applies_to": a.applies_to,
+        "explanation": a.explanation,
+        "citation": a.citation,
+    }
+
+
+def _line_json(line: PricedLine) -> dict[str, Any]:
+    q = line.quote
+    return {
+        "line": line.index,
+        "code": line.code,
+        "modifiers": list(line.modifiers),
+        "units": line.units,
+        "provider": line.provider,
+        "setting": q.setting,
+        "pos": q.pos,
+        "status": q.status,
+        "payable": q.payable,
+        "paid": line.paid,
+        "by_report": line.by_report,
+        **money("fee_schedule_amount", q.amount),
+        **money("allowed", line.allowed),
+        "unrounded": None if line.unrounded is None else str(line.unrounded),
+        "adjustments": [_adjustment_json(a) for a in line.adjustments],
+        "indicators": q.indicators,
+        "notes": list(line.notes),
+    }
+
+
+def _cost_json(c: CostShare) -> dict[str, Any]:
+    return {
+        **money("deductible_remaining", c.deductible_remaining),
+        **money("deductible", c.deductible),
+        **money("coinsurance", c.coinsurance),
+        **money("beneficiary", c.beneficiary),
+        **money("program", c.program),
+        "sequestration_applied": c.sequestration_applied,
+        **money("sequestration", c.sequestration),
+        **money("program_paid", c.program_paid),
+    }
+
+
+def priced_json(p: PricedPlan) -> dict[str, Any]:
+    return {
+        "release": wire.release_json(p.release),
+        "geography": wire.geography_json(p.geography),
+        "lines": [_line_json(line) for line in p.lines],
+        "totals": {**money("allowed", p.allowed), "complete": p.complete},
+        "cost_sharing": _cost_json(p.cost_share),
+        "notes": list(p.notes),
+    }
+
+
+def _json(body: bytes | dict[str, Any], status: int = 200, **headers: str) -> Response:
+    data = body if isinstance(body, bytes) else wire.dumps(body)
+    return Response(data, status_code=status, media_type=JSON, headers=headers or None)
+
+
+def enveloped(route: Callable[P, Response]) -> Callable[P, Response]:
+    """Answer a ``PricingError`` raised by ``route`` with its 4xx envelope."""
+
+    @functools.wraps(route)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        try:
+            return route(*args, **kwargs)
+        except PricingError as exc:
+            return _json(wire.pricing_error_body(exc), exc.status_code)
+
+    return wrapper
+
+
+# -- compare ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _at_location(index: int) -> Iterator[None]:
+    try:
+        yield
+    except PricingError as exc:
+        field = exc.details.get("field", "zip")
+        where = field if str(field).startswith("lines.") else f"locations.{index}.{field}"
+        details = {**exc.details, "location": index, "field": where}
+        raise type(exc)(f"location {index}: {exc.message}", **details) from exc
+
+
+def compare_json(service: ServiceState, body: CompareIn) -> dict[str, Any]:
+    snapshot = service.loaded.snapshot
+    priced: list[tuple[str, PricedPlan]] = []
+    for index, where in enumerate(body.locations):
+        with _at_location(index):
+            plan = to_plan(body, where.zip, where.locality)
+            label = where.label or where.zip or where.locality or f"location {index}"
+            priced.append((label, price_plan(snapshot, plan)))
+    base_label, base = priced[0]
+    return {
+        "release": wire.release_json(base.release),
+        "baseline": base_label,
+        "locations": [_side(label, p, base) for label, p in priced],
+        "cheapest": min(priced, key=lambda x: x[1].allowed)[0],
+        "most_expensive": max(priced, key=lambda x: x[1].allowed)[0],
+    }
+
+
+def _difference(value: Any, base: Any) -> Any:
+    return None if value is None or base is None else value - base
+
+
+def _side(label: str, p: PricedPlan, base: PricedPlan) -> dict[str, Any]:
+    diff = p.allowed - base.allowed
+    percent = None if not base.allowed else f"{(diff / base.allowed * 100):.2f}"
+    return {
+        "label": label,
+        "geography": wire.geography_json(p.geography),
+        "totals": {**money("allowed", p.allowed), "complete": p.complete},
+        "cost_sharing": _cost_json(p.cost_share),
+        "difference": {**money("allowed", diff), "percent": percent},
+        "lines": [
+            {
+                "line": line.index,
+                "code": line.code,
+                **money("allowed", line.allowed),
+                **money("difference", _difference(line.allowed, other.allowed)),
+            }
+            for line, other in zip(p.lines, base.lines, strict=True)
+        ],
+    }
+
+
+# -- saved plans -----------------------------------------------------------------------------
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an ``If-Match`` names; None for ``*``. Missing is 428, unreadable 412."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            "If-Match is required: send the ETag of the version you read", field="If-Match"
+        )
+    value = if_match.strip()
+    if value == "*":
+        return None
+    tag = value.removeprefix("W/").strip('"')
+    if tag.startswith("v") and tag[1:].isascii() and tag[1:].isdigit():
+        return int(tag[1:])
+    raise store.PreconditionFailed(
+        f"If-Match {if_match!r} names no version of this plan", field="If-Match"
+    )
+
+
+def saved_json(stored: store.StoredPlan) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": stored.public_id,
+        "name": stored.name,
+        "version": stored.version,
+        "etag": etag(stored.version),
+        "lines": stored.line_count,
+        "content_sha256": stored.content_sha256,
+        "created_at": stored.created_at.isoformat(),
+        "updated_at": stored.updated_at.isoformat(),
+    }
+    if stored.plan is not None:
+        out["plan"] = plan_json(stored.plan)
+    return out
+
+
+def _validated(service: ServiceState, cache: PlanPriceCache, body: SavedPlanIn) -> Plan:
+    plan = to_plan(body, body.zip, body.locality)
+    priced_answer(service, cache, plan)  # raises the 4xx of a bad line; warms the cache
+    return plan
+
+
+def _idempotency(key: str | None, body: SavedPlanIn) -> store.Idempotency | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
+        raise BadRequest(
+            "Idempotency-Key must be 1-255 printable ASCII characters", field="Idempotency-Key"
+        )
+    canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return store.Idempotency(key, hashlib.sha256(canonical).hexdigest())
+
+
+def _saved_response(status: int, body: str, replayed: bool = False) -> Response:
+    data = orjson.loads(body)
+    headers = {"ETag": data["etag"], "Location": f"/plans/{data['id']}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return _json(body.encode(), status, **headers)
+
+
+def encode_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"plan:{pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        text = ""
+    prefix, _, number = text.partition(":")
+    if prefix != "plan" or not number.isascii() or not number.isdigit():
+        raise BadRequest(f"cursor {cursor!r} is not a cursor this API gave", field="cursor")
+    return int(number)
+
+
+# -- the router --------------------------------------------------------------------------------
+
+IdemHeader = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="retry-safe create key")
+]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='the ETag read, e.g. "v3"')]
+
+
+def plans_router(service: ServiceState) -> APIRouter:
+    """Every plan and bulk route, bound to ``service``."""
+    router = APIRouter()
+    cache = PlanPriceCache()
+    _pricing_routes(router, service, cache)
+    _saved_routes(router, service, cache)
+    router.include_router(bulk.bulk_router(service))
+    return router
+
+
+def _pricing_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
+    @router.post(
+        "/plans/price",
+        tags=["plans"],
+        responses=_example(PRICED_EXAMPLE) | _errors(400, 404, 422, 503),
+        summary="Price a treatment plan: every line, its adjustments, totals and cost sharing",
+    )
+    @enveloped
+    def price(body: PlanIn) -> Response:
+        return _json(priced_answer(service, cache, to_plan(body, body.zip, body.locality)))
+
+    @router.post(
+        "/plans/compare",
+        tags=["plans"],
+        responses=_example(COMPARE_EXAMPLE) | _errors(400, 404, 422, 503),
+        summary="The same plan at two to six places, side by side with the differences",
+    )
+    @enveloped
+    def compare(body: CompareIn) -> Response:
+        return _json(compare_json(service, body))
+
+
+def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
+    engine = service.engine
+
+    @router.post(
+        "/plans",
+        status_code=201,
+        tags=["saved plans"],
+        responses=_example(SAVED_EXAMPLE, 201, "Saved") | _errors(400, 404, 409, 422, 503),
+        summary="Save a plan (validated by pricing it); Idempotency-Key makes retries safe",
+    )
+    @enveloped
+    def create(body: SavedPlanIn, idempotency_key: IdemHeader = None) -> Response:
+        idem = _idempotency(idempotency_key, body)
+        plan = _validated(service, cache, body)
+
+        def render(stored: store.StoredPlan) -> tuple[int, str]:
+            return 201, wire.dumps(saved_json(stored)).decode()
+
+        sha = content_sha256(plan)
+        answer = store.create_plan(engine, body.name, plan, sha=sha, idem=idem, render=render)
+        return _saved_response(answer.status, answer.body, answer.replayed)
+
+    @router.get("/plans", tags=["saved plans"], responses=_example(LIST_EXAMPLE) | _errors(400),
+                summary="Saved plans, oldest first, a page at a time")  # fmt: skip
+    @enveloped
+    def list_(
+        cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> Response:
+        rows, more = store.list_plans(engine, decode_cursor(cursor), limit)
+        next_cursor = encode_cursor(rows[-1].pk) if more and rows else None
+        return _json({"plans": [saved_json(r) for r in rows], "next_cursor": next_cursor})
+
+    _one_plan_routes(router, service, cache)
+
+
+def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
+    engine = service.engine
+
+    @router.get("/plans/{plan_id}", tags=["saved plans"],
+                responses=_example(SAVED_EXAMPLE) | _errors(404),
+                summary="A saved plan, with its ETag")  # fmt: skip
+    @enveloped
+    def read(plan_id: str) -> Response:
+        stored = store.get_plan(engine, plan_id)
+        return _json(saved_json(stored), ETag=etag(stored.version))
+
+    @router.put("/plans/{plan_id}", tags=["saved plans"],
+                responses=_example(SAVED_EXAMPLE) | _errors(400, 404, 412, 422, 428),
+                summary="Replace a saved plan; If-Match must name the version read")  # fmt: skip
+    @enveloped
+    def replace(plan_id: str, body: SavedPlanIn, if_match: IfMatch = None) -> Response:
+        expected = expected_version(if_match)
+        plan = _validated(service, cache, body)
+        stored = store.update_plan(engine, plan_id, expected=expected, name=body.name,
+                                   plan=plan, sha=content_sha256(plan))  # fmt: skip
+        return _json(saved_json(stored), ETag=etag(stored.version))
+
+    @router.delete("/plans/{plan_id}", status_code=204, tags=["saved plans"],
+                   responses=DELETED | _errors(404, 412, 428),
+                   summary="Delete a saved plan; If-Match must name the version read")  # fmt: skip
+    @enveloped
+    def remove(plan_id: str, if_match: IfMatch = None) -> Response:
+        store.delete_plan(engine, plan_id, expected_version(if_match))
+        return Response(status_code=204)
+
+    @router.get("/plans/{plan_id}/price", tags=["saved plans"],
+                responses=_example(SAVED_PRICE_EXAMPLE) | _errors(404, 422, 503),
+                summary="Price a saved plan with the data loaded now")  # fmt: skip
+    @enveloped
+    def price_saved(plan_id: str) -> Response:
+        stored = store.get_plan(engine, plan_id)
+        plan_of = stored.plan or Plan(lines=())  # get_plan always reads the lines
+        priced = orjson.Fragment(priced_answer(service, cache, plan_of))
+        plan = {"id": stored.public_id, "version": stored.version, "etag": etag(stored.version)}
+        return _json(wire.dumps({"plan": plan, "price": priced}), ETag=etag(stored.version))

@@ -1,0 +1,294 @@
+"""Saved treatment plans: create, read, list, update, delete, with idempotency and versions.
+
+Contract:
+
+- Every write is one transaction: a plan row and all its ``plan_lines`` (and, on create, the
+  ``idempotency_keys`` row) are written together or not at all.
+- ``version`` is the optimistic-concurrency token: ``update_plan`` / ``delete_plan`` take the
+  version the caller read and apply only if it is still current, as one conditional
+  ``UPDATE``/``DELETE`` (a compare-and-swap, safe between processes and on both databases).
+  A mismatch raises ``PreconditionFailed`` (412); an unknown id ``NotFound`` (404).
+- ``create_plan`` with an idempotency key: the first call stores its answer (status and body)
+  under the key in the same transaction as the plan; a later call with the same key and the
+  same request hash gets that answer back without writing; with another request hash it
+  raises ``Conflict`` (409). Two concurrent first calls race on the key's primary key: the
+  loser's transaction rolls back and it replays the winner's answer.
+- On SQLite every write transaction takes the database's write lock with its first
+  statement (``_write_lock``): a deferred transaction that reads first and writes later
+  cannot wait for another writer (SQLite answers "database is locked" at once), whereas
+  the first lock waits out the busy timeout.
+- ``list_plans`` pages by the surrogate ``id`` (``after`` is the last id of the previous
+  page), oldest first.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cms_pricing.db import models as m
+from cms_pricing.engine.plans import Plan, PlanLine
+from cms_pricing.errors import NotFound, PricingError
+
+TABLES = m.Base.metadata.tables
+PLANS = TABLES["plans"]
+LINES = TABLES["plan_lines"]
+KEYS = TABLES["idempotency_keys"]
+
+
+class Conflict(PricingError):
+    status_code = 409
+    code = "conflict"
+
+
+class PreconditionFailed(PricingError):
+    status_code = 412
+    code = "precondition_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPlan:
+    public_id: str
+    pk: int
+    name: str
+    version: int
+    content_sha256: str
+    line_count: int
+    created_at: datetime
+    updated_at: datetime
+    plan: Plan | None  # None in list pages, which do not read lines
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A create answered before under the same idempotency key."""
+
+    status: int
+    body: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    key: str
+    request_sha256: str
+
+
+Render = Callable[[StoredPlan], tuple[int, str]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _plan_values(name: str, plan: Plan, sha: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "content_sha256": sha,
+        "zip": plan.zip,
+        "locality": plan.locality,
+        "date_of_service": plan.on,
+        "release_id": plan.release_id,
+        "setting": plan.setting,
+        "pos": plan.pos,
+        "deductible_remaining": plan.deductible_remaining,
+        "sequestration": plan.sequestration,
+        "line_count": len(plan.lines),
+    }
+
+
+def _insert_lines(conn: Connection, pk: int, lines: tuple[PlanLine, ...]) -> None:
+    records = [
+        {
+            "plan_pk": pk,
+            "seq": seq,
+            "code": line.code,
+            "modifiers": ",".join(line.modifiers),
+            "units": line.units,
+            "setting": line.setting,
+            "pos": line.pos,
+            "provider": line.provider,
+        }
+        for seq, line in enumerate(lines)
+    ]
+    conn.execute(insert(LINES), records)
+
+
+def _write_lock(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.execute(update(PLANS).where(PLANS.c.id < 0).values(version=PLANS.c.version))
+
+
+def create_plan(
+    engine: Engine, name: str, plan: Plan, *, sha: str, idem: Idempotency | None, render: Render
+) -> Replay:
+    """Store a new plan (and its idempotency record); returns the answer to send."""
+    try:
+        with engine.begin() as conn:
+            _write_lock(conn)
+            replay = _replay(conn, idem)
+            if replay is not None:
+                return replay
+            stored = _insert_plan(conn, name, plan, sha)
+            status, body = render(stored)
+            if idem is not None:
+                conn.execute(insert(KEYS).values(key=idem.key, request_sha256=idem.request_sha256,
+                                                 status=status, body=body,
+                                                 created_at=_now()))  # fmt: skip
+            return Replay(status, body)
+    except IntegrityError:
+        if idem is None:
+            raise
+        with engine.connect() as conn:
+            replay = _replay(conn, idem)
+        if replay is None:
+            raise
+        return replay
+
+
+def _replay(conn: Connection, idem: Idempotency | None) -> Replay | None:
+    if idem is None:
+        return None
+    row = conn.execute(select(KEYS).where(KEYS.c.key == idem.key)).mappings().first()
+    if row is None:
+        return None
+    if row["request_sha256"] != idem.request_sha256:
+        raise Conflict(
+            "this Idempotency-Key was already used with a different request body",
+            field="Idempotency-Key",
+        )
+    return Replay(int(row["status"]), str(row["body"]), replayed=True)
+
+
+def _insert_plan(conn: Connection, name: str, plan: Plan, sha: str) -> StoredPlan:
+    now = _now()
+    values = {
+        **_plan_values(name, plan, sha),
+        "public_id": "pln_" + secrets.token_hex(12),
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    key = conn.execute(insert(PLANS).values(values)).inserted_primary_key
+    if key is None:
+        raise RuntimeError("plans: the insert returned no primary key")
+    _insert_lines(conn, int(key[0]), plan.lines)
+    return _stored(values | {"id": int(key[0])}, plan)
+
+
+def _stored(row: RowMapping | dict[str, Any], plan: Plan | None) -> StoredPlan:
+    return StoredPlan(
+        public_id=row["public_id"],
+        pk=row["id"],
+        name=row["name"],
+        version=row["version"],
+        content_sha256=row["content_sha256"],
+        line_count=row["line_count"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        plan=plan,
+    )
+
+
+def get_plan(engine: Engine, public_id: str) -> StoredPlan:
+    """The plan with its lines; ``NotFound`` when there is none."""
+    with engine.connect() as conn:
+        row = _plan_row(conn, public_id)
+        lines = conn.execute(
+            select(LINES).where(LINES.c.plan_pk == row["id"]).order_by(LINES.c.seq)
+        ).mappings()
+        plan = _plan(row, tuple(_line(x) for x in lines))
+    return _stored(row, plan)
+
+
+def _plan_row(conn: Connection, public_id: str) -> RowMapping:
+    row = conn.execute(select(PLANS).where(PLANS.c.public_id == public_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no saved plan {public_id!r}", field="id")
+    return row
+
+
+def _line(row: RowMapping) -> PlanLine:
+    modifiers = tuple(m for m in str(row["modifiers"]).split(",") if m)
+    return PlanLine(
+        row["code"], modifiers, row["units"], row["setting"], row["pos"], row["provider"]
+    )
+
+
+def _plan(row: RowMapping, lines: tuple[PlanLine, ...]) -> Plan:
+    return Plan(
+        lines=lines,
+        zip=row["zip"],
+        locality=row["locality"],
+        on=row["date_of_service"],
+        release_id=row["release_id"],
+        setting=row["setting"],
+        pos=row["pos"],
+        deductible_remaining=row["deductible_remaining"],
+        sequestration=row["sequestration"],
+    )
+
+
+def list_plans(engine: Engine, after: int | None, limit: int) -> tuple[list[StoredPlan], bool]:
+    """One page of plans after id ``after``, and whether another page follows."""
+    query = select(PLANS).order_by(PLANS.c.id).limit(limit + 1)
+    if after is not None:
+        query = query.where(PLANS.c.id > after)
+    with engine.connect() as conn:
+        rows = list(conn.execute(query).mappings())
+    return [_stored(r, None) for r in rows[:limit]], len(rows) > limit
+
+
+def count_plans(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(PLANS)) or 0)
+
+
+def update_plan(
+    engine: Engine, public_id: str, *, expected: int | None, name: str, plan: Plan, sha: str
+) -> StoredPlan:
+    """Replace the plan and its lines if ``expected`` is the current version (None: any)."""
+    with engine.begin() as conn:
+        _write_lock(conn)
+        current = _plan_row(conn, public_id)
+        version = current["version"] if expected is None else expected
+        values = {**_plan_values(name, plan, sha), "version": version + 1, "updated_at": _now()}
+        done = conn.execute(
+            update(PLANS)
+            .where(PLANS.c.id == current["id"], PLANS.c.version == version)
+            .values(values)
+        )
+        if done.rowcount != 1:
+            raise _stale(public_id, current["version"], expected)
+        conn.execute(delete(LINES).where(LINES.c.plan_pk == current["id"]))
+        _insert_lines(conn, current["id"], plan.lines)
+        return _stored({**current, **values}, plan)
+
+
+def delete_plan(engine: Engine, public_id: str, expected: int | None) -> None:
+    """Delete the plan (lines cascade) if ``expected`` is the current version (None: any)."""
+    with engine.begin() as conn:
+        _write_lock(conn)
+        current = _plan_row(conn, public_id)
+        version = current["version"] if expected is None else expected
+        conn.execute(delete(LINES).where(LINES.c.plan_pk == current["id"]))
+        done = conn.execute(
+            delete(PLANS).where(PLANS.c.id == current["id"], PLANS.c.version == version)
+        )
+        if done.rowcount != 1:
+            raise _stale(public_id, current["version"], expected)
+
+
+def _stale(public_id: str, current: int, expected: int | None) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"plan {public_id} is at version {current}, not {expected}: it changed since it "
+        "was read; GET it again and retry with its ETag",
+        field="If-Match",
+        current_version=current,
+    )

@@ -1,0 +1,362 @@
+"""Treatment-plan pricing: ``price_plan(snapshot, Plan) -> PricedPlan``.
+
+A plan is one date of service at one place (ZIP or carrier-locality) and 1-200 lines (code,
+modifiers, units, setting or place of service, and an optional ``provider`` label). Each line
+is first priced alone by ``engine.mpfs.price_code``; then, in this order:
+
+1. the bilateral adjustment (``engine.adjustments``) scales the fee schedule amount of the
+   line's unit;
+2. the multiple procedure rules (``engine.mppr``) rank the units of each practitioner's lines
+   (lines with the same ``provider``; an assistant-at-surgery line is always another
+   practitioner than the surgeon) and reduce the lower-ranked ones;
+3. the assistant, co-surgeon and global-split percentages scale what is left.
+
+Contract:
+
+- Money is ``Decimal``. A line's figure starts from the unrounded fee schedule amount
+  (``Quote.components.unrounded_amount``, or the published OPPS cap when the cap is paid) and
+  is rounded half-up to the cent once, at the end; the plan total is the sum of the rounded
+  lines, and cost sharing (``engine.costshare``) is computed from that total.
+- Every rule that touches a line is listed on that line as an ``Adjustment`` (rule,
+  modifier, percentage, what it applies to, words, citation of the RVU file field).
+- A line CMS does not pay (status not payable, assistant indicator 1, co-surgeon or team
+  indicator 0) has ``allowed=None`` and ``paid=False``; a line CMS pays "by report" (team
+  surgery, a sixth or later ranked procedure) has ``allowed=None`` and ``by_report=True``.
+  Neither adds to the total; ``complete`` says whether any line was left unpriced.
+- A bad line raises the engine's ``PricingError`` with ``details.line`` (0-based) and
+  ``details.field`` as ``lines.<n>.<field>``; plan-level fields keep their own names.
+
+Pure: no I/O. A 200-line plan is a few hundred dict lookups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+
+from cms_pricing.engine import mppr
+from cms_pricing.engine.adjustments import (
+    Adjustment,
+    LineTerms,
+    Modifiers,
+    line_terms,
+    parse_modifiers,
+)
+from cms_pricing.engine.costshare import CostShare, cent, cost_share
+from cms_pricing.engine.mpfs import price_code, setting_for
+from cms_pricing.engine.quote import Geography, PriceQuery, Quote, ReleaseRef
+from cms_pricing.engine.snapshot import ReleaseView, Snapshot
+from cms_pricing.errors import BadRequest, PricingError
+from cms_pricing.reference.rows import RvuRow
+
+MAX_LINES = 200
+MAX_UNITS = 999
+ZERO = Decimal("0")
+PORTION_INDICATORS = frozenset({"4", "6", "7"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    code: str
+    modifiers: tuple[str, ...] = ()
+    units: int = 1
+    setting: str | None = None
+    pos: str | None = None
+    provider: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    lines: tuple[PlanLine, ...]
+    zip: str | None = None
+    locality: str | None = None
+    on: date | None = None
+    release_id: str | None = None
+    setting: str | None = None
+    pos: str | None = None
+    deductible_remaining: Decimal | None = None
+    sequestration: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    index: int
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    provider: str
+    quote: Quote  # one unit of the line, priced alone
+    allowed: Decimal | None  # what the line is paid after every rule, rounded once
+    unrounded: Decimal | None
+    paid: bool
+    by_report: bool
+    adjustments: tuple[Adjustment, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PricedPlan:
+    release: ReleaseRef
+    geography: Geography
+    lines: tuple[PricedLine, ...]
+    allowed: Decimal
+    complete: bool
+    cost_share: CostShare
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    index: int
+    line: PlanLine
+    mods: Modifiers
+    quote: Quote
+    terms: LineTerms
+    unit_amount: Decimal | None  # unrounded, before any plan rule; None when not payable
+    slots: tuple[mppr.Slot, ...]
+
+
+def price_plan(snapshot: Snapshot, plan: Plan) -> PricedPlan:
+    """Price every line of ``plan`` with the rules between them (module docstring)."""
+    _check_size(plan)
+    release = snapshot.select_release(plan.release_id, plan.on, None)
+    geography = _geography(snapshot, release, plan)
+    setting_for(plan.setting, plan.pos)
+    ctx = _Context(snapshot, plan, release)
+    prepared = [_prepare(ctx, i, line) for i, line in enumerate(plan.lines)]
+    reductions = mppr.reduce([slot for p in prepared for slot in p.slots])
+    lines = tuple(_finish(p, reductions) for p in prepared)
+    allowed = sum((line.allowed for line in lines if line.allowed is not None), Decimal("0.00"))
+    share = cost_share(allowed, release.year, plan.deductible_remaining, plan.sequestration)
+    complete = all(line.allowed is not None or not line.paid for line in lines)
+    return PricedPlan(
+        release.ref, geography, lines, allowed, complete, share, _plan_notes(lines, complete)
+    )
+
+
+def _check_size(plan: Plan) -> None:
+    if not plan.lines:
+        raise BadRequest("a plan needs at least one line", field="lines")
+    if len(plan.lines) > MAX_LINES:
+        raise BadRequest(
+            f"a plan has at most {MAX_LINES} lines; got {len(plan.lines)}", field="lines"
+        )
+
+
+def _geography(snapshot: Snapshot, release: ReleaseView, plan: Plan) -> Geography:
+    if plan.zip is not None and plan.locality is not None:
+        raise BadRequest("give zip or locality, not both", field="locality")
+    if plan.zip is not None:
+        return snapshot.resolve_zip(plan.zip, release)
+    if plan.locality is None:
+        raise BadRequest("zip or locality is required", field="zip")
+    return snapshot.resolve_locality(release, plan.locality)
+
+
+@contextmanager
+def at_line(index: int) -> Iterator[None]:
+    """Re-raise a ``PricingError`` naming the plan line and its field."""
+    try:
+        yield
+    except PricingError as exc:
+        field = exc.details.get("field", "code")
+        details = {**exc.details, "line": index, "field": f"lines.{index}.{field}"}
+        raise type(exc)(f"line {index}: {exc.message}", **details) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every line of one plan shares: the snapshot, the plan and its release."""
+
+    snapshot: Snapshot
+    plan: Plan
+    release: ReleaseView
+
+    def quote(self, line: PlanLine, code: str, modifier: str) -> Quote:
+        own = line.setting is not None or line.pos is not None
+        query = PriceQuery(
+            code=code,
+            zip=self.plan.zip,
+            locality=self.plan.locality,
+            setting=line.setting if own else self.plan.setting,
+            pos=line.pos if own else self.plan.pos,
+            modifier=modifier,
+            release_id=self.release.release_id,
+        )
+        return price_code(self.snapshot, query)
+
+
+def _prepare(ctx: _Context, index: int, line: PlanLine) -> _Prepared:
+    with at_line(index):
+        if not 1 <= line.units <= MAX_UNITS:
+            raise BadRequest(f"units must be 1 to {MAX_UNITS}; got {line.units}", field="units")
+        mods = parse_modifiers(line.modifiers)
+        quote = ctx.quote(line, line.code, mods.row)
+        row = ctx.release.rvus[(quote.code, quote.modifier)]
+        terms = line_terms(row, mods, line.units) if quote.payable else LineTerms()
+        prepared = _Prepared(index, line, mods, quote, terms, _unit_amount(quote), ())
+        return _with_slots(ctx, prepared, row)
+
+
+def _unit_amount(quote: Quote) -> Decimal | None:
+    if not quote.payable:
+        return None
+    cap = quote.opps_cap
+    if cap is not None and cap.applies and cap.cap is not None:
+        return cap.cap
+    return quote.components.unrounded_amount
+
+
+def _with_slots(ctx: _Context, p: _Prepared, row: RvuRow) -> _Prepared:
+    """``p`` with its ranked units, when a multiple procedure rule can apply to it."""
+    amount, terms = p.unit_amount, p.terms
+    if amount is None or not terms.paid or not terms.ranked or row.mult_proc in ("0", "9"):
+        return p
+    scale = terms.bilateral
+    tc, pc = _tc_pc(ctx, p.line, row, amount)
+    c = p.quote.components
+    base = _base_amount(ctx, p.line, row)
+    group = f"{p.line.provider}|{'assistant' if p.mods.assistant else 'surgeon'}"
+    slots = tuple(
+        mppr.Slot(
+            line=p.index,
+            unit=unit,
+            group=group,
+            code=row.hcpcs,
+            indicator=row.mult_proc,
+            endo_base=row.endo_base,
+            imaging_family=row.imaging_family,
+            amount=amount * scale,
+            base_amount=base,
+            tc=None if tc is None else tc * scale,
+            pc=None if pc is None else pc * scale,
+            pe=c.pe_rvu * c.gpci.pe * c.conversion_factor * scale,
+        )
+        for unit in range(_unit_count(p.line, p.mods, terms))
+    )
+    return replace(p, slots=slots)
+
+
+def _tc_pc(
+    ctx: _Context, line: PlanLine, row: RvuRow, amount: Decimal
+) -> tuple[Decimal | None, Decimal | None]:
+    """The technical and professional portions of one unit, where a TC rule needs them."""
+    if row.mult_proc not in PORTION_INDICATORS:
+        return None, None
+    if row.modifier == "TC" or row.pctc == "3":
+        return amount, None
+    if row.modifier == "26" or row.pctc == "2":
+        return None, amount
+    if row.pctc != "1":
+        return None, None  # a global-only test (PC/TC 4): the file does not split it
+    tc = _unit_amount(ctx.quote(line, row.hcpcs, "TC"))
+    pc = _unit_amount(ctx.quote(line, row.hcpcs, "26"))
+    return tc, pc
+
+
+def _base_amount(ctx: _Context, line: PlanLine, row: RvuRow) -> Decimal | None:
+    if row.mult_proc != "3" or not row.endo_base or row.endo_base not in ctx.release.codes:
+        return None
+    try:
+        return _unit_amount(ctx.quote(line, row.endo_base, ""))
+    except PricingError:
+        return None
+
+
+def _finish(p: _Prepared, reductions: mppr.Reductions) -> PricedLine:
+    quote, terms = p.quote, p.terms
+    adjustments = list(terms.adjustments)
+    notes = list(terms.notes)
+    by_report = terms.by_report
+    unrounded: Decimal | None = None
+    if p.unit_amount is not None and terms.paid and not by_report:
+        if p.slots:
+            total = ZERO
+            for slot in p.slots:
+                cuts = reductions.get(slot.key, [])
+                adjustments.extend(_unit_adjustments(cuts, slot, len(p.slots)))
+                by_report = by_report or any(c.by_report for c in cuts)
+                total += slot.amount - sum((c.amount for c in cuts), ZERO)
+        else:
+            total = p.unit_amount * terms.bilateral * _unit_count(p.line, p.mods, terms)
+        unrounded = None if by_report else total * terms.factor
+    notes.extend(_line_notes(p))
+    return PricedLine(
+        index=p.index,
+        code=quote.code,
+        modifiers=tuple(sorted(p.mods.payment)) + ((p.mods.row,) if p.mods.row else ())
+        + p.mods.informational,
+        units=p.line.units,
+        provider=p.line.provider,
+        quote=quote,
+        allowed=None if unrounded is None else cent(unrounded),
+        unrounded=unrounded,
+        paid=quote.payable and terms.paid,
+        by_report=by_report,
+        adjustments=tuple(adjustments),
+        notes=tuple(notes),
+    )  # fmt: skip
+
+
+def _unit_count(line: PlanLine, mods: Modifiers, terms: LineTerms) -> int:
+    """How many priced units a line has: a bilateral pair is one."""
+    return 1 if terms.bilateral_by_units or "50" in mods.payment else line.units
+
+
+def _unit_adjustments(cuts: list[mppr.Reduction], slot: mppr.Slot, count: int) -> list[Adjustment]:
+    if count == 1:
+        return [c.adjustment for c in cuts]
+    return [
+        Adjustment(
+            a.rule,
+            a.modifier,
+            a.percent,
+            a.applies_to,
+            f"unit {slot.unit + 1}: {a.explanation}",
+            a.citation,
+        )
+        for a in (c.adjustment for c in cuts)
+    ]
+
+
+def _line_notes(p: _Prepared) -> list[str]:
+    notes = list(p.quote.notes)
+    if not p.quote.payable:
+        notes.append(
+            f"{p.quote.code} has status {p.quote.status} ({p.quote.status_reason}): "
+            "not paid under the fee schedule, so the line adds nothing to the total."
+        )
+    indicators = p.quote.indicators
+    if indicators["mult_proc"] in PORTION_INDICATORS and indicators["pctc"] not in "123":
+        notes.append(
+            f"multiple procedure indicator {indicators['mult_proc']} reduces the technical "
+            f"component, but {p.quote.code} is a global test only code (PC/TC indicator "
+            f"{indicators['pctc']}) without a TC row to split, so no reduction is applied; "
+            "the MAC applies it from its own split."
+        )
+    if p.mods.informational:
+        notes.append(
+            f"modifiers {', '.join(p.mods.informational)} are informational: no price effect."
+        )
+    return notes
+
+
+def _plan_notes(lines: tuple[PricedLine, ...], complete: bool) -> tuple[str, ...]:
+    notes = [
+        "Each line is rounded half-up to the cent once, from the unrounded fee schedule "
+        "amount; CMS's claims systems start from the published (rounded) fee schedule "
+        "amount, so a line can differ from a paid claim by a cent.",
+        "Cost sharing assumes every line is subject to the Part B deductible and 20% "
+        "coinsurance; preventive services whose cost sharing is waived by statute are not "
+        "marked in the RVU file and are not recognised.",
+    ]
+    if not complete:
+        open_lines = ", ".join(str(line.index) for line in lines if line.by_report)
+        notes.append(
+            f"Lines {open_lines} are paid by report: the MAC sets their amount, so the "
+            "totals leave them out."
+        )
+    return tuple(notes)

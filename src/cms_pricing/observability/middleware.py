@@ -1,0 +1,132 @@
+"""The ASGI middleware around the whole app: request ids, request metrics, ``/metrics``.
+
+``instrument(app, settings)`` wraps the fast path (and so FastAPI behind it); every HTTP
+request passes through it, whichever layer answers. For each request it:
+
+- takes the caller's ``X-Request-ID`` when valid (``logs.VALID_ID``) or makes one, keeps it
+  in ``logs.REQUEST_ID`` for log lines, and adds it to the response headers, whatever the
+  status (404s, 4xx and 5xx included);
+- counts the request in ``api_requests_total`` and ``api_request_duration_seconds`` under
+  its route template and ``api_active_connections`` while it runs (unless
+  ``CMS_PRICING_METRICS=false``);
+- answers ``GET /metrics`` itself (``observability.exposition``), without FastAPI;
+- turns an exception raised before the response started into the JSON 500 envelope (with
+  the request id), logged with its trace; the server never answers with a bare 500.
+
+A response slower than its SLA budget or with a 5xx status is logged as one JSON line.
+
+The wrapper is a ``FastPath`` subclass only so ``create_app`` keeps its return type; it
+delegates every attribute (``app``, ``state``) to the fast path it wraps.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from cms_pricing.api import wire
+from cms_pricing.api.fastpath import FastPath, Message, Receive, Scope, Send
+from cms_pricing.config import Settings
+from cms_pricing.observability import logs
+from cms_pricing.observability.exposition import Exporter
+from cms_pricing.observability.recorder import Recorder
+from cms_pricing.observability.routes import METRICS_PATH, RouteTable, app_routes
+
+log = logging.getLogger(__name__)
+
+HEADER = b"x-request-id"
+ERROR_500 = wire.error_body("internal_error", "the server failed to answer; it is logged")
+
+
+def instrument(app: FastPath, settings: Settings) -> FastPath:
+    """``app`` behind the observability middleware (metrics off: request ids only)."""
+    logs.configure()
+    table = RouteTable(app_routes(app.app))
+    if not settings.metrics_enabled:
+        return Instrumented(app, None, None)
+    recorder = Recorder(table)
+    return Instrumented(app, recorder, Exporter(settings, app.state, recorder))
+
+
+class Instrumented(FastPath):
+    # No super().__init__(): this object adds behaviour around ``inner`` and reads every
+    # attribute from it (``__getattr__``), so the two never disagree.
+    def __init__(self, inner: FastPath, recorder: Recorder | None, exporter: Exporter | None):
+        self._inner = inner
+        self._recorder = recorder
+        self._exporter = exporter
+        self._ids = logs.RequestIds()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan" and self._exporter is not None:
+            await self._exporter.lifespan(self._inner, scope, receive, send)
+        else:
+            await self._inner(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = self._request_id(scope["headers"])
+        token = logs.REQUEST_ID.set(request_id)
+        response = Response(send, (HEADER, request_id.encode()))
+        recorder = self._recorder
+        started = time.perf_counter()
+        if recorder is not None:
+            recorder.begin()
+        try:
+            await self._dispatch(scope, receive, response)
+        except Exception:
+            log.exception("unexpected error")
+            if response.started:
+                raise  # too late for an envelope; the server closes the connection
+            await _answer_500(response)
+        finally:
+            if recorder is not None:
+                elapsed = time.perf_counter() - started
+                recorder.end(scope["method"], scope["path"], response.status, elapsed)
+            logs.REQUEST_ID.reset(token)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, response: Response) -> None:
+        exporter = self._exporter
+        if exporter is not None and scope["path"] == METRICS_PATH:
+            await exporter.respond(scope, response.send)
+        else:
+            await self._inner(scope, receive, response.send)
+
+    def _request_id(self, headers: list[tuple[bytes, bytes]]) -> str:
+        for name, value in headers:
+            if name == HEADER:
+                given = logs.accepted(value)
+                if given is not None:
+                    return given
+        return self._ids.new()
+
+
+async def _answer_500(response: Response) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(ERROR_500))]
+    await response.send({"type": "http.response.start", "status": 500, "headers": headers})
+    await response.send({"type": "http.response.body", "body": ERROR_500})
+
+
+class Response:
+    """The server's ``send`` with the request id added and the status remembered."""
+
+    __slots__ = ("_header", "_send", "started", "status")
+
+    def __init__(self, send: Send, header: tuple[bytes, bytes]) -> None:
+        self._send = send
+        self._header = header
+        self.status = 500  # what the client sees if the app never starts a response
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.started = True
+            message["headers"] = [*message.get("headers", ()), self._header]
+        await self._send(message)
