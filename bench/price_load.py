@@ -161,7 +161,7 @@ def wrk(url: str, script: Path, args: argparse.Namespace, duration: int) -> dict
 def measure(
     server: list[str], env: dict[str, str], port: int, script: Path, args: argparse.Namespace
 ) -> dict[str, float]:
-    proc = subprocess.Popen(server, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(server, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(f"http://127.0.0.1:{port}/health", timeout=60)
         wrk(f"http://127.0.0.1:{port}", script, args, duration=args.warmup)

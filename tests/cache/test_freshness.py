@@ -186,11 +186,12 @@ def test_redis_dying_mid_load_fails_no_request(
 def _load(
     server: Server, stop: threading.Event, failures: list[str], counts: list[int], n: int
 ) -> None:
-    """Reference lookups for many ZIPs (they go through Redis) and prices, until ``stop``."""
-    zips = ["94110", "10001", "60601", "99501", "59001", "73301", "33101", "02108"]
+    """Prices, ZIP lookups and the locality list of each release (shared through Redis)."""
+    paths = [PRICE, "/reference/localities?zip=10001"]
+    paths += [f"/reference/localities?release=RVU25{q}" for q in "ABCD"]
     i = 0
     while not stop.is_set():
-        path = f"/reference/localities?zip={zips[i % len(zips)]}&year=2025" if i % 2 else PRICE
+        path = paths[i % len(paths)]
         i += 1
         try:
             status, _body, _headers = get(server.url(path))

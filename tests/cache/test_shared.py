@@ -16,7 +16,7 @@ from cms_pricing.cli import main
 from cms_pricing.config import get_settings
 from conftest import state_of
 
-LOCALITY = "/reference/localities?zip=94110"
+LOCALITY = "/reference/localities?year=2025"  # the whole list: worth sharing
 
 
 def shared_keys(db: redis.Redis) -> list[str]:
@@ -45,19 +45,22 @@ def test_shared_keys_are_namespaced_by_release_and_hash(
     """Keys name the release and its hash, so a revised release never meets old entries."""
     first, _second = shared_pair
     sha = first.get("/releases").json()["releases"][3]["sha256"]
-    first.get("/reference/codes/99213?year=2025")
+    first.get(LOCALITY)
     [key] = [k for k in shared_keys(redis_db) if ":rel:" in k]
     assert key.startswith(f"cms-pricing:v1:rel:RVU25D:{sha[:12]}:")
     assert ":reference:" in key
 
 
-def test_pricing_answers_stay_local(
+def test_cheap_answers_stay_local(
     shared_pair: tuple[TestClient, TestClient], redis_db: redis.Redis
 ) -> None:
-    """A single price is cheaper to compute than a Redis round trip: it is not shared."""
+    """A price, one code's rows and one ZIP's locality cost less to compute than a Redis
+    round trip: none of them is written to Redis."""
     first, _second = shared_pair
     first.get("/codes/price?code=99213&zip=94110")
-    assert not [k for k in shared_keys(redis_db) if ":pricing:" in k]
+    first.get("/reference/codes/99213")
+    first.get("/reference/localities?zip=94110")
+    assert shared_keys(redis_db) == []
 
 
 def test_prefix_deletion_uses_scan_and_unlink_in_batches(redis_db: redis.Redis) -> None:
@@ -113,18 +116,18 @@ def test_admin_invalidation_of_one_release(
     """Invalidating RVU25D deletes its shared keys (not RVU25A's) and this instance's local
     answers; the other instance drops its own when it applies the logged invalidation."""
     first, second = shared_pair
-    first.get("/reference/codes/99213?release=RVU25D")
-    first.get("/reference/codes/99213?release=RVU25A")
-    second.get("/reference/codes/99213?release=RVU25A")
+    first.get("/reference/localities?release=RVU25D")
+    first.get("/reference/localities?release=RVU25A")
+    second.get("/reference/localities?release=RVU25A")
     response = admin(first, {"scope": "release", "target": "rvu25d"})
     assert response.status_code == 200
     assert response.json()["redis_keys_deleted"] == 1
     [kept] = [k for k in shared_keys(redis_db) if ":rel:" in k]
     assert kept.startswith("cms-pricing:v1:rel:RVU25A:")
-    assert first.get("/reference/codes/99213?release=RVU25A").headers["x-cache"] == "redis"
+    assert first.get("/reference/localities?release=RVU25A").headers["x-cache"] == "redis"
     # The other instance hears the pub/sub event; its poller would catch up without Redis.
     assert eventually(
-        lambda: second.get("/reference/codes/99213?release=RVU25A").headers["x-cache"] == "redis"
+        lambda: second.get("/reference/localities?release=RVU25A").headers["x-cache"] == "redis"
     )
     assert state_of(second).refresh() == "current"  # the logged invalidation is already applied
 

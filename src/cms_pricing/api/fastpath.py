@@ -9,7 +9,8 @@ their ``Cache-Control`` on the way out.
 Caching (docs/caching.md), per request:
 
 1. the local layer by raw path and query (one dict lookup), then by the normalised query;
-2. for reference answers, the shared Redis layer (one flight per key and worker);
+2. for answers that cost more to compute than a Redis round trip, the shared Redis layer
+   (one flight per key and worker);
 3. compute, and keep the answer in the layers it belongs to.
 
 Every answer carries ``Cache-Control`` for its class and, when successful, a strong
@@ -42,23 +43,35 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+def _never(_normalised: str) -> bool:
+    return False
+
+
+def _without_zip(normalised: str) -> bool:
+    return "zip=" not in normalised
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     handler: Handler
     cache_class: CacheClass | None  # None: never cached (health, readiness)
-    shared: bool = False  # also kept in Redis: answers worth a network round trip
+    # Which answers also go to Redis: only those that cost more to compute than a Redis GET
+    # (about 80 us here, docs/caching.md). A single price (10-30 us), one code's rows or one
+    # ZIP's locality (about 9 us) are cheaper to recompute than to fetch.
+    shared: Callable[[str], bool] = _never
 
 
 EXACT: dict[str, Route] = {
     "/codes/price": Route(handlers.price, CacheClass.PRICING),
-    "/releases": Route(handlers.releases, CacheClass.REFERENCE, shared=True),
-    "/reference/localities": Route(handlers.localities, CacheClass.REFERENCE, shared=True),
+    "/releases": Route(handlers.releases, CacheClass.REFERENCE),
+    # The whole list (109 localities, 30 KB) costs about 100 us to build: worth sharing.
+    "/reference/localities": Route(handlers.localities, CacheClass.REFERENCE, _without_zip),
     "/health": Route(handlers.health, None),
     "/ready": Route(handlers.ready, None),
 }
 # path prefix -> route whose handler takes the rest of the path as its argument
 PREFIXED: tuple[tuple[str, Route], ...] = (
-    ("/reference/codes/", Route(handlers.code_reference, CacheClass.REFERENCE, shared=True)),
+    ("/reference/codes/", Route(handlers.code_reference, CacheClass.REFERENCE)),
 )
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
 
@@ -125,7 +138,8 @@ class Answerer:
         normalised, pinned = keys.normalise(text)
         lookup = Lookup(loaded, target, target.cache_class, path, arg, text, normalised, pinned)
         entry, layer = await self._normalised(lookup)
-        loaded.cache.put(raw_key, entry)
+        if normalised != text:  # an alias, so the next identical raw query is one lookup
+            loaded.cache.put(raw_key, entry)
         return entry, layer
 
     async def _normalised(self, lookup: Lookup) -> tuple[Entry, str]:
@@ -136,7 +150,7 @@ class Answerer:
             CACHE_HITS.labels("local", lookup.cache_class).inc()
             return entry, "local"
         CACHE_MISSES.labels("local", lookup.cache_class).inc()
-        if lookup.target.shared:
+        if lookup.target.shared(lookup.normalised):
             entry, layer = await self.flights.run(key, lambda: self._shared(lookup))
         else:
             entry, layer = self._compute(lookup), "miss"
@@ -159,7 +173,7 @@ class Answerer:
         return make_entry(200, reply.body, tag, control, ttl)
 
     async def _shared(self, lookup: Lookup) -> tuple[Entry, str]:
-        scope = _shared_scope(lookup.loaded, lookup.path, lookup.query)
+        scope = _shared_scope(lookup.loaded, lookup.query)
         if scope is None:  # the query does not name a valid release: compute the error
             return self._compute(lookup), "miss"
         shared_key = keys.shared_key(scope, lookup.cache_class, lookup.path, lookup.normalised)
@@ -186,10 +200,8 @@ def _pinned_version(loaded: Loaded, pinned: str | None) -> str | None:
     return f"{view.ref.sha256}:{zip_sha}"
 
 
-def _shared_scope(loaded: Loaded, path: str, query: str) -> str | None:
-    """``rel:<id>:<sha12>:<zipsha8>`` for answers about one release, ``all:<fp>`` otherwise."""
-    if path == "/releases":
-        return f"all:{loaded.snapshot.fingerprint}"
+def _shared_scope(loaded: Loaded, query: str) -> str | None:
+    """``rel:<id>:<sha12>:<zipsha8>``: the release (and ZIP file) the answer comes from."""
     try:
         chosen = handlers.selected_release(loaded, query)
     except PricingError:

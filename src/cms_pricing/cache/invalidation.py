@@ -49,8 +49,7 @@ def prefixes_for(scope: str, target: str) -> tuple[str, ...]:
         release = target.strip().upper()
         if not _RELEASE_ID.fullmatch(release):
             raise BadRequest("target must be a release id such as RVU25B", field="target")
-        # Answers about every release (/releases) depend on this one too.
-        return (keys.release_prefix(release), f"{keys.NAMESPACE}all:")
+        return (keys.release_prefix(release),)
     if scope == "pattern":
         if not target.startswith(keys.NAMESPACE):
             raise BadRequest(f"a pattern must start with {keys.NAMESPACE!r}", field="target")

@@ -7,8 +7,8 @@
   snapshot fingerprint (every published release and ZIP file hash) for ordinary answers,
   the pinned release's hash plus the ZIP file hash for ``release=`` answers (so they keep
   their tag when an unrelated release is published).
-- Shared (Redis) keys are ``cms-pricing:v1:`` + the release they depend on (id and hash)
-  or ``all:<fingerprint>`` + the class + a digest of the route and normalised query, so a
+- Shared (Redis) keys are ``cms-pricing:v1:rel:`` + the release the answer comes from (id,
+  hash, ZIP file hash) + the class + a digest of the route and normalised query, so a
   revised release never meets an old entry and one release's keys share a prefix.
 """
 
@@ -57,5 +57,5 @@ def release_prefix(release_id: str) -> str:
 
 
 def shared_key(scope: str, cache_class: str, path: str, normalised: str) -> str:
-    """``scope`` is ``rel:<id>:<sha12>:<zipsha8>`` or ``all:<fingerprint>``."""
+    """``scope`` is ``rel:<id>:<sha12>:<zipsha8>``."""
     return f"{NAMESPACE}{scope}:{cache_class}:{digest(path, normalised, size=16)}"

@@ -1,9 +1,10 @@
 """The application layer: ready-to-send answers in each worker process.
 
 An ``Entry`` holds the status, the full header list and the body, so a hit costs one dict
-lookup and one clock read. Entries expire after their class's TTL, the cache holds at most
-``capacity`` entries (the oldest goes first), and the whole cache is dropped with the
-snapshot that produced it or on an invalidation.
+pop and re-insert and one clock read. Entries expire after their class's TTL, the cache
+holds at most ``capacity`` entries (the least recently used goes first: popular answers
+stay under a long-tailed mix), and the whole cache is dropped with the snapshot that
+produced it or on an invalidation.
 
 Single flight: computing an answer never awaits, so within a worker N concurrent identical
 requests cannot start N computations; the first fills the entry before the event loop runs
@@ -31,12 +32,11 @@ class LocalCache:
         self._entries: dict[str, Entry] = {}
 
     def get(self, key: str) -> Entry | None:
-        entry = self._entries.get(key)
-        if entry is None:
+        entries = self._entries
+        entry = entries.pop(key, None)
+        if entry is None or entry.expires < time.monotonic():
             return None
-        if entry.expires < time.monotonic():
-            del self._entries[key]
-            return None
+        entries[key] = entry  # re-inserted last: the dict's order is least recently used first
         return entry
 
     def put(self, key: str, entry: Entry) -> None:
