@@ -18,7 +18,14 @@ from cms_pricing.config import Settings
 
 
 def app_client(ingested_url: str, **overrides: object) -> TestClient:
-    values: dict[str, object] = {"CMS_PRICING_ADMIN_TOKEN": TOKEN, **overrides}
+    # A generous Redis timeout: these tests check behaviour, and a loaded CI machine must
+    # not turn a slow answer into a "degraded" shared layer (tests/cache/test_freshness.py
+    # checks the fault path with a Redis that is really gone).
+    values: dict[str, object] = {
+        "CMS_PRICING_ADMIN_TOKEN": TOKEN,
+        "CMS_PRICING_REDIS_TIMEOUT_MS": 2000,
+        **overrides,
+    }
     settings = Settings(DATABASE_URL=ingested_url, CMS_DATA_DIR=None, **values)
     return TestClient(create_app(settings), raise_server_exceptions=False)
 

@@ -9,7 +9,8 @@ Contract:
   (default 1; ``total`` = amount x units). Each line is priced by ``engine.mpfs.price_code``
   exactly as the single-code endpoint prices it.
 - A bad line gets its own error in the output (``error`` with the envelope's ``code``,
-  ``message`` and ``details``) and the rest of the batch is priced; ``line`` is the 0-based
+  ``message`` and ``details``, and ``input``: the line's fields as sent) and the rest of the
+  batch is priced; ``line`` is the 0-based
   position of the line (of the data row, for CSV). Only a request that is not a batch at all
   (unreadable body, not a list, more than 10,000 lines, an unknown CSV column, another
   content type) is a 4xx for the whole request.
@@ -178,9 +179,12 @@ def _ok_json(index: int, quote: Quote, units: int) -> dict[str, Any]:
     }
 
 
-def _error_json(index: int, exc: PricingError) -> dict[str, Any]:
-    return {"line": index, "error": {"code": exc.code, "message": exc.message,
-                                      "details": exc.details}}  # fmt: skip
+def _error_json(index: int, exc: PricingError, raw: Any) -> dict[str, Any]:
+    """The line's error, and the line as sent (its text fields) so a caller can find it."""
+    sent = raw if isinstance(raw, dict) else {}
+    echo = {k: v for k, v in sent.items() if k in FIELD_SET and isinstance(v, str | int)}
+    return {"line": index, "input": echo, "error": {"code": exc.code, "message": exc.message,
+                                                    "details": exc.details}}  # fmt: skip
 
 
 def price_json(snapshot: Snapshot, lines: list[Any]) -> dict[str, Any]:
@@ -189,7 +193,7 @@ def price_json(snapshot: Snapshot, lines: list[Any]) -> dict[str, Any]:
     for index, raw in enumerate(lines):
         outcome = price_line(snapshot, raw)
         if isinstance(outcome, PricingError):
-            results.append(_error_json(index, outcome))
+            results.append(_error_json(index, outcome, raw))
             continue
         quote, units = outcome
         releases[quote.release.release_id] = quote.release
@@ -245,9 +249,10 @@ def _csv_lines(body: bytes) -> list[dict[str, str]]:
 
 def _csv_row(result: dict[str, Any], refs: dict[str, Any]) -> list[Any]:
     if "error" in result:
-        error = result["error"]
+        error, sent = result["error"], result["input"]
         field = error["details"].get("field", "")
-        return [result["line"], *[""] * 15, error["code"], field, error["message"]]
+        echo = [sent.get(name, "") for name in ("code", "modifier", "zip")]
+        return [result["line"], *echo, *[""] * 12, error["code"], field, error["message"]]
     release = result["release"]
     cells = [_cell(result[name]) for name in CSV_OUT[:14]]
     return [*cells, release, refs[release]["sha256"], "", "", ""]

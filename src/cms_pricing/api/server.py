@@ -8,6 +8,7 @@ Any ASGI server can run ``cms_pricing.api.asgi:build`` (a factory) instead.
 from __future__ import annotations
 
 import os
+import shutil
 
 from granian import Granian
 from granian.constants import Interfaces, Loops
@@ -18,9 +19,18 @@ from cms_pricing.observability.exposition import metrics_directory
 
 
 def run(settings: Settings) -> None:
-    # Workers merge their metrics through this folder; it starts empty at each server start.
+    # Workers merge their metrics through this folder: empty at start, removed at exit.
+    folder = metrics_directory(settings)
     if settings.metrics_enabled:
-        shared.prepare(metrics_directory(settings), os.getpid())
+        shared.prepare(folder, os.getpid())
+    try:
+        _serve(settings)
+    finally:
+        if settings.metrics_enabled:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _serve(settings: Settings) -> None:
     Granian(
         "cms_pricing.api.asgi:build",
         factory=True,

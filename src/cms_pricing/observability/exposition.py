@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import tempfile
 import threading
@@ -32,6 +33,7 @@ from cms_pricing.observability import metrics, shared
 from cms_pricing.observability.recorder import Recorder
 from cms_pricing.observability.samplers import ProcessSampler, ServiceSampler, sample_database
 
+log = logging.getLogger(__name__)
 NOT_ALLOWED = wire.error_body("method_not_allowed", "GET /metrics only")
 
 
@@ -98,7 +100,10 @@ class Exporter:
     async def _flush_forever(self) -> None:
         while True:
             await asyncio.sleep(self.flush_seconds)
-            self.flush(final=False)
+            try:
+                self.flush(final=False)
+            except Exception:  # a full disk must not stop later flushes or the worker
+                log.exception("metrics: flushing this worker's snapshot failed")
 
     def flush(self, final: bool) -> None:
         with self._lock:

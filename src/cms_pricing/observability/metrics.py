@@ -34,7 +34,6 @@ from typing import Literal
 from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
-from prometheus_client.utils import floatToGoString
 
 # ``*_created`` samples cannot be summed across processes and no rule uses them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -111,13 +110,13 @@ class RequestStats:
             "Time from the request reaching the app to the last byte handed to the server.",
             labels=["method", "endpoint"],
         )
-        for labels, counts in list(self._durations.items()):
+        for endpoint_labels, counts in list(self._durations.items()):
             buckets, total = self._cumulative(list(counts))
-            durations.add_metric(labels, buckets, sum_value=total)
+            durations.add_metric(endpoint_labels, buckets, sum_value=total)
         return [requests, durations]
 
     def _cumulative(self, counts: list[float]) -> tuple[list[tuple[str, float]], float]:
-        edges = [*(floatToGoString(b) for b in self.bounds), "+Inf"]
+        edges = [*(str(b) for b in self.bounds), "+Inf"]
         return list(zip(edges, accumulate(counts[:-1]), strict=True)), counts[-1]
 
 

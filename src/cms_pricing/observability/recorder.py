@@ -20,7 +20,7 @@ BOUNDS = metrics.DURATION_BUCKETS
 
 
 class Series(NamedTuple):
-    count: list[int]  # [requests]
+    requests: list[int]  # [count]
     durations: list[float]  # count per bucket, +Inf, sum (metrics.RequestStats)
     budget: float  # the SLA budget of the endpoint's class, in seconds
 
@@ -44,7 +44,7 @@ class Recorder:
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = self._new_series(method, template, status)
-        series.count[0] += 1
+        series.requests[0] += 1
         durations = series.durations
         durations[bisect_left(BOUNDS, elapsed)] += 1
         durations[-1] += elapsed
