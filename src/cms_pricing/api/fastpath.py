@@ -36,6 +36,11 @@ from cms_pricing.cache.singleflight import SingleFlight
 from cms_pricing.errors import PricingError
 from cms_pricing.observability.metrics import CACHE_HITS, CACHE_MISSES
 
+# Counter children bound once: ``labels()`` on every request costs more than a cache hit.
+_LAYERS = ("local", "redis")
+HITS = {(layer, c): CACHE_HITS.labels(layer, c) for layer in _LAYERS for c in CacheClass}
+MISSES = {(layer, c): CACHE_MISSES.labels(layer, c) for layer in _LAYERS for c in CacheClass}
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -133,7 +138,7 @@ class Answerer:
         raw_key = path + "?" + text
         entry = loaded.cache.get(raw_key)
         if entry is not None:
-            CACHE_HITS.labels("local", target.cache_class).inc()
+            HITS["local", target.cache_class].inc()
             return entry, "local"
         normalised, pinned = keys.normalise(text)
         lookup = Lookup(loaded, target, target.cache_class, path, arg, text, normalised, pinned)
@@ -147,9 +152,9 @@ class Answerer:
         cache = lookup.loaded.cache
         entry = cache.get(key)
         if entry is not None:
-            CACHE_HITS.labels("local", lookup.cache_class).inc()
+            HITS["local", lookup.cache_class].inc()
             return entry, "local"
-        CACHE_MISSES.labels("local", lookup.cache_class).inc()
+        MISSES["local", lookup.cache_class].inc()
         if lookup.target.shared(lookup.normalised):
             entry, layer = await self.flights.run(key, lambda: self._shared(lookup))
         else:
@@ -179,10 +184,10 @@ class Answerer:
         shared_key = keys.shared_key(scope, lookup.cache_class, lookup.path, lookup.normalised)
         packed = await self.state.shared.get(shared_key)
         if packed is not None:
-            CACHE_HITS.labels("redis", lookup.cache_class).inc()
+            HITS["redis", lookup.cache_class].inc()
             status, _tag, body = unpack(packed)
             return self._entry(lookup, Reply(status, body)), "redis"
-        CACHE_MISSES.labels("redis", lookup.cache_class).inc()
+        MISSES["redis", lookup.cache_class].inc()
         entry = self._compute(lookup)
         if entry.status == 200:
             ttl = self.state.policy.ttl[lookup.cache_class]
