@@ -264,7 +264,7 @@ def _quote(
         limiting_charge=_times(amount, LIMITING_FACTOR),
         components=components,
         opps_cap=opps,
-        indicators=release.indicators[(row.hcpcs, row.modifier)],
+        indicators=dict(release.indicators[(row.hcpcs, row.modifier)]),
     )
 
 

@@ -100,4 +100,4 @@ class Quote:
     limiting_charge: Decimal | None  # 115% of non_participating (amount x 1.0925)
     components: Components
     opps_cap: OppsCap | None  # None when the code/locality has no OPPSCAP row
-    indicators: dict[str, str]  # pctc, global_days, ... (shared by the row's quotes: read only)
+    indicators: dict[str, str]  # pctc, global_days, mult_proc, bilateral, ...

@@ -80,7 +80,7 @@ class ReleaseView:
     codes: Mapping[str, tuple[RvuRow, ...]]
     localities: Mapping[LocalityKey, Locality]
     oppscap: Mapping[CapKey, OppsCapRow]
-    indicators: Mapping[RvuKey, dict[str, str]]
+    indicators: Mapping[RvuKey, Mapping[str, str]]
 
     @property
     def release_id(self) -> str:
@@ -157,8 +157,7 @@ def _view(data: ReleaseData, ref: ReleaseRef) -> ReleaseView:
     for row in data.rvus:
         codes.setdefault(row.hcpcs, []).append(row)
     caps = {(r.hcpcs, r.modifier, r.carrier, r.locality): r for r in data.oppscap}
-    # Plain dicts, shared by every quote of the row: read them, never change them.
-    indicators = {key: row_indicators(row) for key, row in rvus.items()}
+    indicators = {key: MappingProxyType(row_indicators(row)) for key, row in rvus.items()}
     return ReleaseView(
         ref=ref,
         year=data.meta.year,
