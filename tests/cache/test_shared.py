@@ -14,6 +14,7 @@ from tests_support import REDIS_URL, TOKEN
 from cms_pricing.cache.invalidation import delete_prefix
 from cms_pricing.cli import main
 from cms_pricing.config import get_settings
+from cms_pricing.observability.metrics import REGISTRY
 from conftest import state_of
 
 LOCALITY = "/reference/localities?year=2025"  # the whole list: worth sharing
@@ -162,3 +163,42 @@ def test_cli_invalidates_everything(
     assert "1 redis keys deleted" in capsys.readouterr().out
     assert shared_keys(redis_db) == []
     assert first.get(LOCALITY).headers["x-cache"] == "miss"
+
+
+PLAN = {"locality": "0111205", "release": "RVU25D", "lines": [{"code": "27447"}, {"code": "99213"}]}
+
+
+def redis_plan_hits() -> float:
+    value = REGISTRY.get_sample_value(
+        "api_cache_hits_total", {"layer": "redis", "cache_type": "pricing"}
+    )
+    return value or 0.0
+
+
+def test_priced_plans_are_shared_between_instances(
+    shared_pair: tuple[TestClient, TestClient], redis_db: redis.Redis
+) -> None:
+    """A plan priced by one instance is stored in Redis under its release; the other
+    instance answers the same plan from Redis with the same bytes."""
+    first, second = shared_pair
+    computed = first.post("/plans/price", json=PLAN)
+    assert computed.status_code == 200, computed.text
+    [key] = shared_keys(redis_db)
+    assert key.startswith("cms-pricing:v1:rel:RVU25D:") and ":plan:" in key
+    before = redis_plan_hits()
+    again = second.post("/plans/price", json=PLAN)
+    assert again.content == computed.content
+    assert redis_plan_hits() == before + 1
+
+
+def test_invalidation_empties_the_local_plan_cache(
+    shared_pair: tuple[TestClient, TestClient], redis_db: redis.Redis
+) -> None:
+    """After invalidating everything, the same plan is no longer a local hit: it goes back
+    to Redis (emptied too) and is priced again."""
+    first, _second = shared_pair
+    first.post("/plans/price", json=PLAN)
+    assert admin(first, {"scope": "all"}).status_code == 200
+    assert shared_keys(redis_db) == []
+    assert first.post("/plans/price", json=PLAN).status_code == 200
+    assert len(shared_keys(redis_db)) == 1  # priced again and stored again

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from cms_pricing.api.plans import PlanPriceCache, priced_answer
+from cms_pricing.cache.policy import CacheClass
+from cms_pricing.cache.shared import NullSharedCache
 from cms_pricing.engine.plans import Plan, PlanLine
 from cms_pricing.engine.snapshot import Snapshot
 
@@ -15,8 +17,14 @@ PLAN = Plan((PlanLine("99213"),), locality="1320201", release_id="RVU25D")
 
 
 def service_of(snapshot: Snapshot) -> Any:
-    """The one attribute ``priced_answer`` reads: ``service.loaded.snapshot``."""
-    return SimpleNamespace(loaded=SimpleNamespace(snapshot=snapshot))
+    """What ``priced_answer`` reads of the service: the snapshot, the generation, and a shared
+    layer (none here: outside a server thread it is not consulted)."""
+    return SimpleNamespace(
+        loaded=SimpleNamespace(snapshot=snapshot, zips=None),
+        generation=0,
+        shared=NullSharedCache(),
+        policy=SimpleNamespace(ttl={CacheClass.PRICING: 900}),
+    )
 
 
 def test_equal_plans_are_priced_once(real_snapshot: Snapshot) -> None:

@@ -211,8 +211,8 @@ def _shared_scope(loaded: Loaded, query: str) -> str | None:
         chosen = handlers.selected_release(loaded, query)
     except PricingError:
         return None
-    zip_sha = loaded.zips.meta.sha256[:8] if loaded.zips else "-"
-    return f"rel:{chosen.release_id}:{chosen.ref.sha256[:12]}:{zip_sha}"
+    zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
+    return keys.release_scope(chosen.release_id, chosen.ref.sha256, zip_sha)
 
 
 def _if_none_match(scope: Scope) -> bytes | None:

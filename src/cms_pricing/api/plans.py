@@ -13,8 +13,9 @@ Routes (all JSON; every 4xx is the ``{"error": {"code", "message", "details"}}``
 
 A saved plan is validated by pricing it before it is stored, so a stored plan has known codes
 and valid modifiers. Priced answers are cached by the plan's normalised content and the
-snapshot fingerprint (``PlanPriceCache``): a new release changes the fingerprint, so no answer
-outlives the data that produced it.
+snapshot fingerprint in this worker (``PlanPriceCache``), then in the shared Redis layer by
+the release and ZIP file hashes: a new release changes both, so no answer outlives the data
+that produced it, and an invalidation empties the local layer (``ServiceState.generation``).
 """
 
 from __future__ import annotations
@@ -25,15 +26,17 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, ParamSpec
+from typing import Annotated, Any, ParamSpec, TypeVar
 
+import anyio.from_thread
 import orjson
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from cms_pricing.api import bulk, wire
+from cms_pricing.api.fastpath import HITS, MISSES
 from cms_pricing.api.plan_examples import (
     COMPARE_EXAMPLE,
     DELETED,
@@ -52,6 +55,9 @@ from cms_pricing.api.plan_schemas import (
 )
 from cms_pricing.api.schemas import ErrorEnvelope
 from cms_pricing.api.state import ServiceState
+from cms_pricing.cache import keys
+from cms_pricing.cache.policy import CacheClass
+from cms_pricing.cache.shared import pack, unpack
 from cms_pricing.db import plans as store
 from cms_pricing.engine.adjustments import Adjustment
 from cms_pricing.engine.costshare import CostShare
@@ -61,6 +67,7 @@ from cms_pricing.errors import BadRequest, PricingError
 P = ParamSpec("P")
 JSON = "application/json"
 CACHE_SIZE = 2048
+T = TypeVar("T")
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -116,13 +123,54 @@ class PlanPriceCache:
 
 
 def priced_answer(service: ServiceState, cache: PlanPriceCache, plan: Plan) -> bytes:
-    """The priced plan as JSON bytes, from the cache when the same plan met the same data.
+    """The priced plan as JSON bytes, from a cache when the same plan met the same data.
 
-    The one place a priced plan is looked up, so the store can become the shared cache.
+    Two layers: this worker's ``PlanPriceCache`` (keyed by content, snapshot fingerprint and
+    the state's generation, so an invalidation empties it), then the shared Redis layer
+    (keyed by the release and ZIP file hashes; a plan costs milliseconds to price, far more
+    than a Redis round trip).
     """
     snapshot = service.loaded.snapshot
-    key = f"plan:{content_sha256(plan)}:{snapshot.fingerprint}"
-    return cache.get_or_compute(key, lambda: wire.dumps(priced_json(price_plan(snapshot, plan))))
+    digest = content_sha256(plan)
+    key = f"plan:{digest}:{snapshot.fingerprint}:{service.generation}"
+    return cache.get_or_compute(key, lambda: _shared_or_priced(service, plan, digest))
+
+
+def _shared_or_priced(service: ServiceState, plan: Plan, digest: str) -> bytes:
+    loaded = service.loaded
+
+    def compute() -> bytes:
+        return wire.dumps(priced_json(price_plan(loaded.snapshot, plan)))
+
+    try:
+        release = loaded.snapshot.select_release(plan.release_id, plan.on, None)
+    except PricingError:
+        return compute()  # raises the same error with its 4xx
+    zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
+    scope = keys.release_scope(release.release_id, release.ref.sha256, zip_sha)
+    shared_key = keys.shared_key(scope, "plan", "/plans/price", digest)
+    found = _on_loop(service.shared.get, shared_key)
+    if isinstance(found, bytes):
+        HITS["redis", CacheClass.PRICING].inc()
+        return unpack(found)[2]
+    MISSES["redis", CacheClass.PRICING].inc()
+    body = compute()
+    _on_loop(
+        service.shared.set,
+        shared_key,
+        pack(200, None, body),
+        service.policy.ttl[CacheClass.PRICING],
+    )
+    return body
+
+
+def _on_loop(call: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T | None:
+    """Run an async shared-cache call from this route's worker thread on the server's loop;
+    None outside a server thread (a plain function call, as in benchmarks)."""
+    try:
+        return anyio.from_thread.run(call, *args)
+    except RuntimeError:
+        return None
 
 
 # -- wire ------------------------------------------------------------------------------------

@@ -80,6 +80,9 @@ class ServiceState:
         self._loaded: Loaded | None = None
         self._applied_invalidation = 0
         self._tasks: list[asyncio.Task[None]] = []
+        # Bumped whenever local answers must go: caches outside ``Loaded`` (priced plans)
+        # put it in their keys.
+        self.generation = 0
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -100,6 +103,7 @@ class ServiceState:
             cache=self._new_cache(),
         )
         self._loaded = loaded
+        self.generation += 1
         _freeze_heap(first=before is None)
         log.info("loaded %d releases in %.2fs", len(releases), time.perf_counter() - started)
         return loaded
@@ -108,6 +112,7 @@ class ServiceState:
         """Forget every answer this process computed (the data stays loaded)."""
         if self._loaded is not None:
             self._loaded = replace(self._loaded, cache=self._new_cache())
+        self.generation += 1
 
     def _new_cache(self) -> LocalCache:
         return LocalCache(self.settings.response_cache_size)

@@ -56,6 +56,11 @@ def release_prefix(release_id: str) -> str:
     return f"{NAMESPACE}rel:{release_id}:"
 
 
+def release_scope(release_id: str, release_sha: str, zip_sha: str | None) -> str:
+    """The scope part of shared keys for answers from one release and ZIP file."""
+    return f"rel:{release_id}:{release_sha[:12]}:{(zip_sha or '-')[:8]}"
+
+
 def shared_key(scope: str, cache_class: str, path: str, normalised: str) -> str:
     """``scope`` is ``rel:<id>:<sha12>:<zipsha8>``."""
     return f"{NAMESPACE}{scope}:{cache_class}:{digest(path, normalised, size=16)}"
