@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 CLI = Path(sys.executable).parent / "cms-pricing"
+PRICE = "/codes/price?code=99213&zip=94110&setting=office&year=2025"
 
 
 def free_port() -> int:
@@ -102,3 +106,78 @@ def copy_database(url: str, folder: Path) -> str:
     with sqlite3.connect(url.removeprefix("sqlite:///")) as source, sqlite3.connect(target) as dest:
         source.backup(dest)
     return f"sqlite:///{target}"
+
+
+def revise_release(cms_data: Path, folder: Path) -> Path:
+    """A copy of RVU25D whose GPCI file raises San Francisco's (01112-05) work GPCI from
+    1.088 to 1.188: ``PRICE`` then moves from 10915 to 11336 cents (tests/cache/test_freshness)."""
+    target = folder / "revised" / "rvu25d"
+    shutil.copytree(cms_data / "2025" / "rvu25d", target)
+    gpci = target / "GPCI2025.txt"
+    lines = gpci.read_bytes().split(b"\n")
+    index = next(i for i, line in enumerate(lines) if line.startswith(b"01112") and b" 05 " in line)
+    assert b"1.088" in lines[index]
+    lines[index] = lines[index].replace(b"1.088", b"1.188")
+    gpci.write_bytes(b"\n".join(lines))
+    return target
+
+
+def price_cents(base: str) -> int:
+    """``PRICE`` in cents as answered by the server at ``base``."""
+    status, body, _headers = get(base + PRICE)
+    assert status == 200
+    return int(body["amount_cents"])
+
+
+def all_answer(base: str, expected: int) -> bool:
+    """Ten requests in a row (spread over the workers) all give ``expected`` cents."""
+    return all(price_cents(base) == expected for _ in range(10))
+
+
+def kill_instance(server: Server) -> None:
+    """SIGKILL a server and its worker processes at once, as a crashed machine would."""
+    pids = [int(p) for p in _children(server.process.pid)] + [server.process.pid]
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    server.process.wait(timeout=10)
+
+
+def _children(pid: int) -> list[str]:
+    task = Path(f"/proc/{pid}/task/{pid}/children")
+    return task.read_text().split() if task.exists() else []
+
+
+@contextmanager
+def nginx(template: Path, values: dict[str, str], folder: Path) -> Iterator[str]:
+    """A real nginx on a free loopback port with ``template`` rendered; yields its base URL.
+
+    ``values`` fills the template's ``${CMS_PRICING_*}`` variables (as envsubst would, with
+    nginx's own ``$vars`` left alone); LISTEN and RUN_DIR are filled here."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    values = {
+        **values,
+        "CMS_PRICING_LISTEN": f"127.0.0.1:{port}",
+        "CMS_PRICING_RUN_DIR": str(folder),
+    }
+    config = re.sub(r"\$\{(CMS_PRICING_[A-Z_]+)\}", lambda m: values[m[1]], template.read_text())
+    (folder / "nginx.conf").write_text(config)
+    # As root (CI), workers would drop to "nobody", who cannot enter pytest's private tmp.
+    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
+    command = [binary, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", directives]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert eventually(lambda: _health(base), 10) is not None, "nginx did not start"
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _health(base: str) -> bool:
+    try:
+        return get(base + "/health", timeout=1)[0] == 200
+    except OSError:
+        return False

@@ -6,11 +6,13 @@ table documents each, and ``tests/unit/test_config.py`` fails when one is missin
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_data_dir() -> Path | None:
@@ -31,7 +33,11 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("CMS_PRICING_HOST"))
     port: int = Field(default=8000, validation_alias=AliasChoices("CMS_PRICING_PORT"))
-    workers: int = Field(default=2, ge=1, validation_alias=AliasChoices("CMS_PRICING_WORKERS"))
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        validation_alias=AliasChoices("CMS_PRICING_WORKERS"),
+    )
     serve_descriptors: bool = Field(
         default=False, validation_alias=AliasChoices("CMS_PRICING_SERVE_DESCRIPTORS")
     )
@@ -68,6 +74,36 @@ class Settings(BaseSettings):
     metrics_flush_seconds: float = Field(
         default=1.0, gt=0, le=60, validation_alias=AliasChoices("CMS_PRICING_METRICS_FLUSH_SECONDS")
     )
+    # -- scale-out (docs/scaling.md) -----------------------------------------------------------
+    drain_seconds: int = Field(
+        default=20, ge=1, validation_alias=AliasChoices("CMS_PRICING_DRAIN_SECONDS")
+    )
+    database_replica_urls: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias=AliasChoices("DATABASE_REPLICA_URLS")
+    )
+    db_pool_size: int = Field(
+        default=20, ge=1, validation_alias=AliasChoices("CMS_PRICING_DB_POOL_SIZE")
+    )
+    db_max_overflow: int = Field(
+        default=30, ge=0, validation_alias=AliasChoices("CMS_PRICING_DB_MAX_OVERFLOW")
+    )
+    db_pool_pre_ping: bool = Field(
+        default=True, validation_alias=AliasChoices("CMS_PRICING_DB_POOL_PRE_PING")
+    )
+    db_pool_recycle_s: int = Field(
+        default=3600, ge=-1, validation_alias=AliasChoices("CMS_PRICING_DB_POOL_RECYCLE")
+    )
+    db_replica_retry_s: float = Field(
+        default=5, gt=0, validation_alias=AliasChoices("CMS_PRICING_DB_REPLICA_RETRY_SECONDS")
+    )
+
+    @field_validator("database_replica_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        """A comma-separated list in the environment; a sequence when passed in code."""
+        if isinstance(value, str):
+            return tuple(url.strip() for url in value.split(",") if url.strip())
+        return value
 
 
 @lru_cache(maxsize=1)

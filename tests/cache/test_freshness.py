@@ -10,7 +10,6 @@ to  (1.30 x 1.188 + 1.35 x 1.419 + 0.10 x 0.445) x 32.3465 = 113.359926575 -> 11
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import threading
@@ -22,34 +21,29 @@ from pathlib import Path
 import pytest
 import redis
 
-from servers import Server, cli, copy_database, eventually, free_port, get, serve
+from servers import (
+    PRICE,
+    Server,
+    all_answer,
+    cli,
+    copy_database,
+    eventually,
+    free_port,
+    get,
+    revise_release,
+    serve,
+)
 
-PRICE = "/codes/price?code=99213&zip=94110&setting=office&year=2025"
 EVENTS_REDIS = "redis://127.0.0.1:6379/6"
 
 
 @pytest.fixture
 def revised_release(tmp_path: Path, cms_data: Path) -> Path:
-    folder = tmp_path / "revised" / "rvu25d"
-    shutil.copytree(cms_data / "2025" / "rvu25d", folder)
-    gpci = folder / "GPCI2025.txt"
-    lines = gpci.read_bytes().split(b"\n")
-    index = next(i for i, line in enumerate(lines) if line.startswith(b"01112") and b" 05 " in line)
-    assert b"1.088" in lines[index]
-    lines[index] = lines[index].replace(b"1.088", b"1.188")
-    gpci.write_bytes(b"\n".join(lines))
-    return folder
-
-
-def cents(server: Server) -> int:
-    status, body, _headers = get(server.url(PRICE))
-    assert status == 200
-    return int(body["amount_cents"])
+    return revise_release(cms_data, tmp_path)
 
 
 def all_workers_answer(server: Server, expected: int) -> bool:
-    """Ten requests in a row (spread over the workers) all give ``expected``."""
-    return all(cents(server) == expected for _ in range(10))
+    return all_answer(server.base, expected)
 
 
 def test_a_publish_reaches_every_instance_within_5_seconds(

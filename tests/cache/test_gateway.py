@@ -6,16 +6,13 @@ service marks cacheable and nothing else, and answer repeated requests without t
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from servers import Server, copy_database, eventually, free_port, get, serve
+from servers import Server, copy_database, get, serve
+from servers import nginx as run_nginx
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "cms-pricing.conf.template"
 
@@ -30,37 +27,12 @@ def service(tmp_path: Path, ingested_url: str) -> Iterator[Server]:
 @pytest.fixture
 def nginx(tmp_path: Path, service: Server) -> Iterator[str]:
     """nginx on a free loopback port, configured from the shipped template."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    run = tmp_path / "nginx"
-    run.mkdir()
-    port = free_port()
     values = {
-        "CMS_PRICING_LISTEN": f"127.0.0.1:{port}",
         "CMS_PRICING_UPSTREAM": f"server {service.base.removeprefix('http://')};",
-        "CMS_PRICING_CACHE_DIR": str(run / "cache"),
-        "CMS_PRICING_RUN_DIR": str(run),
+        "CMS_PRICING_CACHE_DIR": str(tmp_path / "nginx" / "cache"),
     }
-    # What envsubst does with only these variables defined: nginx's own $vars stay.
-    config = re.sub(r"\$\{(CMS_PRICING_[A-Z_]+)\}", lambda m: values[m[1]], TEMPLATE.read_text())
-    (run / "nginx.conf").write_text(config)
-    # As root (CI), workers would drop to "nobody", who cannot enter pytest's private tmp.
-    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
-    command = [binary, "-p", str(run), "-c", str(run / "nginx.conf"), "-g", directives]
-    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        assert eventually(lambda: _answers(base), 10) is not None, "nginx did not start"
+    with run_nginx(TEMPLATE, values, tmp_path / "nginx") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _answers(base: str) -> bool:
-    try:
-        return get(base + "/health", timeout=1)[0] == 200
-    except OSError:
-        return False
 
 
 def test_nginx_serves_repeats_without_the_service(nginx: str, service: Server) -> None:

@@ -54,7 +54,7 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> FastPat
         service.start_background()
         yield
         await service.stop_background()
-        service.engine.dispose()
+        service.databases.dispose()
 
     app = FastAPI(
         title="CMS Pricing API",

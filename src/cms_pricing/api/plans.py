@@ -464,7 +464,7 @@ def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCach
         cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> Response:
-        rows, more = store.list_plans(engine, decode_cursor(cursor), limit)
+        rows, more = service.databases.read(store.list_plans, decode_cursor(cursor), limit)
         next_cursor = encode_cursor(rows[-1].pk) if more and rows else None
         return _json({"plans": [saved_json(r) for r in rows], "next_cursor": next_cursor})
 
@@ -479,7 +479,7 @@ def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceC
                 summary="A saved plan, with its ETag")  # fmt: skip
     @enveloped
     def read(plan_id: str) -> Response:
-        stored = store.get_plan(engine, plan_id)
+        stored = service.databases.read(store.get_plan, plan_id)
         return _json(saved_json(stored), ETag=etag(stored.version))
 
     @router.put("/plans/{plan_id}", tags=["saved plans"],
@@ -506,7 +506,7 @@ def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceC
                 summary="Price a saved plan with the data loaded now")  # fmt: skip
     @enveloped
     def price_saved(plan_id: str) -> Response:
-        stored = store.get_plan(engine, plan_id)
+        stored = service.databases.read(store.get_plan, plan_id)
         plan_of = stored.plan or Plan(lines=())  # get_plan always reads the lines
         priced = orjson.Fragment(priced_answer(service, cache, plan_of))
         plan = {"id": stored.public_id, "version": stored.version, "etag": etag(stored.version)}

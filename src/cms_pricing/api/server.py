@@ -3,6 +3,12 @@
 Granian was measured against uvicorn+httptools+uvloop on this 2-core machine with the same
 raw ASGI app (docs/performance.md): about 52,000 vs 44,000 requests/s, so it is the default.
 Any ASGI server can run ``cms_pricing.api.asgi:build`` (a factory) instead.
+
+Shutdown contract (docs/scaling.md): on SIGTERM or SIGINT Granian's main process closes the
+listening socket (new connections are refused), sends SIGTERM to every worker, which
+finishes the requests it has in flight and runs the lifespan shutdown, and exits 0. A worker
+still busy after ``CMS_PRICING_DRAIN_SECONDS`` is killed (the exit code is then 1), so a
+stop is always bounded.
 """
 
 from __future__ import annotations
@@ -41,4 +47,5 @@ def _serve(settings: Settings) -> None:
         loop=Loops.uvloop,
         log_access=False,
         respawn_failed_workers=True,
+        workers_kill_timeout=settings.drain_seconds,
     ).serve()

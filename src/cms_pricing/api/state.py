@@ -19,6 +19,7 @@ import contextlib
 import gc
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -31,11 +32,11 @@ from cms_pricing.cache.shared import SharedCache, shared_cache
 from cms_pricing.config import Settings
 from cms_pricing.db.repository import (
     content_version,
-    create_db_engine,
     last_invalidation,
     load_published,
     ping,
 )
+from cms_pricing.db.routing import Databases
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import NotReady
 from cms_pricing.reference.datasets import ReleaseData, ZipData
@@ -74,7 +75,10 @@ def _freeze_heap(first: bool) -> None:
 class ServiceState:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
-        self.engine = engine if engine is not None else create_db_engine(settings.database_url)
+        # Writes use ``engine`` (the primary); release reads go through ``databases.read``.
+        given = Databases(engine) if engine is not None else None
+        self.databases = given or Databases.from_settings(settings)
+        self.engine = self.databases.primary
         self.policy = CachePolicy.from_settings(settings)
         self.shared: SharedCache = shared_cache(settings.redis_url, settings.redis_timeout_ms)
         self._loaded: Loaded | None = None
@@ -86,14 +90,16 @@ class ServiceState:
 
     # -- loading ----------------------------------------------------------------------------
 
-    def load(self) -> Loaded:
-        """Read every published release from the database and swap it in."""
+    def load(self, primary: bool = False) -> Loaded:
+        """Read every published release from the database (a replica unless ``primary``)
+        and swap it in."""
         started = time.perf_counter()
-        self._applied_invalidation = last_invalidation(self.engine)
-        version = content_version(self.engine)  # read first: a later publish reloads again
+        read = self._reader(primary)
+        self._applied_invalidation = read(last_invalidation)
+        version = read(content_version)  # read first: a later publish reloads again
         before = self._loaded
         reuse = before.releases if before else ()
-        releases, zips = load_published(self.engine, reuse, before.zips if before else None)
+        releases, zips = read(load_published, reuse, before.zips if before else None)
         loaded = Loaded(
             snapshot=Snapshot.build(releases, zips),
             releases=tuple(releases),
@@ -137,13 +143,22 @@ class ServiceState:
 
     # -- freshness --------------------------------------------------------------------------
 
-    def refresh(self) -> str:
-        """Bring this process up to date with the database: "reloaded", "dropped" or "current"."""
-        version = content_version(self.engine)
+    def _reader(self, primary: bool) -> Callable[..., Any]:
+        if primary:
+            return lambda fn, *args: fn(self.engine, *args)
+        return self.databases.read
+
+    def refresh(self, primary: bool = False) -> str:
+        """Bring this process up to date with the database: "reloaded", "dropped" or "current".
+
+        The poller reads a replica; an event reads the primary (``primary=True``), because
+        a replica may not have replayed the commit the event announces yet."""
+        read = self._reader(primary)
+        version = read(content_version)
         if self._loaded is None or version != self._loaded.version:
-            self.load()
+            self.load(primary)
             return "reloaded"
-        newest = last_invalidation(self.engine)
+        newest = read(last_invalidation)
         if newest > self._applied_invalidation:
             self._applied_invalidation = newest
             self.drop_local()
@@ -154,7 +169,7 @@ class ServiceState:
         if event.get("type") == "invalidated":
             self.drop_local()
         if event.get("type") in ("published", "invalidated"):
-            await asyncio.to_thread(self.refresh)
+            await asyncio.to_thread(self.refresh, True)
 
     async def _poll(self) -> None:
         while True:

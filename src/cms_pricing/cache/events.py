@@ -20,9 +20,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-import redis
 import redis.asyncio as aioredis
 
+from cms_pricing.cache.clients import async_client, sync_client
 from cms_pricing.cache.shared import FAULTS
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def announce(redis_url: str | None, message: dict[str, Any]) -> bool:
     """Publish ``message`` (synchronously: the CLI and admin calls); False when it could not."""
     if not redis_url:
         return False
-    client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_client(redis_url, socket_timeout=2, socket_connect_timeout=2)
     try:
         client.publish(CHANNEL, orjson.dumps(message))
     except FAULTS as exc:
@@ -49,8 +49,10 @@ async def listen(redis_url: str, handle: Callable[[dict[str, Any]], Awaitable[No
     """Deliver every event to ``handle`` until cancelled; reconnect after faults."""
     warned = False
     while True:
-        client = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2)
+        client = async_client(redis_url, socket_connect_timeout=2)
         try:
+            if isinstance(client, aioredis.RedisCluster):
+                await client.initialize()  # its pub/sub picks a node from the slot map
             async with client.pubsub() as pubsub:
                 await pubsub.subscribe(CHANNEL)
                 warned = False

@@ -5,7 +5,8 @@ One function serves ``POST /admin/cache/invalidate`` and ``cms-pricing cache inv
 1. record the invalidation in the database (every worker of every instance applies it at
    its next poll, with or without Redis);
 2. delete the matching shared keys in Redis by prefix with ``SCAN`` + ``UNLINK`` in
-   batches (never ``KEYS``, which blocks Redis while it walks the whole keyspace);
+   batches (never ``KEYS``, which blocks Redis while it walks the whole keyspace); on a
+   Redis Cluster the scan runs on every master and each ``UNLINK`` names keys of one slot;
 3. announce it on pub/sub so workers drop their local answers at once.
 """
 
@@ -13,12 +14,16 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import redis
+from redis.crc import key_slot
 from sqlalchemy import Engine
 
 from cms_pricing.cache import events, keys
+from cms_pricing.cache.clients import SyncClient, sync_client
 from cms_pricing.cache.shared import FAULTS
 from cms_pricing.db.repository import record_invalidation
 from cms_pricing.errors import BadRequest
@@ -57,24 +62,43 @@ def prefixes_for(scope: str, target: str) -> tuple[str, ...]:
     raise BadRequest(f"scope must be one of {', '.join(SCOPES)}", field="scope")
 
 
-def delete_prefix(client: redis.Redis, prefix: str) -> int:
+def delete_prefix(client: SyncClient, prefix: str) -> int:
     """UNLINK every key that starts with ``prefix``, ``BATCH`` keys at a time."""
+    match = _GLOB.sub(r"\\\1", prefix) + "*"
+    if not isinstance(client, redis.RedisCluster):
+        return _delete_matching(client, match, None)
+    masters: list[Any] = client.get_primaries()  # type: ignore[no-untyped-call]  # untyped upstream
+    return sum([_delete_matching(client, match, node) for node in masters])
+
+
+def _delete_matching(client: SyncClient, match: str, node: Any) -> int:
+    """SCAN one server (``node`` of a cluster, or the whole of a single Redis) and UNLINK."""
     deleted = 0
     batch: list[bytes] = []
-    for key in client.scan_iter(match=_GLOB.sub(r"\\\1", prefix) + "*", count=1000):
+    where = {"target_nodes": node} if node is not None else {}
+    for key in client.scan_iter(match=match, count=1000, **where):
         batch.append(key)
         if len(batch) >= BATCH:
-            deleted += int(client.unlink(*batch))
+            deleted += _unlink(client, batch)
             batch.clear()
     if batch:
-        deleted += int(client.unlink(*batch))
+        deleted += _unlink(client, batch)
     return deleted
+
+
+def _unlink(client: SyncClient, names: list[bytes]) -> int:
+    if not isinstance(client, redis.RedisCluster):
+        return int(client.unlink(*names))
+    by_slot: defaultdict[int, list[bytes]] = defaultdict(list)
+    for name in names:
+        by_slot[key_slot(name)].append(name)
+    return sum(int(client.unlink(*group)) for group in by_slot.values())
 
 
 def _delete_shared(redis_url: str | None, prefixes: tuple[str, ...]) -> int | None:
     if not redis_url:
         return None
-    client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+    client = sync_client(redis_url, socket_timeout=5, socket_connect_timeout=2)
     try:
         return sum(delete_prefix(client, prefix) for prefix in prefixes)
     except FAULTS as exc:

@@ -18,8 +18,9 @@ import logging
 import zlib
 from typing import Protocol
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+from cms_pricing.cache.clients import async_client
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,7 @@ class NullSharedCache:
 class RedisSharedCache:
     def __init__(self, url: str, timeout_ms: int) -> None:
         seconds = timeout_ms / 1000
-        self._client = aioredis.Redis.from_url(
-            url, socket_timeout=seconds, socket_connect_timeout=seconds
-        )
+        self._client = async_client(url, socket_timeout=seconds, socket_connect_timeout=seconds)
         self._healthy = True
         self._reconnect: asyncio.Task[None] | None = None
 

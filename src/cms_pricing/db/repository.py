@@ -18,7 +18,7 @@ timeout, and a real ``BEGIN`` from SQLAlchemy so that DDL and writes are transac
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from hashlib import sha256
 from operator import attrgetter
@@ -87,11 +87,22 @@ RELEASE_ROW_TABLES: tuple[tuple[str, Table, type[Any]], ...] = (
 # --- engine and schema -------------------------------------------------------------------
 
 
-def create_db_engine(url: str) -> Engine:
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    """The connection pool of a server engine (the standard's: 20 + 30, pre-ping, 1 h)."""
+
+    size: int = 20
+    overflow: int = 30
+    pre_ping: bool = True
+    recycle_s: int = 3600
+    connect_timeout_s: int = 3  # a replica that does not answer must not hold a request long
+
+
+def create_db_engine(url: str, pool: PoolOptions | None = None) -> Engine:
     """An engine for ``url``; for a SQLite file, its folder is created and pragmas set."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return _server_engine(url, pool or PoolOptions())
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +110,17 @@ def create_db_engine(url: str) -> Engine:
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _server_engine(url: str, pool: PoolOptions) -> Engine:
+    return create_engine(
+        url,
+        pool_size=pool.size,
+        max_overflow=pool.overflow,
+        pool_pre_ping=pool.pre_ping,
+        pool_recycle=pool.recycle_s,
+        connect_args={"connect_timeout": pool.connect_timeout_s},
+    )
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -1,0 +1,213 @@
+"""Locust users and the load shape; run only by ``python -m loadtest`` in a subprocess.
+
+Environment (set by ``loadtest/run.py``): ``LOADTEST_MIX`` (the JSON request mix drawn
+from the real files), ``LOADTEST_OUT`` (folder for ``requests.csv`` and ``users.csv``),
+``LOADTEST_PROFILE`` and ``LOADTEST_DURATION`` (see ``loadtest/profiles.py``).
+
+Users (FastHttpUser, so the generator is cheap per request):
+- ``StandardUser``: the standard's user: price a code x3, locality lookup x1, health x1,
+  thinking 1-3 s between requests;
+- ``MixUser``: the realistic mix: pricing, reference codes and localities, releases, 100-line
+  bulk requests, plan pricing and comparison, and a saved plan's life (create, read,
+  replace with If-Match, delete), same think time;
+- ``VolumeUser``: 1,000-line bulk requests and 200-line plans, half a second apart.
+
+Every request is logged (time, endpoint template, SLA class, ms, status) for the report;
+requests are named by template so per-endpoint figures never grow with the ZIPs used.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent  # type: ignore[import-untyped]  # Locust's own dependency, untyped
+from locust import LoadTestShape, User, between, events, task
+from locust.contrib.fasthttp import FastHttpUser
+from locust.env import Environment
+
+from loadtest.profiles import profile
+from loadtest.sla import BUDGETS, sla_class
+
+MIX: dict[str, Any] = json.loads(Path(os.environ["LOADTEST_MIX"]).read_text())
+OUT = Path(os.environ["LOADTEST_OUT"])
+PROFILE = profile(
+    os.environ["LOADTEST_PROFILE"], float(os.environ.get("LOADTEST_DURATION") or 0) or None
+)
+START = time.time()
+_log = (OUT / "requests.csv").open("w", newline="")
+_rows = csv.writer(_log)
+_rows.writerow(["t", "endpoint", "sla_class", "ms", "status"])
+
+
+def _record(
+    request_type: str,
+    name: str,
+    response_time: float,
+    response: Any,
+    exception: Exception | None,
+    **_kw: Any,
+) -> None:
+    status = getattr(response, "status_code", 0) or 0
+    klass = sla_class(request_type, name)
+    _rows.writerow(
+        [
+            f"{time.time() - START:.3f}",
+            f"{request_type} {name}",
+            klass,
+            f"{response_time:.2f}",
+            status,
+        ]
+    )
+
+
+def _users(environment: Environment, **_kw: Any) -> None:
+    def sample() -> None:
+        with (OUT / "users.csv").open("w", newline="") as out:
+            rows = csv.writer(out)
+            rows.writerow(["t", "users"])
+            while True:
+                runner = environment.runner
+                rows.writerow([f"{time.time() - START:.1f}", runner.user_count if runner else 0])
+                out.flush()
+                gevent.sleep(1)
+
+    gevent.spawn(sample)
+
+
+def _close(**_kw: Any) -> None:
+    _log.close()
+
+
+# Locust's event hooks are untyped; registered by call, not decorator, to keep ours typed.
+events.request.add_listener(_record)  # type: ignore[no-untyped-call]
+events.init.add_listener(_users)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_close)  # type: ignore[no-untyped-call]
+
+
+def pick(key: str) -> Any:
+    return random.choice(MIX[key])
+
+
+class Client(FastHttpUser):
+    abstract = True
+
+    def price(self) -> None:
+        self.client.get(pick("price"), name="/codes/price")
+
+    def locality(self) -> None:
+        self.client.get(f"/reference/localities?zip={pick('zips')}", name="/reference/localities")
+
+    def health(self) -> None:
+        self.client.get("/health", name="/health")
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.client.post(path, json=body, name=path)
+
+
+class StandardUser(Client):
+    wait_time = between(1, 3)
+
+    @task(3)
+    def price_code(self) -> None:
+        self.price()
+
+    @task(1)
+    def lookup_locality(self) -> None:
+        self.locality()
+
+    @task(1)
+    def check_health(self) -> None:
+        self.health()
+
+
+class MixUser(Client):
+    wait_time = between(1, 3)
+
+    @task(6)
+    def price_code(self) -> None:
+        self.price()
+
+    @task(2)
+    def lookup_locality(self) -> None:
+        self.locality()
+
+    @task(2)
+    def code_rows(self) -> None:
+        self.client.get(f"/reference/codes/{pick('codes')}", name="/reference/codes/{code}")
+
+    @task(1)
+    def releases(self) -> None:
+        self.client.get("/releases", name="/releases")
+
+    @task(1)
+    def bulk(self) -> None:
+        self.post("/codes/price/bulk", pick("bulk"))
+
+    @task(1)
+    def plan_price(self) -> None:
+        self.post("/plans/price", pick("plans"))
+
+    @task(1)
+    def plan_compare(self) -> None:
+        self.post("/plans/compare", pick("compare"))
+
+    @task(1)
+    def saved_plan(self) -> None:
+        created = self.post("/plans", {"name": "load test", **pick("plans")})
+        if created.status_code != 201:
+            return
+        plan_id, etag = created.json()["id"], created.headers.get("etag", "")
+        self.client.get(f"/plans/{plan_id}", name="/plans/{plan_id}")
+        replaced = self.client.put(
+            f"/plans/{plan_id}",
+            json={"name": "load test v2", **pick("plans")},
+            headers={"If-Match": etag},
+            name="/plans/{plan_id}",
+        )
+        etag = replaced.headers.get("etag", "") if replaced.headers else ""
+        self.client.delete(f"/plans/{plan_id}", headers={"If-Match": etag}, name="/plans/{plan_id}")
+
+
+class VolumeUser(Client):
+    wait_time = between(0.5, 1)
+
+    @task(3)
+    def bulk_large(self) -> None:
+        self.post("/codes/price/bulk", pick("bulk_large"))
+
+    @task(1)
+    def plan_large(self) -> None:
+        self.post("/plans/price", pick("plans_large"))
+
+
+CLASSES = {c.__name__: c for c in (StandardUser, MixUser, VolumeUser)}
+
+
+class Shape(LoadTestShape):
+    """The profile's stages; with ``stop_on_breach``, stops 5 s after a p95 budget breaks."""
+
+    breached_at: float | None = None
+
+    def tick(self) -> tuple[int, float, list[type[User]] | None] | None:
+        now: float = self.get_run_time()  # type: ignore[no-untyped-call]
+        if self._breached(now) or now >= PROFILE.duration:
+            return None
+        stage = next(s for s in PROFILE.stages if now < s.until)
+        classes: list[type[User]] = [CLASSES[name] for name in PROFILE.users]
+        return stage.users, stage.spawn_rate, classes
+
+    def _breached(self, now: float) -> bool:
+        if not PROFILE.stop_on_breach or self.runner is None:
+            return False
+        stats = self.runner.stats.total
+        over = stats.get_current_response_time_percentile(0.95) or 0
+        failing = stats.num_requests > 100 and stats.fail_ratio > 0.001
+        if self.breached_at is None and (over > BUDGETS["pricing"].p95_ms or failing):
+            self.breached_at = now
+        return self.breached_at is not None and now - self.breached_at > 5
