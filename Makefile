@@ -18,8 +18,8 @@ run: $(STAMP)
 	$(BIN)/cms-pricing serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench loadtest
+	$(BIN)/ruff format --check src tests bench loadtest
 	$(BIN)/mypy
 
 # The whole suite: lint, types, and every test on SQLite and PostgreSQL.
