@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cms_pricing.api import handlers, schemas, wire
+from cms_pricing.api import examples, handlers, schemas, wire
 from cms_pricing.api.fastpath import FastPath
 from cms_pricing.api.handlers import Handler
 from cms_pricing.api.plans import plans_router
@@ -42,7 +42,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": schemas.ErrorEnvelope, "description": "No release loaded yet"},
 }
 
-Opt = Annotated[str | None, Query()]
+
+def _example(answer: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"example": answer}}}
 
 
 def create_app(settings: Settings, state: ServiceState | None = None) -> FastPath:
@@ -78,7 +80,7 @@ def _add_routes(app: FastAPI, service: ServiceState) -> None:
     @app.get(
         "/codes/price",
         response_model=schemas.PriceOut,
-        responses=ERRORS,
+        responses={**ERRORS, 200: _example(examples.PRICE)},
         tags=["pricing"],
         summary="Price one HCPCS code at a ZIP or carrier-locality on a date",
     )
@@ -103,7 +105,7 @@ def _add_routes(app: FastAPI, service: ServiceState) -> None:
     @app.get(
         "/reference/localities",
         response_model=schemas.LocalitiesOut,
-        responses=ERRORS,
+        responses={**ERRORS, 200: _example(examples.LOCALITY_OF_ZIP)},
         tags=["reference"],
         summary="All localities with their GPCIs, or the locality of one ZIP",
     )
@@ -119,7 +121,7 @@ def _add_routes(app: FastAPI, service: ServiceState) -> None:
     @app.get(
         "/reference/codes/{code}",
         response_model=schemas.CodeOut,
-        responses=ERRORS,
+        responses={**ERRORS, 200: _example(examples.CODE_ROWS)},
         tags=["reference"],
         summary="RVUs and payment indicators of each modifier row of a code",
     )
@@ -132,7 +134,12 @@ def _add_routes(app: FastAPI, service: ServiceState) -> None:
     ) -> Response:
         return _send(service, handlers.code_reference, request, code)
 
-    @app.get("/releases", response_model=schemas.ReleasesOut, tags=["reference"])
+    @app.get(
+        "/releases",
+        response_model=schemas.ReleasesOut,
+        responses={200: _example(examples.RELEASES)},
+        tags=["reference"],
+    )
     def releases(request: Request) -> Response:
         """Every published release and ZIP dataset with its files, hashes and row counts."""
         return _send(service, handlers.releases, request)
