@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -36,7 +35,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from price_load import BIN, ROOT, free_port, read_rvus, read_zips, wait_for, wrk
+from price_load import (
+    BIN,
+    add_data_arguments,
+    free_port,
+    ingested_env,
+    read_rvus,
+    read_zips,
+    wait_for,
+    wrk,
+)
 
 Body = dict[str, Any]
 Request = tuple[str, str, Body, dict[str, str]]
@@ -191,18 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=Path(os.environ.get("CMS_DATA_DIR", ROOT.parent / "shared" / "cms-data")),
-    )
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'bench.db'}")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    add_data_arguments(parser)
     args = parser.parse_args(argv)
 
-    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
-    subprocess.run([str(BIN / "cms-pricing"), "ingest", str(args.data)], env=env, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    env = ingested_env(args)
     mix = Mix(args.data, args.seed)
     port = free_port()
     serve_env = {**env, "CMS_PRICING_PORT": str(port), "CMS_PRICING_WORKERS": str(args.workers)}

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import subprocess
 import tempfile
@@ -38,7 +37,18 @@ from cms_pricing.api.handlers import code_reference, localities
 from cms_pricing.api.state import ServiceState
 from cms_pricing.cache.shared import pack
 from cms_pricing.config import Settings
-from price_load import BIN, ROOT, free_port, measure, read_rvus, read_zips, wait_for, write_script
+from price_load import (
+    BIN,
+    ROOT,
+    add_data_arguments,
+    free_port,
+    ingested_env,
+    measure,
+    read_rvus,
+    read_zips,
+    wait_for,
+    write_script,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 
@@ -276,17 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--hit-seconds", type=int, default=90, help="length of the hit-rate run")
     parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "cms-data")
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'bench.db'}")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    add_data_arguments(parser)
     args = parser.parse_args(argv)
-    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
-    subprocess.run(
-        [str(BIN / "cms-pricing"), "ingest", str(args.data)],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    env = ingested_env(args)
     results: dict[str, Any] = {"date": date.today().isoformat()}
     results["redis_hit_cost"] = redis_hit_cost(args)
     results["hit_rate"] = hit_rate(args, env)

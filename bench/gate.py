@@ -30,14 +30,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from price_load import BIN, ROOT, request_mix, write_script
+from price_load import ROOT, add_data_arguments, ingested_env, request_mix, write_script
 
 BASELINE = ROOT / "bench" / "baseline.json"
 PROFILES = {
@@ -215,12 +214,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--mix", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=Path(os.environ.get("CMS_DATA_DIR", ROOT.parent / "shared" / "cms-data")),
-    )
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'bench.db'}")
+    add_data_arguments(parser, out=False)
     parser.add_argument("--json", type=Path, help="also write the verdict here")
     parser.add_argument("--pairs", type=int, help="override the profile's pairs per round")
     parser.add_argument("--duration", type=int, help="override the profile's seconds per run")
@@ -234,13 +228,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
-    subprocess.run(
-        [str(BIN / "cms-pricing"), "ingest", str(args.data)],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    env = ingested_env(args)
     stored = load_baseline(args.baseline, args.profile)
     if not args.update_baseline and stored is None:
         print(f"no {args.profile!r} baseline in {args.baseline}; run with --update-baseline")

@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-from price_load import BIN, ROOT, free_port, measure, request_mix, write_script
+from price_load import (
+    BIN,
+    add_data_arguments,
+    free_port,
+    ingested_env,
+    measure,
+    request_mix,
+    write_script,
+)
 
 Run = dict[str, float]
 CACHES = (("cached", "50000"), ("uncached", "0"))
@@ -38,13 +44,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--mix", type=int, default=20_000, help="distinct requests in the mix")
     parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=Path(os.environ.get("CMS_DATA_DIR", ROOT.parent / "shared" / "cms-data")),
-    )
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'bench.db'}")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    add_data_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -93,14 +93,8 @@ def report(results: dict[str, dict[str, list[Run]]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
+    env = ingested_env(args)
     env.pop("REDIS_URL", None)
-    subprocess.run(
-        [str(BIN / "cms-pricing"), "ingest", str(args.data)],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
     paths = request_mix(args.data, args.mix, args.seed)
     results: dict[str, dict[str, list[Run]]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -177,6 +177,24 @@ def write_script(folder: Path, name: str, paths: list[str]) -> Path:
     return script
 
 
+def add_data_arguments(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
+    """``--data``, ``--database-url`` (and ``--out``): the options every benchmark shares."""
+    default_data = Path(os.environ.get("CMS_DATA_DIR", ROOT.parent / "shared" / "cms-data"))
+    parser.add_argument("--data", type=Path, default=default_data, help="the CMS data tree")
+    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'bench.db'}")
+    if out:
+        parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+
+
+def ingested_env(args: argparse.Namespace) -> dict[str, str]:
+    """The environment for the CLI and servers, after ingesting the real files into the
+    benchmark database (a no-op when they are already there)."""
+    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
+    ingest = [str(BIN / "cms-pricing"), "ingest", str(args.data)]
+    subprocess.run(ingest, env=env, check=True, stdout=subprocess.DEVNULL)
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
@@ -186,22 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--mix", type=int, default=20_000, help="distinct requests in the mix")
     parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=Path(os.environ.get("CMS_DATA_DIR", ROOT.parent / "shared" / "cms-data")),
-    )
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'bench.db'}")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    add_data_arguments(parser)
     args = parser.parse_args(argv)
 
-    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
-    subprocess.run(
-        [str(BIN / "cms-pricing"), "ingest", str(args.data)],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    env = ingested_env(args)
     paths = request_mix(args.data, args.mix, args.seed)
     results: dict[str, object] = {
         "date": date.today().isoformat(),

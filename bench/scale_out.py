@@ -30,7 +30,17 @@ from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 
-from price_load import BIN, ROOT, free_port, request_mix, wait_for, write_script, wrk
+from price_load import (
+    BIN,
+    ROOT,
+    add_data_arguments,
+    free_port,
+    ingested_env,
+    request_mix,
+    wait_for,
+    write_script,
+    wrk,
+)
 
 TEMPLATE = ROOT / "deploy" / "lb" / "cms-pricing-lb.conf.template"
 
@@ -102,18 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="workers per instance")
     parser.add_argument("--mix", type=int, default=20_000, help="distinct requests in the mix")
     parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=Path(os.environ.get("CMS_DATA_DIR", ROOT.parent / "shared" / "cms-data")),
-    )
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'bench.db'}")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    add_data_arguments(parser)
     args = parser.parse_args(argv)
 
-    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
-    ingest = [str(BIN / "cms-pricing"), "ingest", str(args.data)]
-    subprocess.run(ingest, env=env, check=True, stdout=subprocess.DEVNULL)
+    env = ingested_env(args)
     results: dict[str, object] = {
         "date": date.today().isoformat(),
         "cpus": os.cpu_count(),

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import subprocess
 import sys
@@ -36,7 +35,18 @@ from typing import Any
 from bulk_load import LUA as BULK_LUA
 from bulk_load import Mix
 from gate_run import granian, memory_mb, running
-from price_load import BIN, ROOT, free_port, read_rvus, read_zips, request_mix, write_script, wrk
+from price_load import (
+    BIN,
+    ROOT,
+    add_data_arguments,
+    free_port,
+    ingested_env,
+    read_rvus,
+    read_zips,
+    request_mix,
+    write_script,
+    wrk,
+)
 
 sys.path.insert(0, str(ROOT))
 from loadtest.sla import FLOORS, TARGETS
@@ -153,25 +163,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=Path(os.environ.get("CMS_DATA_DIR", ROOT.parent / "shared" / "cms-data")),
-    )
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var' / 'bench.db'}")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    add_data_arguments(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
-    subprocess.run(
-        [str(BIN / "cms-pricing"), "ingest", str(args.data)],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    env = ingested_env(args)
     with tempfile.TemporaryDirectory() as tmp:
         load = latency(args, Path(tmp))
         throughput = saturate(args, env, Path(tmp))
