@@ -63,23 +63,20 @@ def geography_json(geo: Geography) -> JSON:
     }
 
 
-def arithmetic(c: Components) -> str:
-    """The fee schedule formula with this answer's numbers, as CMS's RVU file states it."""
-    return (
-        f"({c.work_rvu} x {c.gpci.work} + {c.pe_rvu} x {c.gpci.pe} + {c.mp_rvu} x {c.gpci.mp})"
-        f" x {c.conversion_factor} = {c.unrounded_amount}"
-    )
-
-
 def components_json(c: Components) -> JSON:
+    """The inputs of the formula and the formula itself with them, as CMS's RVU file states
+    it: ``(work RVU x work GPCI + PE RVU x PE GPCI + MP RVU x MP GPCI) x CF``."""
+    work, pe, mp = str(c.work_rvu), str(c.pe_rvu), str(c.mp_rvu)
+    gwork, gpe, gmp = str(c.gpci.work), str(c.gpci.pe), str(c.gpci.mp)
+    cf, unrounded = str(c.conversion_factor), str(c.unrounded_amount)
     return {
-        "work_rvu": str(c.work_rvu),
-        "pe_rvu": str(c.pe_rvu),
-        "mp_rvu": str(c.mp_rvu),
-        "gpci": {"work": str(c.gpci.work), "pe": str(c.gpci.pe), "mp": str(c.gpci.mp)},
-        "conversion_factor": str(c.conversion_factor),
-        "unrounded_amount": str(c.unrounded_amount),
-        "arithmetic": arithmetic(c),
+        "work_rvu": work,
+        "pe_rvu": pe,
+        "mp_rvu": mp,
+        "gpci": {"work": gwork, "pe": gpe, "mp": gmp},
+        "conversion_factor": cf,
+        "unrounded_amount": unrounded,
+        "arithmetic": f"({work} x {gwork} + {pe} x {gpe} + {mp} x {gmp}) x {cf} = {unrounded}",
     }
 
 
