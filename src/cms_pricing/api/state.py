@@ -166,8 +166,8 @@ class ServiceState:
         return "current"
 
     async def on_event(self, event: dict[str, Any]) -> None:
-        if event.get("type") == "invalidated":
-            self.drop_local()
+        # Both kinds are committed to the database before they are announced, so one
+        # refresh from the primary reloads or drops exactly once.
         if event.get("type") in ("published", "invalidated"):
             await asyncio.to_thread(self.refresh, True)
 
