@@ -14,7 +14,7 @@ import os
 import time
 
 from cms_pricing.api.asgi import build as build_service
-from cms_pricing.api.fastpath import ASGIApp, Receive, Scope, Send
+from cms_pricing.protocol import ASGIApp, Receive, Scope, Send
 
 DELAY_ENV = "GATE_PRICE_DELAY_US"
 

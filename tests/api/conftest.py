@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cms_pricing.api.app import create_app
-from cms_pricing.api.state import ServiceState
 from cms_pricing.config import Settings
 from cms_pricing.db.repository import create_db_engine, migrate
+from cms_pricing.service.state import ServiceState
 
 
 @pytest.fixture(scope="session")

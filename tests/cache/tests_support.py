@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from cms_pricing.api.fastpath import FastPath
-from cms_pricing.api.state import ServiceState
+from cms_pricing.service.state import ServiceState
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
 TOKEN = "test-admin-token"

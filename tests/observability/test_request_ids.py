@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cms_pricing.api.app import create_app
-from cms_pricing.api.state import ServiceState
 from cms_pricing.config import Settings
 from cms_pricing.observability.logs import JsonFormatter
+from cms_pricing.service.state import ServiceState
 
 PRICE = "/codes/price?code=99213&zip=94110&year=2025"
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from cms_pricing.db import plans as store
 from cms_pricing.db.repository import create_db_engine
 from cms_pricing.engine.plans import Plan, PlanLine
+from cms_pricing.errors import PreconditionFailed
 
 SAVED: dict[str, Any] = {
     "name": "TKA episode",
@@ -227,7 +228,7 @@ def test_concurrent_updates_with_one_version_let_exactly_one_win(
         try:
             store.update_plan(db, plan_id, expected=1, name=f"w{n}", plan=plan, sha="s" * 64)
             outcomes.append("ok")
-        except store.PreconditionFailed:
+        except PreconditionFailed:
             outcomes.append("412")
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]

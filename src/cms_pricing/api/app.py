@@ -27,11 +27,11 @@ from cms_pricing.api import examples, handlers, schemas, wire
 from cms_pricing.api.fastpath import FastPath
 from cms_pricing.api.handlers import Handler
 from cms_pricing.api.plans import plans_router
-from cms_pricing.api.state import ServiceState
 from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
-from cms_pricing.errors import Forbidden, PricingError, Unauthorized
-from cms_pricing.observability.middleware import instrument
+from cms_pricing.errors import Forbidden, PricingError, Unauthorized, envelope
+from cms_pricing.observability.middleware import Instrumented, instrument
+from cms_pricing.service.state import ServiceState
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _example(answer: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"example": answer}}}
 
 
-def create_app(settings: Settings, state: ServiceState | None = None) -> FastPath:
+def create_app(settings: Settings, state: ServiceState | None = None) -> Instrumented:
     service = state if state is not None else ServiceState(settings)
 
     @asynccontextmanager
@@ -68,7 +68,7 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> FastPat
     _add_routes(app, service)
     app.include_router(plans_router(service))
     _add_admin_routes(app, service)
-    return instrument(FastPath(app, service), settings)
+    return instrument(FastPath(app, service), service, app, settings)
 
 
 def _send(service: ServiceState, handler: Handler, request: Request, arg: str = "") -> Response:
@@ -192,9 +192,7 @@ def _add_admin_routes(app: FastAPI, service: ServiceState) -> None:
                 service.engine, service.settings.redis_url, request_body.scope, request_body.target
             )
         except PricingError as exc:
-            return Response(
-                wire.pricing_error_body(exc), exc.status_code, media_type="application/json"
-            )
+            return Response(exc.body(), exc.status_code, media_type="application/json")
         service.drop_local()  # this worker at once; the others by event or at their next poll
         body = {
             "id": done.id,
@@ -215,7 +213,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         message = "no such endpoint" if exc.status_code == 404 else str(exc.detail)
         return Response(
-            wire.error_body(code, message),
+            envelope(code, message),
             status_code=exc.status_code,
             media_type="application/json",
             headers=getattr(exc, "headers", None),
@@ -228,11 +226,11 @@ def _add_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         field = problems[0]["field"] if problems else None
-        body = wire.error_body("bad_request", f"invalid parameter {field!r}", {"field": field})
+        body = envelope("bad_request", f"invalid parameter {field!r}", {"field": field})
         return Response(body, status_code=400, media_type="application/json")
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
-        body = wire.error_body("internal_error", "the server failed to answer; it is logged")
+        body = envelope("internal_error", "the server failed to answer; it is logged")
         return Response(body, status_code=500, media_type="application/json")

@@ -7,9 +7,9 @@ Each worker process calls ``build()`` once; settings come from the environment t
 from __future__ import annotations
 
 from cms_pricing.api.app import create_app
-from cms_pricing.api.fastpath import FastPath
 from cms_pricing.config import get_settings
+from cms_pricing.observability.middleware import Instrumented
 
 
-def build() -> FastPath:
+def build() -> Instrumented:
     return create_app(get_settings())

@@ -33,11 +33,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cms_pricing.api import params, wire
-from cms_pricing.api.state import ServiceState
 from cms_pricing.engine.mpfs import price_code
 from cms_pricing.engine.quote import PriceQuery, Quote, ReleaseRef
 from cms_pricing.engine.snapshot import Snapshot
-from cms_pricing.errors import BadRequest, PricingError
+from cms_pricing.errors import BadRequest, PricingError, UnsupportedMediaType
+from cms_pricing.service.state import ServiceState
 
 MAX_LINES = 10_000
 MAX_UNITS = 999
@@ -47,11 +47,6 @@ FIELD_SET = frozenset(FIELDS)
 CSV_OUT = ("line", "code", "modifier", "zip", "carrier_locality", "setting", "pos", "status",
            "payable", "units", "amount", "non_participating", "limiting_charge", "total",
            "release", "release_sha256", "error_code", "error_field", "error_message")  # fmt: skip
-
-
-class UnsupportedMediaType(PricingError):
-    status_code = 415
-    code = "unsupported_media_type"
 
 
 class BulkLineIn(BaseModel):
@@ -304,7 +299,7 @@ def bulk_router(service: ServiceState) -> APIRouter:
         try:
             return answer_bulk(service, request.headers.get("content-type", ""), body)
         except PricingError as exc:
-            return Response(wire.pricing_error_body(exc), status_code=exc.status_code,
+            return Response(exc.body(), status_code=exc.status_code,
                             media_type="application/json")  # fmt: skip
 
     return router

@@ -21,13 +21,11 @@ layer answered (``local``, ``redis`` or ``miss``).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from cms_pricing.api import handlers
 from cms_pricing.api.handlers import Handler
-from cms_pricing.api.state import Loaded, Reply, ServiceState
 from cms_pricing.cache import keys
 from cms_pricing.cache.local import Entry
 from cms_pricing.cache.policy import NO_STORE, CacheClass
@@ -35,17 +33,13 @@ from cms_pricing.cache.shared import pack, unpack
 from cms_pricing.cache.singleflight import SingleFlight
 from cms_pricing.errors import PricingError
 from cms_pricing.observability.metrics import CACHE_HITS, CACHE_MISSES
+from cms_pricing.protocol import ASGIApp, Message, Receive, Scope, Send
+from cms_pricing.service.state import Loaded, Reply, ServiceState
 
 # Counter children bound once: ``labels()`` on every request costs more than a cache hit.
 _LAYERS = ("local", "redis")
 HITS = {(layer, c): CACHE_HITS.labels(layer, c) for layer in _LAYERS for c in CacheClass}
 MISSES = {(layer, c): CACHE_MISSES.labels(layer, c) for layer in _LAYERS for c in CacheClass}
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def _never(_normalised: str) -> bool:

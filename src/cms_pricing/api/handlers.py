@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cms_pricing.api import params, wire
-from cms_pricing.api.state import Loaded, Reply, ServiceState
 from cms_pricing.engine.mpfs import STATUS_REASONS, price_code
 from cms_pricing.engine.snapshot import Locality, ReleaseView
-from cms_pricing.errors import PricingError
+from cms_pricing.errors import PricingError, envelope
 from cms_pricing.reference.datasets import ReleaseMeta, ZipMeta
 from cms_pricing.reference.rows import RvuRow
+from cms_pricing.service.state import Loaded, Reply, ServiceState
 
 Handler = Callable[[ServiceState, str, str], Reply]
 
@@ -29,7 +29,7 @@ def guarded(compute: Callable[[ServiceState, str, str], Any]) -> Handler:
         try:
             return Reply(200, wire.dumps(compute(state, query, arg)))
         except PricingError as exc:
-            return Reply(exc.status_code, wire.pricing_error_body(exc))
+            return Reply(exc.status_code, exc.body())
 
     handler.__name__ = compute.__name__
     return handler
@@ -97,7 +97,7 @@ def ready(state: ServiceState, _query: str, _arg: str) -> Reply:
         body["releases"] = [r.meta.release_id for r in state.loaded.releases]
     if serving:  # a Redis fault degrades the service but it still answers
         return Reply(200, wire.dumps(body))
-    return Reply(503, wire.error_body("not_ready", "the service is not ready to answer", body))
+    return Reply(503, envelope("not_ready", "the service is not ready to answer", body))
 
 
 def _release(loaded: Loaded, params_: dict[str, str]) -> ReleaseView:

@@ -54,7 +54,6 @@ from cms_pricing.api.plan_schemas import (
     to_plan,
 )
 from cms_pricing.api.schemas import ErrorEnvelope
-from cms_pricing.api.state import ServiceState
 from cms_pricing.cache import keys
 from cms_pricing.cache.policy import CacheClass
 from cms_pricing.cache.shared import pack, unpack
@@ -62,7 +61,8 @@ from cms_pricing.db import plans as store
 from cms_pricing.engine.adjustments import Adjustment
 from cms_pricing.engine.costshare import CostShare
 from cms_pricing.engine.plans import Plan, PricedLine, PricedPlan, price_plan
-from cms_pricing.errors import BadRequest, PricingError
+from cms_pricing.errors import BadRequest, PreconditionFailed, PreconditionRequired, PricingError
+from cms_pricing.service.state import ServiceState
 
 P = ParamSpec("P")
 JSON = "application/json"
@@ -87,11 +87,6 @@ _WORDS = {
 
 def _example(example: Any, status: int = 200, words: str = "Success") -> dict[int | str, Any]:
     return {status: {"description": words, "content": {JSON: {"example": example}}}}
-
-
-class PreconditionRequired(PricingError):
-    status_code = 428
-    code = "precondition_required"
 
 
 # -- the priced-plan cache -------------------------------------------------------------------
@@ -251,7 +246,7 @@ def enveloped(route: Callable[P, Response]) -> Callable[P, Response]:
         try:
             return route(*args, **kwargs)
         except PricingError as exc:
-            return _json(wire.pricing_error_body(exc), exc.status_code)
+            return _json(exc.body(), exc.status_code)
 
     return wrapper
 
@@ -332,7 +327,7 @@ def expected_version(if_match: str | None) -> int | None:
     tag = value.removeprefix("W/").strip('"')
     if tag.startswith("v") and tag[1:].isascii() and tag[1:].isdigit():
         return int(tag[1:])
-    raise store.PreconditionFailed(
+    raise PreconditionFailed(
         f"If-Match {if_match!r} names no version of this plan", field="If-Match"
     )
 

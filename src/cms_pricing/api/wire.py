@@ -16,7 +16,6 @@ from typing import Any
 import orjson
 
 from cms_pricing.engine.quote import Components, Geography, OppsCap, Quote, ReleaseRef
-from cms_pricing.errors import PricingError
 
 JSON = dict[str, Any]
 
@@ -114,15 +113,6 @@ def quote_json(q: Quote) -> JSON:
         "indicators": q.indicators,
         "notes": list(q.notes),
     }
-
-
-def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> bytes:
-    """The one JSON error envelope every 4xx (and the rare 5xx) uses."""
-    return orjson.dumps({"error": {"code": code, "message": message, "details": details or {}}})
-
-
-def pricing_error_body(exc: PricingError) -> bytes:
-    return error_body(exc.code, exc.message, exc.details)
 
 
 def dumps(payload: Any) -> bytes:

@@ -34,22 +34,12 @@ from sqlalchemy.exc import IntegrityError
 
 from cms_pricing.db import models as m
 from cms_pricing.engine.plans import Plan, PlanLine
-from cms_pricing.errors import NotFound, PricingError
+from cms_pricing.errors import Conflict, NotFound, PreconditionFailed
 
 TABLES = m.Base.metadata.tables
 PLANS = TABLES["plans"]
 LINES = TABLES["plan_lines"]
 KEYS = TABLES["idempotency_keys"]
-
-
-class Conflict(PricingError):
-    status_code = 409
-    code = "conflict"
-
-
-class PreconditionFailed(PricingError):
-    status_code = 412
-    code = "precondition_failed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,16 +25,16 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import Metric
 
-from cms_pricing.api import wire
-from cms_pricing.api.fastpath import ASGIApp, Message, Receive, Scope, Send
-from cms_pricing.api.state import ServiceState
 from cms_pricing.config import Settings
+from cms_pricing.errors import envelope
 from cms_pricing.observability import metrics, shared
 from cms_pricing.observability.recorder import Recorder
 from cms_pricing.observability.samplers import ProcessSampler, ServiceSampler, sample_database
+from cms_pricing.protocol import ASGIApp, Message, Receive, Scope, Send
+from cms_pricing.service.state import ServiceState
 
 log = logging.getLogger(__name__)
-NOT_ALLOWED = wire.error_body("method_not_allowed", "GET /metrics only")
+NOT_ALLOWED = envelope("method_not_allowed", "GET /metrics only")
 
 
 def metrics_directory(settings: Settings) -> Path:

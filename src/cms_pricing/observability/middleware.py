@@ -15,8 +15,7 @@ request passes through it, whichever layer answers. For each request it:
 
 A response slower than its SLA budget or with a 5xx status is logged as one JSON line.
 
-The wrapper is a ``FastPath`` subclass only so ``create_app`` keeps its return type; it
-delegates every attribute (``app``, ``state``) to the fast path it wraps.
+The wrapper delegates every other attribute (``app``, ``state``) to the app it wraps.
 """
 
 from __future__ import annotations
@@ -25,34 +24,40 @@ import logging
 import time
 from typing import Any
 
-from cms_pricing.api import wire
-from cms_pricing.api.fastpath import FastPath, Message, Receive, Scope, Send
 from cms_pricing.config import Settings
+from cms_pricing.errors import envelope
 from cms_pricing.observability import logs
 from cms_pricing.observability.exposition import Exporter
 from cms_pricing.observability.recorder import Recorder
 from cms_pricing.observability.routes import METRICS_PATH, RouteTable, app_routes
+from cms_pricing.protocol import ASGIApp, Message, Receive, Scope, Send
+from cms_pricing.service.state import ServiceState
 
 log = logging.getLogger(__name__)
 
 HEADER = b"x-request-id"
-ERROR_500 = wire.error_body("internal_error", "the server failed to answer; it is logged")
+ERROR_500 = envelope("internal_error", "the server failed to answer; it is logged")
 
 
-def instrument(app: FastPath, settings: Settings) -> FastPath:
-    """``app`` behind the observability middleware (metrics off: request ids only)."""
+def instrument(
+    app: ASGIApp, state: ServiceState, routed: object, settings: Settings
+) -> Instrumented:
+    """``app`` behind the observability middleware (metrics off: request ids only).
+
+    ``routed`` is the app whose declared routes name the ``endpoint`` label."""
     logs.configure()
-    table = RouteTable(app_routes(app.app))
+    table = RouteTable(app_routes(routed))
     if not settings.metrics_enabled:
         return Instrumented(app, None, None)
     recorder = Recorder(table)
-    return Instrumented(app, recorder, Exporter(settings, app.state, recorder))
+    return Instrumented(app, recorder, Exporter(settings, state, recorder))
 
 
-class Instrumented(FastPath):
-    # No super().__init__(): this object adds behaviour around ``inner`` and reads every
-    # attribute from it (``__getattr__``), so the two never disagree.
-    def __init__(self, inner: FastPath, recorder: Recorder | None, exporter: Exporter | None):
+class Instrumented:
+    """Adds behaviour around ``inner`` and reads every other attribute from it
+    (``__getattr__``: ``app``, ``state``), so the two never disagree."""
+
+    def __init__(self, inner: ASGIApp, recorder: Recorder | None, exporter: Exporter | None):
         self._inner = inner
         self._recorder = recorder
         self._exporter = exporter

@@ -18,11 +18,11 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from cms_pricing.api.state import ServiceState
 from cms_pricing.db.models import IngestionRun
 from cms_pricing.db.repository import list_releases
 from cms_pricing.errors import NotReady
 from cms_pricing.observability import metrics
+from cms_pricing.service.state import ServiceState
 
 log = logging.getLogger(__name__)
 

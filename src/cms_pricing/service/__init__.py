@@ -1,0 +1,1 @@
+"""The service layer: what a server process holds and keeps fresh, below the web layer."""
