@@ -33,7 +33,9 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
+from cms_pricing.api import wire
 from cms_pricing.api.handlers import code_reference, localities
+from cms_pricing.service import queries
 from cms_pricing.cache.shared import pack
 from cms_pricing.config import Settings
 from cms_pricing.service.state import ServiceState
@@ -141,21 +143,21 @@ def redis_hit_cost(args: argparse.Namespace) -> dict[str, Any]:
     state = ServiceState(Settings(**overrides))
     state.load()
     cases = {
-        "codes_99213": (code_reference, "", "99213"),
-        "locality_of_zip": (localities, "zip=94110", ""),
-        "all_localities": (localities, "", ""),
+        "codes_99213": (code_reference, queries.code_query("", "99213")),
+        "locality_of_zip": (localities, queries.locality_query("zip=94110")),
+        "all_localities": (localities, queries.locality_query("")),
     }
     out: dict[str, Any] = {}
-    for name, (handler, query, arg) in cases.items():
-        reply = handler(state, query, arg)
+    for name, (handler, query) in cases.items():
+        body = wire.dumps(handler(state, query))  # type: ignore[operator]
         start = time.perf_counter()
         for _ in range(args.rounds):
-            handler(state, query, arg)
+            wire.dumps(handler(state, query))  # type: ignore[operator]
         compute_us = (time.perf_counter() - start) / args.rounds * 1e6
-        packed = pack(200, b'"tag"', reply.body)
+        packed = pack(200, b'"tag"', body)
         redis_us = asyncio.run(_redis_get_cost(packed, args.rounds)) * 1e6
         out[name] = {
-            "body_bytes": len(reply.body),
+            "body_bytes": len(body),
             "stored_bytes": len(packed),
             "compute_us": round(compute_us, 1),
             "redis_get_us": round(redis_us, 1),

@@ -21,7 +21,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cms_pricing.observability.routes import sla_class
+from cms_pricing.api.endpoints import route_rows
+from cms_pricing.observability.routes import RouteTable
+
+_TABLE = RouteTable(route_rows())
+
+
+def sla_class(method: str, template: str) -> str:
+    """The SLA class the endpoint table gives ``method`` on ``template``."""
+    return _TABLE.sla(method, template)
+
 
 __all__ = ["BUDGETS", "FLOORS", "MAX_5XX", "Budget", "sla_class"]
 

@@ -42,3 +42,10 @@ def empty_client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(DATABASE_URL=url, CMS_DATA_DIR=None)
     with TestClient(create_app(settings, ServiceState(settings))) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def empty_cache_client(settings: Settings) -> Iterator[TestClient]:
+    """The whole app with a cold local cache (a new state per test)."""
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client

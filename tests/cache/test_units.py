@@ -13,22 +13,23 @@ from cms_pricing.cache.local import Entry, LocalCache
 from cms_pricing.cache.shared import pack, unpack
 from cms_pricing.cache.singleflight import SingleFlight
 from cms_pricing.errors import BadRequest
+from cms_pricing.service import queries
 
 
 def entry(body: bytes = b"{}", ttl: float = 60) -> Entry:
     return Entry(200, body, [], b'"x"', time.monotonic() + ttl)
 
 
-def test_equivalent_queries_normalise_alike() -> None:
+def test_equivalent_queries_share_one_canonical_form() -> None:
     """Order, case of case-insensitive values and blank parameters do not change the key."""
-    a = keys.normalise("zip=94110&code=99213&setting=Office&modifier=")
-    b = keys.normalise("code=99213&setting=office&zip=94110")
-    assert a == b == ("code=99213&setting=office&zip=94110", None)
+    a = queries.canonical(queries.price_query("zip=94110&code=99213&setting=Office&modifier="))
+    b = queries.canonical(queries.price_query("code=99213&setting=office&zip=94110"))
+    assert a == b == "code=99213&setting=office&zip=94110"
 
 
 def test_pinned_release_is_recognised() -> None:
     """``release=`` pins the answer; the id is upper-cased like the engine reads it."""
-    assert keys.normalise("code=99213&release=rvu25b")[1] == "RVU25B"
+    assert queries.price_query("code=99213&zip=94110&release=rvu25b").release_id == "RVU25B"
 
 
 def test_etag_is_strong_quoted_and_depends_on_version_and_query() -> None:

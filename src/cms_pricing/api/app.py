@@ -1,45 +1,54 @@
-"""The ASGI application: documented FastAPI routes behind the fast path.
+"""The ASGI application: the endpoint table's routes, the fast path and one error boundary.
 
-``create_app(settings)`` returns ``FastPath(fastapi_app)``. The FastAPI routes declare
-every parameter (so ``/docs`` and ``/openapi.json`` describe the API) and delegate to the
-same handler functions the fast path calls; the declared parameters are documentation,
-the handlers parse the raw query string themselves so both paths answer alike.
-
-Errors: every 4xx and 5xx leaves as the JSON envelope ``{"error": {...}}``; an unexpected
-exception is logged with its trace and answered as a bare 500 envelope (no trace, no SQL).
+``create_app(settings)`` composes, outermost first: the observability middleware (request
+ids, metrics), the boundary (``api/boundary.py``: 404/405/OPTIONS/HEAD, query and content
+type rules, every error as the envelope), the fast path (``api/fastpath.py``: the snapshot
+GETs with their caches) and FastAPI (plans, bulk, admin, docs). Every route comes from
+``api/endpoints.py``. The documented GET routes of the fast path's endpoints answer through
+the same ``Answerer`` the fast path uses, so both give the same bytes for the same request;
+their parameters are documentation only (FastAPI validates nothing the parser would not).
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Header, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cms_pricing.api import examples, handlers, schemas, wire
-from cms_pricing.api.fastpath import FastPath
-from cms_pricing.api.handlers import Handler
+from cms_pricing.api import boundary, examples, schemas, wire
+from cms_pricing.api.endpoints import BY_NAME, ENDPOINTS, Endpoint, route_rows
+from cms_pricing.api.fastpath import Answerer, FastPath
 from cms_pricing.api.plans import plans_router
 from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
-from cms_pricing.errors import Forbidden, PricingError, Unauthorized, envelope
+from cms_pricing.errors import Forbidden, Unauthorized
 from cms_pricing.observability.middleware import Instrumented, instrument
 from cms_pricing.service.state import ServiceState
 
 log = logging.getLogger(__name__)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": schemas.ErrorEnvelope, "description": "A malformed parameter"},
+    400: {"model": schemas.ErrorEnvelope, "description": "A malformed or unknown parameter"},
     404: {"model": schemas.ErrorEnvelope, "description": "Unknown code, ZIP or release"},
+    405: {"model": schemas.ErrorEnvelope, "description": "A method the endpoint does not take"},
+    414: {"model": schemas.ErrorEnvelope, "description": "The query string is too long"},
     422: {"model": schemas.ErrorEnvelope, "description": "Not priceable as asked"},
-    503: {"model": schemas.ErrorEnvelope, "description": "No release loaded yet"},
+    503: {"model": schemas.ErrorEnvelope, "description": "No release loaded yet; Retry-After"},
+}
+# The documented answer of each fast-path GET: (model, example).
+ANSWERS: dict[str, tuple[type[BaseModel] | None, Any]] = {
+    "price": (schemas.PriceOut, examples.PRICE),
+    "localities": (schemas.LocalitiesOut, examples.LOCALITY_OF_ZIP),
+    "code_reference": (schemas.CodeOut, examples.CODE_ROWS),
+    "releases": (schemas.ReleasesOut, examples.RELEASES),
+    "health": (None, {"status": "ok"}),
+    "ready": (None, None),
 }
 
 
@@ -64,95 +73,48 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Instrum
         summary="What Medicare pays for a service, at a place, on a date, from CMS's files.",
         lifespan=lifespan,
     )
-    _add_error_handlers(app)
-    _add_routes(app, service)
+    boundary.install(app)
+    fast = FastPath(app, service)
+    _add_read_routes(app, fast.answerer)
     app.include_router(plans_router(service))
     _add_admin_routes(app, service)
-    return instrument(FastPath(app, service), service, app, settings)
+    return instrument(boundary.Boundary(fast), service, route_rows(), settings)
 
 
-def _send(service: ServiceState, handler: Handler, request: Request, arg: str = "") -> Response:
-    reply = handler(service, request.url.query, arg)
-    return Response(reply.body, status_code=reply.status, media_type="application/json")
+Route = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-def _add_routes(app: FastAPI, service: ServiceState) -> None:
-    @app.get(
-        "/codes/price",
-        response_model=schemas.PriceOut,
-        responses={**ERRORS, 200: _example(examples.PRICE)},
-        tags=["pricing"],
-        summary="Price one HCPCS code at a ZIP or carrier-locality on a date",
-    )
-    def price(
-        request: Request,
-        code: Annotated[str, Query(description="HCPCS code, e.g. 99213")],
-        zip: Annotated[
-            str | None, Query(description="ZIP5 or ZIP+4: 94110, 94110-1234, 941101234")
-        ] = None,
-        locality: Annotated[
-            str | None, Query(description="carrier (5) + locality (2) digits, e.g. 0111205")
-        ] = None,
-        setting: Annotated[str | None, Query(description="office (default) or facility")] = None,
-        pos: Annotated[str | None, Query(description="place-of-service code, e.g. 11, 22")] = None,
-        modifier: Annotated[str | None, Query(description="blank, 26, TC or 53")] = None,
-        date: Annotated[str | None, Query(description="date of service, YYYY-MM-DD")] = None,
-        year: Annotated[str | None, Query(description="latest release of that year")] = None,
-        release: Annotated[str | None, Query(description="pin a release, e.g. RVU25B")] = None,
-    ) -> Response:
-        return _send(service, handlers.price, request)
+def _read_route(endpoint: Endpoint, answerer: Answerer) -> Route:
+    prefix = endpoint.path.split("{")[0]
 
-    @app.get(
-        "/reference/localities",
-        response_model=schemas.LocalitiesOut,
-        responses={**ERRORS, 200: _example(examples.LOCALITY_OF_ZIP)},
-        tags=["reference"],
-        summary="All localities with their GPCIs, or the locality of one ZIP",
-    )
-    def reference_localities(
-        request: Request,
-        zip: Annotated[str | None, Query(description="ZIP5 or ZIP+4")] = None,
-        date: Annotated[str | None, Query(description="date of service, YYYY-MM-DD")] = None,
-        year: Annotated[str | None, Query(description="latest release of that year")] = None,
-        release: Annotated[str | None, Query(description="pin a release, e.g. RVU25B")] = None,
-    ) -> Response:
-        return _send(service, handlers.localities, request)
+    async def route(request: Request) -> Response:
+        arg = request.url.path[len(prefix) :] if "{" in endpoint.path else ""
+        entry, layer = await answerer.answer(endpoint, arg, request.scope["query_string"])
+        headers = {k.decode(): v.decode() for k, v in entry.headers if k != b"content-length"}
+        return Response(entry.body, entry.status, {**headers, "x-cache": layer})
 
-    @app.get(
-        "/reference/codes/{code}",
-        response_model=schemas.CodeOut,
-        responses={**ERRORS, 200: _example(examples.CODE_ROWS)},
-        tags=["reference"],
-        summary="RVUs and payment indicators of each modifier row of a code",
-    )
-    def reference_code(
-        request: Request,
-        code: str,
-        date: Annotated[str | None, Query(description="date of service, YYYY-MM-DD")] = None,
-        year: Annotated[str | None, Query(description="latest release of that year")] = None,
-        release: Annotated[str | None, Query(description="pin a release, e.g. RVU25B")] = None,
-    ) -> Response:
-        return _send(service, handlers.code_reference, request, code)
+    route.__name__ = endpoint.name
+    return route
 
-    @app.get(
-        "/releases",
-        response_model=schemas.ReleasesOut,
-        responses={200: _example(examples.RELEASES)},
-        tags=["reference"],
-    )
-    def releases(request: Request) -> Response:
-        """Every published release and ZIP dataset with its files, hashes and row counts."""
-        return _send(service, handlers.releases, request)
 
-    @app.get("/health", tags=["operations"])
-    def health(request: Request) -> Response:
-        """The process is up."""
-        return _send(service, handlers.health, request)
-
-    @app.get("/ready", tags=["operations"], responses={503: ERRORS[503]})
-    def ready(request: Request) -> Response:
-        """A release is loaded and the database answers."""
-        return _send(service, handlers.ready, request)
+def _add_read_routes(app: FastAPI, answerer: Answerer) -> None:
+    for endpoint in ENDPOINTS:
+        if endpoint.parse is None:
+            continue
+        model, example = ANSWERS[endpoint.name]
+        responses: dict[int | str, Any] = {**ERRORS}
+        if example is not None:
+            responses[200] = _example(example)
+        app.add_api_route(
+            endpoint.path,
+            _read_route(endpoint, answerer),
+            methods=["GET"],
+            response_model=model,
+            responses=responses,
+            tags=list(endpoint.tags),
+            summary=endpoint.summary,
+            openapi_extra={"parameters": [p.openapi() for p in endpoint.params]},
+        )
 
 
 class InvalidateRequest(BaseModel):
@@ -176,23 +138,27 @@ def _check_token(service: ServiceState, authorization: str | None) -> None:
 
 
 def _add_admin_routes(app: FastAPI, service: ServiceState) -> None:
+    endpoint = BY_NAME["invalidate"]
+
     @app.post(
-        "/admin/cache/invalidate",
-        tags=["operations"],
-        responses={401: ERRORS[400] | {"description": "No or wrong admin token"}},
-        summary="Drop cached answers: everything, one release, or a key prefix",
+        endpoint.path,
+        tags=list(endpoint.tags),
+        responses={
+            400: ERRORS[400],
+            401: {"model": schemas.ErrorEnvelope, "description": "No or wrong admin token"},
+            403: {"model": schemas.ErrorEnvelope, "description": "Admin endpoints disabled"},
+            415: {"model": schemas.ErrorEnvelope, "description": "Not application/json"},
+        },
+        summary=endpoint.summary,
     )
     def invalidate(
         request_body: InvalidateRequest,
         authorization: Annotated[str | None, Header()] = None,
     ) -> Response:
-        try:
-            _check_token(service, authorization)
-            done = cache_invalidation.invalidate(
-                service.engine, service.settings.redis_url, request_body.scope, request_body.target
-            )
-        except PricingError as exc:
-            return Response(exc.body(), exc.status_code, media_type="application/json")
+        _check_token(service, authorization)
+        done = cache_invalidation.invalidate(
+            service.engine, service.settings.redis_url, request_body.scope, request_body.target
+        )
         service.drop_local()  # this worker at once; the others by event or at their next poll
         body = {
             "id": done.id,
@@ -205,32 +171,3 @@ def _add_admin_routes(app: FastAPI, service: ServiceState) -> None:
         return Response(
             wire.dumps(body), media_type="application/json", headers={"cache-control": "no-store"}
         )
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        message = "no such endpoint" if exc.status_code == 404 else str(exc.detail)
-        return Response(
-            envelope(code, message),
-            status_code=exc.status_code,
-            media_type="application/json",
-            headers=getattr(exc, "headers", None),
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]), "problem": e["msg"]}
-            for e in exc.errors()
-        ]
-        field = problems[0]["field"] if problems else None
-        body = envelope("bad_request", f"invalid parameter {field!r}", {"field": field})
-        return Response(body, status_code=400, media_type="application/json")
-
-    @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error", exc_info=exc)
-        body = envelope("internal_error", "the server failed to answer; it is logged")
-        return Response(body, status_code=500, media_type="application/json")

@@ -25,25 +25,27 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from cms_pricing.api import params, wire
+from cms_pricing.api import wire
+from cms_pricing.api.endpoints import BY_NAME
+from cms_pricing.api.schemas import ErrorEnvelope
 from cms_pricing.engine.mpfs import price_code
-from cms_pricing.engine.quote import PriceQuery, Quote, ReleaseRef
+from cms_pricing.engine.quote import Quote, ReleaseRef
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import BadRequest, PricingError, UnsupportedMediaType
+from cms_pricing.service import queries
 from cms_pricing.service.state import ServiceState
 
 MAX_LINES = 10_000
-MAX_UNITS = 999
-FIELDS = ("code", "zip", "locality", "modifier", "setting", "pos", "date", "year", "release",
-          "units")  # fmt: skip
-FIELD_SET = frozenset(FIELDS)
+MAX_UNITS = queries.MAX_UNITS
+FIELDS = queries.LINE_FIELDS
+FIELD_SET = queries.LINE_FIELD_SET
 CSV_OUT = ("line", "code", "modifier", "zip", "carrier_locality", "setting", "pos", "status",
            "payable", "units", "amount", "non_participating", "limiting_charge", "total",
            "release", "release_sha256", "error_code", "error_field", "error_message")  # fmt: skip
@@ -59,9 +61,12 @@ class BulkLineIn(BaseModel):
     setting: str | None = None
     pos: str | None = None
     date: str | None = None
-    year: int | None = None
+    year: int | Annotated[str, Field(pattern=r"^ *[0-9]{4} *$")] | None = None
     release: str | None = None
-    units: int = Field(default=1, ge=1, le=MAX_UNITS)
+    units: (
+        Annotated[int, Field(ge=1, le=MAX_UNITS)]
+        | Annotated[str, Field(pattern=r"^ *[1-9][0-9]{0,2} *$")]
+    ) = 1
 
 
 class BulkIn(BaseModel):
@@ -84,12 +89,28 @@ CSV_EXAMPLE = (
     "70551,,0111205,26,facility,,1\n"
     "97110,94110,,,,,3\n"
 )
+# The body schema inlined (no $ref): FastAPI does not register models named only here.
+BODY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "BulkIn",
+    "description": BulkIn.__doc__,
+    "properties": {
+        "lines": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_LINES,
+            "items": BulkLineIn.model_json_schema(),
+        }
+    },
+    "required": ["lines"],
+    "additionalProperties": False,
+}
 OPENAPI: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
             "application/json": {
-                "schema": BulkIn.model_json_schema(ref_template="#/components/schemas/{model}"),
+                "schema": BODY_SCHEMA,
                 "example": JSON_EXAMPLE,
             },
             "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
@@ -98,50 +119,9 @@ OPENAPI: dict[str, Any] = {
 }
 
 
-def _text(name: str, value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value.strip() if value else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise BadRequest(f"{name} must be text; got {type(value).__name__}", field=name)
-
-
-def _units(value: str | None) -> int:
-    if value is None:
-        return 1
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_UNITS:
-        raise BadRequest(f"units must be a whole number 1 to {MAX_UNITS}; got {value!r}",
-                         field="units")  # fmt: skip
-    return int(value)
-
-
-def line_query(raw: Any) -> tuple[PriceQuery, int]:
-    """One bulk line as an engine query and its units (BadRequest naming the field)."""
-    if not isinstance(raw, dict):
-        raise BadRequest("a line must be an object of pricing parameters", field="line")
-    for name in raw:
-        if name not in FIELD_SET:
-            raise BadRequest(f"unknown field {name!r}; accepted: {', '.join(FIELDS)}", field=name)
-    values = {name: _text(name, value) for name, value in raw.items()}
-    given = {name: value for name, value in values.items() if value}
-    release_id, on, year = params.release_selector(given)
-    query = PriceQuery(
-        code=params.code_param(given.get("code")),
-        zip=given.get("zip"),
-        locality=given.get("locality"),
-        setting=given.get("setting"),
-        pos=given.get("pos"),
-        modifier=given.get("modifier"),
-        on=on,
-        year=year,
-        release_id=release_id,
-    )
-    return query, _units(given.get("units"))
-
-
 def price_line(snapshot: Snapshot, raw: Any) -> tuple[Quote, int] | PricingError:
     try:
-        query, units = line_query(raw)
+        query, units = queries.bulk_line(raw)
         return price_code(snapshot, query), units
     except PricingError as exc:
         return exc
@@ -283,23 +263,25 @@ def answer_bulk(service: ServiceState, content_type: str, body: bytes) -> Respon
 def bulk_router(service: ServiceState) -> APIRouter:
     router = APIRouter()
 
+    endpoint = BY_NAME["bulk"]
+
     @router.post(
-        "/codes/price/bulk",
-        tags=["pricing"],
+        endpoint.path,
+        tags=list(endpoint.tags),
         openapi_extra=OPENAPI,
-        summary="Price up to 10,000 lines (JSON, or text/csv answered in CSV)",
+        summary=endpoint.summary,
         responses={
             200: {"content": {"text/csv": {"example": "line,code,..."}}},
-            400: {"description": "Not a batch (bad body, too many lines, unknown CSV column)"},
-            415: {"description": "Neither application/json nor text/csv"},
+            400: {"model": ErrorEnvelope,
+                  "description": "Not a batch (bad body, too many lines, unknown CSV column)"},
+            413: {"model": ErrorEnvelope, "description": "The body is over its size limit"},
+            415: {"model": ErrorEnvelope, "description": "Neither application/json nor text/csv"},
+            503: {"model": ErrorEnvelope,
+                  "description": "No release loaded, or this worker's bulk budget is full"},
         },
-    )
+    )  # fmt: skip
     async def price_bulk(request: Request) -> Response:
         body = await request.body()
-        try:
-            return answer_bulk(service, request.headers.get("content-type", ""), body)
-        except PricingError as exc:
-            return Response(exc.body(), status_code=exc.status_code,
-                            media_type="application/json")  # fmt: skip
+        return answer_bulk(service, request.headers.get("content-type", ""), body)
 
     return router

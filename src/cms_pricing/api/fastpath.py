@@ -8,7 +8,9 @@ their ``Cache-Control`` on the way out.
 
 Caching (docs/caching.md), per request:
 
-1. the local layer by raw path and query (one dict lookup), then by the normalised query;
+1. the local layer by raw path and query (one dict lookup; a raw query is kept only after it
+   parsed, and only when short), then by the canonical form of the parsed query
+   (``service.queries``): a query that does not parse is refused and never stored;
 2. for answers that cost more to compute than a Redis round trip, the shared Redis layer
    (one flight per key and worker);
 3. compute, and keep the answer in the layers it belongs to.
@@ -21,11 +23,11 @@ layer answered (``local``, ``redis`` or ``miss``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from cms_pricing.api import handlers
-from cms_pricing.api.handlers import Handler
+from cms_pricing.api import endpoints, handlers, wire
+from cms_pricing.api.endpoints import Endpoint
 from cms_pricing.cache import keys
 from cms_pricing.cache.local import Entry
 from cms_pricing.cache.policy import NO_STORE, CacheClass
@@ -34,6 +36,7 @@ from cms_pricing.cache.singleflight import SingleFlight
 from cms_pricing.errors import PricingError
 from cms_pricing.observability.metrics import CACHE_HITS, CACHE_MISSES
 from cms_pricing.protocol import ASGIApp, Message, Receive, Scope, Send
+from cms_pricing.service import queries
 from cms_pricing.service.state import Loaded, Reply, ServiceState
 
 # Counter children bound once: ``labels()`` on every request costs more than a cache hit.
@@ -41,115 +44,104 @@ _LAYERS = ("local", "redis")
 HITS = {(layer, c): CACHE_HITS.labels(layer, c) for layer in _LAYERS for c in CacheClass}
 MISSES = {(layer, c): CACHE_MISSES.labels(layer, c) for layer in _LAYERS for c in CacheClass}
 
-
-def _never(_normalised: str) -> bool:
-    return False
-
-
-def _without_zip(normalised: str) -> bool:
-    return "zip=" not in normalised
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    handler: Handler
-    cache_class: CacheClass | None  # None: never cached (health, readiness)
-    # Which answers also go to Redis: only those that cost more to compute than a Redis GET
-    # (about 80 us here, docs/caching.md). A single price (10-30 us), one code's rows or one
-    # ZIP's locality (about 9 us) are cheaper to recompute than to fetch.
-    shared: Callable[[str], bool] = _never
-
-
-EXACT: dict[str, Route] = {
-    "/codes/price": Route(handlers.price, CacheClass.PRICING),
-    "/releases": Route(handlers.releases, CacheClass.REFERENCE),
-    # The whole list (109 localities, 30 KB) costs about 100 us to build: worth sharing.
-    "/reference/localities": Route(handlers.localities, CacheClass.REFERENCE, _without_zip),
-    "/health": Route(handlers.health, None),
-    "/ready": Route(handlers.ready, None),
-}
-# path prefix -> route whose handler takes the rest of the path as its argument
-PREFIXED: tuple[tuple[str, Route], ...] = (
-    ("/reference/codes/", Route(handlers.code_reference, CacheClass.REFERENCE)),
-)
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
-
 JSON = (b"content-type", b"application/json")
 X_CACHE = {"local": (b"x-cache", b"local"), "redis": (b"x-cache", b"redis")}
 MISS = (b"x-cache", b"miss")
+# A raw query longer than this is answered but never kept as an alias of its canonical form:
+# real queries are a few dozen bytes, and a flood of long distinct ones must not fill memory.
+ALIAS_LIMIT = 256
 
 
-def route(path: str) -> tuple[Route, str] | None:
-    exact = EXACT.get(path)
-    if exact is not None:
-        return exact, ""
-    for prefix, found in PREFIXED:
-        if path.startswith(prefix) and "/" not in path[len(prefix) :]:
-            return found, path[len(prefix) :]
-    return None
-
-
-def make_entry(status: int, body: bytes, etag: bytes | None, control: bytes, ttl: int) -> Entry:
+def make_entry(
+    status: int,
+    body: bytes,
+    etag: bytes | None,
+    control: bytes,
+    ttl: int,
+    *,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> Entry:
     headers = [JSON, (b"content-length", b"%d" % len(body)), (b"cache-control", control)]
     if etag is not None:
         headers.append((b"etag", etag))
+    headers.extend((name.encode(), value.encode()) for name, value in extra)
     return Entry(status, body, headers, etag, time.monotonic() + ttl)
+
+
+def error_entry(exc: PricingError, ttl: int = 0) -> Entry:
+    return make_entry(exc.status_code, exc.body(), None, NO_STORE, ttl, extra=exc.headers)
 
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
-    """One request that missed the raw-key lookup, with everything the layers below need."""
+    """One parsed request that missed the raw-key lookup."""
 
     loaded: Loaded
-    target: Route
+    endpoint: Endpoint
     cache_class: CacheClass
-    path: str
-    arg: str
-    query: str
-    normalised: str
+    typed: Any
+    canonical: str
     pinned: str | None
 
 
+def _pinned(typed: Any) -> str | None:
+    chosen = getattr(typed, "selector", None)
+    return chosen.release_id if chosen is not None else getattr(typed, "release_id", None)
+
+
 class Answerer:
-    """Turns (path, query) into an ``Entry`` through the cache layers."""
+    """Turns (endpoint, path argument, raw query) into an ``Entry`` through the caches.
+
+    The cache key is the endpoint's path and the *canonical form* of the parsed query
+    (``service.queries``): inputs with one canonical form get one answer by construction.
+    A query that does not parse is answered with its 400 and never stored; a raw query is
+    kept as an alias of its canonical entry only when it parsed and is short.
+    """
 
     def __init__(self, state: ServiceState) -> None:
         self.state = state
         self.flights: SingleFlight[tuple[Entry, str]] = SingleFlight()
 
-    async def answer(self, path: str, query: bytes) -> tuple[Entry, str] | None:
-        """The answer and the layer that gave it; None when the fast path does not serve
-        ``path``."""
-        found = route(path)
-        if found is None:
-            return None
-        target, arg = found
-        loaded = self.state.current
-        if target.cache_class is None or loaded is None:
-            reply = target.handler(self.state, query.decode("latin-1"), arg)
-            return make_entry(reply.status, reply.body, None, NO_STORE, 0), "miss"
+    async def answer(self, endpoint: Endpoint, arg: str, query: bytes) -> tuple[Entry, str]:
         text = query.decode("latin-1")
-        raw_key = path + "?" + text
+        loaded = self.state.current
+        cache_class = endpoint.cache
+        if cache_class is None or loaded is None:
+            return self._uncached(endpoint, text, arg), "miss"
+        raw_key = endpoint.path + "?" + arg + "?" + text
         entry = loaded.cache.get(raw_key)
         if entry is not None:
-            HITS["local", target.cache_class].inc()
+            HITS["local", cache_class].inc()
             return entry, "local"
-        normalised, pinned = keys.normalise(text)
-        lookup = Lookup(loaded, target, target.cache_class, path, arg, text, normalised, pinned)
-        entry, layer = await self._normalised(lookup)
-        if normalised != text:  # an alias, so the next identical raw query is one lookup
+        assert endpoint.parse is not None
+        try:
+            typed = endpoint.parse(text, arg)
+        except PricingError as exc:
+            return error_entry(exc), "miss"
+        canonical = queries.canonical(typed)
+        lookup = Lookup(loaded, endpoint, cache_class, typed, canonical, _pinned(typed))
+        entry, layer = await self._canonical(lookup)
+        if len(raw_key) <= ALIAS_LIMIT:  # the next identical raw query is one lookup
             loaded.cache.put(raw_key, entry)
         return entry, layer
 
-    async def _normalised(self, lookup: Lookup) -> tuple[Entry, str]:
-        key = lookup.path + "?" + lookup.normalised
+    def _uncached(self, endpoint: Endpoint, text: str, arg: str) -> Entry:
+        assert endpoint.parse is not None and endpoint.compute is not None
+        try:
+            reply = _reply(endpoint.compute(self.state, endpoint.parse(text, arg)))
+        except PricingError as exc:
+            return error_entry(exc)
+        return make_entry(reply.status, reply.body, None, NO_STORE, 0)
+
+    async def _canonical(self, lookup: Lookup) -> tuple[Entry, str]:
+        key = lookup.endpoint.path + "#" + lookup.canonical
         cache = lookup.loaded.cache
         entry = cache.get(key)
         if entry is not None:
             HITS["local", lookup.cache_class].inc()
             return entry, "local"
         MISSES["local", lookup.cache_class].inc()
-        if lookup.target.shared(lookup.normalised):
+        if lookup.endpoint.shared(lookup.typed):
             entry, layer = await self.flights.run(key, lambda: self._shared(lookup))
         else:
             entry, layer = self._compute(lookup), "miss"
@@ -157,25 +149,32 @@ class Answerer:
         return entry, layer
 
     def _compute(self, lookup: Lookup) -> Entry:
-        reply = lookup.target.handler(self.state, lookup.query, lookup.arg)
+        compute = lookup.endpoint.compute
+        assert compute is not None
+        try:
+            reply = _reply(compute(self.state, lookup.typed))
+        except PricingError as exc:
+            # An answer of the canonical query alone (unknown code, no such row): the same
+            # for every input that reaches this key, so it is kept like a 200.
+            return error_entry(exc, self.state.policy.ttl[lookup.cache_class])
         return self._entry(lookup, reply)
 
     def _entry(self, lookup: Lookup, reply: Reply) -> Entry:
         ttl = self.state.policy.ttl[lookup.cache_class]
         if reply.status != 200:
-            # Errors are kept here for the life of the snapshot but never by clients.
             return make_entry(reply.status, reply.body, None, NO_STORE, ttl)
         loaded = lookup.loaded
         version = _pinned_version(loaded, lookup.pinned) or loaded.snapshot.fingerprint
-        tag = keys.etag(version, lookup.path, lookup.normalised)
+        tag = keys.etag(version, lookup.endpoint.path, lookup.canonical)
         control = self.state.policy.header(lookup.cache_class, pinned=lookup.pinned is not None)
         return make_entry(200, reply.body, tag, control, ttl)
 
     async def _shared(self, lookup: Lookup) -> tuple[Entry, str]:
-        scope = _shared_scope(lookup.loaded, lookup.query)
+        scope = _shared_scope(lookup.loaded, lookup.typed)
         if scope is None:  # the query does not name a valid release: compute the error
             return self._compute(lookup), "miss"
-        shared_key = keys.shared_key(scope, lookup.cache_class, lookup.path, lookup.normalised)
+        path = lookup.endpoint.path
+        shared_key = keys.shared_key(scope, lookup.cache_class, path, lookup.canonical)
         packed = await self.state.shared.get(shared_key)
         if packed is not None:
             HITS["redis", lookup.cache_class].inc()
@@ -189,6 +188,10 @@ class Answerer:
         return entry, "miss"
 
 
+def _reply(result: Any) -> Reply:
+    return result if isinstance(result, Reply) else Reply(200, wire.dumps(result))
+
+
 def _pinned_version(loaded: Loaded, pinned: str | None) -> str | None:
     if pinned is None:
         return None
@@ -199,10 +202,10 @@ def _pinned_version(loaded: Loaded, pinned: str | None) -> str | None:
     return f"{view.ref.sha256}:{zip_sha}"
 
 
-def _shared_scope(loaded: Loaded, query: str) -> str | None:
+def _shared_scope(loaded: Loaded, typed: Any) -> str | None:
     """``rel:<id>:<sha12>:<zipsha8>``: the release (and ZIP file) the answer comes from."""
     try:
-        chosen = handlers.selected_release(loaded, query)
+        chosen = handlers.selected(loaded, typed.selector)
     except PricingError:
         return None
     zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
@@ -228,11 +231,12 @@ class FastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            found = await self.answerer.answer(scope["path"], scope["query_string"])
+            found = endpoints.fast(scope["path"])
             if found is not None:
-                await self._send(scope, send, *found)
+                answer = await self.answerer.answer(*found, scope["query_string"])
+                await self._send(scope, send, *answer)
                 return
-            if scope["path"] in DOCS_PATHS:
+            if scope["path"] in endpoints.DOCS_PATHS:
                 await self.app(scope, receive, self._with_docs_header(send))
                 return
         await self.app(scope, receive, send)

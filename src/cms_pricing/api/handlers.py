@@ -1,44 +1,30 @@
-"""Read endpoints as plain functions: (state, raw query, path argument) -> Reply.
+"""Read endpoints as plain functions: ``(state, typed query) -> JSON-ready answer``.
 
-Both the fast path (``api/fastpath.py``) and the documented FastAPI routes (``api/app.py``)
-call these, so there is one implementation of each answer. Every answer here comes from the
-in-memory snapshot: no database or network call per request. Expected failures
-(``PricingError``) become the JSON error envelope with their 4xx status.
+The query was parsed by ``service.queries`` (one parser for every path in), so a handler
+sees only typed, normalised values. Every answer comes from the in-memory snapshot: no
+database or network call per request, except ``ready``'s database ping. Handlers raise
+``PricingError`` for expected failures; the error boundary (``api/boundary.py``) renders it.
+A handler may return a ``Reply`` to choose its own status (``ready``'s 503).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from cms_pricing.api import params, wire
+from cms_pricing.api import wire
 from cms_pricing.engine.mpfs import STATUS_REASONS, price_code
+from cms_pricing.engine.quote import PriceQuery
 from cms_pricing.engine.snapshot import Locality, ReleaseView
-from cms_pricing.errors import PricingError, envelope
+from cms_pricing.errors import envelope
 from cms_pricing.reference.datasets import ReleaseMeta, ZipMeta
 from cms_pricing.reference.rows import RvuRow
+from cms_pricing.service.queries import CodeQuery, LocalityQuery, NoQuery, Selector
 from cms_pricing.service.state import Loaded, Reply, ServiceState
 
-Handler = Callable[[ServiceState, str, str], Reply]
 
-
-def guarded(compute: Callable[[ServiceState, str, str], Any]) -> Handler:
-    """Answer 200 with ``compute``'s JSON; turn expected errors into their envelope."""
-
-    def handler(state: ServiceState, query: str, arg: str) -> Reply:
-        try:
-            return Reply(200, wire.dumps(compute(state, query, arg)))
-        except PricingError as exc:
-            return Reply(exc.status_code, exc.body())
-
-    handler.__name__ = compute.__name__
-    return handler
-
-
-@guarded
-def price(state: ServiceState, query: str, _arg: str) -> Any:
-    quote = price_code(state.loaded.snapshot, params.price_query(query))
-    return wire.quote_json(quote)
+def price(state: ServiceState, query: PriceQuery) -> Any:
+    return wire.quote_json(price_code(state.loaded.snapshot, query))
 
 
 def _meta_json(meta: ReleaseMeta | ZipMeta) -> dict[str, Any]:
@@ -51,9 +37,7 @@ def _meta_json(meta: ReleaseMeta | ZipMeta) -> dict[str, Any]:
     }
 
 
-@guarded
-def releases(state: ServiceState, query: str, _arg: str) -> Any:
-    params.parse_query(query, frozenset())
+def releases(state: ServiceState, _query: NoQuery) -> Any:
     loaded = state.loaded
     refs = {ref.release_id: ref for ref in loaded.snapshot.releases}
     return {
@@ -78,11 +62,11 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def health(_state: ServiceState, _query: str, _arg: str) -> Reply:
+def health(_state: ServiceState, _query: NoQuery) -> Reply:
     return Reply(200, b'{"status":"ok"}')
 
 
-def ready(state: ServiceState, _query: str, _arg: str) -> Reply:
+def ready(state: ServiceState, _query: NoQuery) -> Reply:
     database_ok = state.database_ok()
     loaded = state.is_loaded
     redis = state.shared.state
@@ -100,14 +84,9 @@ def ready(state: ServiceState, _query: str, _arg: str) -> Reply:
     return Reply(503, envelope("not_ready", "the service is not ready to answer", body))
 
 
-def _release(loaded: Loaded, params_: dict[str, str]) -> ReleaseView:
-    release_id, on, year = params.release_selector(params_)
-    return loaded.snapshot.select_release(release_id=release_id, on=on, year=year)
-
-
-def selected_release(loaded: Loaded, query: str) -> ReleaseView:
-    """The release a reference query answers from (raises on a malformed selector)."""
-    return _release(loaded, params.parse_query(query, params.LOCALITY_PARAMS))
+def selected(loaded: Loaded, chosen: Selector) -> ReleaseView:
+    """The release a query's selector names (raises NotFound for an unknown one)."""
+    return loaded.snapshot.select_release(chosen.release_id, chosen.on, chosen.year)
 
 
 def _locality_json(locality: Locality) -> dict[str, Any]:
@@ -133,16 +112,14 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-@guarded
-def localities(state: ServiceState, query: str, _arg: str) -> Any:
+def localities(state: ServiceState, query: LocalityQuery) -> Any:
     """All localities of a release, or the one a ``zip`` falls in."""
-    given = params.parse_query(query, params.LOCALITY_PARAMS)
     loaded = state.loaded
-    release = _release(loaded, given)
+    release = selected(loaded, query.selector)
     snapshot = loaded.snapshot
     answer: dict[str, Any] = {"release": wire.release_json(release.ref)}
-    if "zip" in given:
-        geography = snapshot.resolve_zip(given["zip"], release)
+    if query.zip is not None:
+        geography = snapshot.resolve_zip(query.zip, release)
         answer["geography"] = wire.geography_json(geography)
         found = snapshot.locality(release, geography.carrier, geography.locality)
         answer["locality"] = _locality_json(found)
@@ -176,15 +153,14 @@ def _rvu_json(row: RvuRow, indicators: Mapping[str, str], descriptors: bool) -> 
     return out
 
 
-@guarded
-def code_reference(state: ServiceState, query: str, code: str) -> Any:
+def code_reference(state: ServiceState, query: CodeQuery) -> Any:
     """``GET /reference/codes/{code}``: RVUs and indicators of every modifier row.
 
     No AMA/ADA descriptors unless ``CMS_PRICING_SERVE_DESCRIPTORS`` is on.
     """
     loaded = state.loaded
-    release = _release(loaded, params.parse_query(query, params.RELEASE_PARAMS))
-    rows = loaded.snapshot.code_rows(release, params.code_param(code))
+    release = selected(loaded, query.selector)
+    rows = loaded.snapshot.code_rows(release, query.code)
     descriptors = state.settings.serve_descriptors
     return {
         "code": rows[0].hcpcs,

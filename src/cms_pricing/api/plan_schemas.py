@@ -1,22 +1,72 @@
 """Request models (with the examples ``/docs`` shows) and their engine counterparts for plans.
 
-The models check shape only (types, lengths, at most 200 lines); whether a code exists or a
-modifier applies is the engine's answer. A shape error is the 400 envelope whose
-``details.field`` names the place, e.g. ``lines.3.units``. ``extra="forbid"``: a misspelt
-field is an error, not a silent default.
+The models check shape (types, lengths, at most 200 lines) and each value with the same
+field rules as every other request (``service.queries``: a date is ``YYYY-MM-DD`` only, a
+ZIP, locality, setting and place of service are normalised, digits and letters are ASCII,
+free text has no control characters, ``sequestration`` is a JSON boolean and nothing else);
+whether a code exists or a modifier applies is the engine's answer. A shape error is the 400
+envelope whose ``details.field`` names the place, e.g. ``lines.3.units``.
+``extra="forbid"``: a misspelt field is an error, not a silent default.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from cms_pricing.engine.plans import MAX_LINES, MAX_UNITS, Plan, PlanLine
+from cms_pricing.errors import PricingError
+from cms_pricing.service import queries
+
+_MONEY = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")
+
+
+def _rule(rule: Callable[[str], Any]) -> BeforeValidator:
+    """A field rule of ``service.queries`` as a pydantic validator (its message kept)."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        try:
+            return rule(value.strip())
+        except PricingError as exc:
+            raise ValueError(exc.message) from exc
+
+    return BeforeValidator(check)
+
+
+def _money(value: Any) -> Any:
+    """Dollars as a JSON number or an ASCII decimal string with at most 2 decimals."""
+    if isinstance(value, bool):
+        raise ValueError('must be an amount in dollars, e.g. "100.00"')
+    if isinstance(value, int | float):
+        value = str(value)
+    if not isinstance(value, str) or not _MONEY.fullmatch(value.strip()):
+        raise ValueError('must be an amount in dollars, e.g. "100.00" (ASCII digits)')
+    return Decimal(value.strip())
+
+
+def _free_text(field: str) -> BeforeValidator:
+    return _rule(lambda value: queries.text_field(value, field))
+
+
+Code = Annotated[str, _rule(queries.code)]
+ZipCode = Annotated[str | None, _rule(queries.zip_code)]
+LocalityCode = Annotated[str | None, _rule(queries.locality)]
+SettingText = Annotated[str | None, _rule(queries.setting)]
+PosText = Annotated[str | None, _rule(queries.pos)]
+ReleaseId = Annotated[str | None, _rule(queries.release)]
+DateText = Annotated[dt.date | None, _rule(queries.date)]
+Money = Annotated[Decimal | None, BeforeValidator(_money)]
 
 LINE_EXAMPLE: dict[str, Any] = {"code": "27447", "modifiers": ["RT"], "units": 1, "pos": "21"}
 PLAN_EXAMPLE: dict[str, Any] = {
@@ -44,16 +94,16 @@ class PlanLineIn(Shape):
 
     model_config = ConfigDict(json_schema_extra={"examples": [LINE_EXAMPLE]})
 
-    code: str = Field(min_length=1, max_length=16, description="HCPCS code, e.g. 27447")
-    modifiers: list[str] = Field(
+    code: Code = Field(description="HCPCS code, e.g. 27447")
+    modifiers: list[Annotated[str, Field(max_length=2)]] = Field(
         default_factory=list,
         max_length=4,
         description="26/TC/53, 50, 51, 54/55/56, 62, 66, 80/81/82/AS, informational RT/LT/59...",
     )
     units: int = Field(default=1, ge=1, le=MAX_UNITS)
-    setting: str | None = Field(default=None, description="office or facility (line's own)")
-    pos: str | None = Field(default=None, description="place of service (line's own)")
-    provider: str = Field(
+    setting: SettingText = Field(default=None, description="office or facility (line's own)")
+    pos: PosText = Field(default=None, description="place of service (line's own)")
+    provider: Annotated[str, _free_text("provider")] = Field(
         default="",
         max_length=64,
         description="who bills the line; multiple procedure rules rank one provider's lines",
@@ -63,14 +113,14 @@ class PlanLineIn(Shape):
 class PlanFields(Shape):
     """Everything of a plan but where it is priced."""
 
-    date: dt.date | None = Field(default=None, description="date of service (selects the release)")
-    release: str | None = Field(default=None, max_length=16, description="pin a release")
-    setting: str | None = Field(default=None, description="office (default) or facility")
-    pos: str | None = Field(default=None, description="place of service, e.g. 11, 21")
-    deductible_remaining: Decimal | None = Field(
-        default=None, ge=0, description="Part B deductible still to meet (default: 2025's $257)"
+    date: DateText = Field(default=None, description="date of service, YYYY-MM-DD")
+    release: ReleaseId = Field(default=None, description="pin a release, e.g. RVU25B")
+    setting: SettingText = Field(default=None, description="office (default) or facility")
+    pos: PosText = Field(default=None, description="place of service, e.g. 11, 21")
+    deductible_remaining: Money = Field(
+        default=None, description="Part B deductible still to meet (default: 2025's $257)"
     )
-    sequestration: bool = Field(default=False, description="apply the 2% sequestration")
+    sequestration: StrictBool = Field(default=False, description="apply the 2% sequestration")
     lines: list[PlanLineIn] = Field(min_length=1, max_length=MAX_LINES)
 
 
@@ -79,8 +129,8 @@ class PlanIn(PlanFields):
 
     model_config = ConfigDict(json_schema_extra={"examples": [PLAN_EXAMPLE]})
 
-    zip: str | None = Field(default=None, description="ZIP5 or ZIP+4")
-    locality: str | None = Field(default=None, description="carrier + locality, e.g. 1320201")
+    zip: ZipCode = Field(default=None, description="ZIP5 or ZIP+4")
+    locality: LocalityCode = Field(default=None, description="carrier + locality, e.g. 1320201")
 
 
 class SavedPlanIn(PlanIn):
@@ -90,13 +140,13 @@ class SavedPlanIn(PlanIn):
         json_schema_extra={"examples": [{"name": "TKA episode, Manhattan", **PLAN_EXAMPLE}]}
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, _free_text("name")] = Field(min_length=1, max_length=200)
 
 
 class LocationIn(Shape):
-    label: str | None = Field(default=None, max_length=64)
-    zip: str | None = None
-    locality: str | None = None
+    label: Annotated[str | None, _free_text("label")] = Field(default=None, max_length=64)
+    zip: ZipCode = None
+    locality: LocalityCode = None
 
 
 class CompareIn(PlanFields):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -32,10 +31,11 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import anyio.from_thread
 import orjson
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from cms_pricing.api import bulk, wire
+from cms_pricing.api.endpoints import BY_NAME
 from cms_pricing.api.fastpath import HITS, MISSES
 from cms_pricing.api.plan_examples import (
     COMPARE_EXAMPLE,
@@ -61,7 +61,8 @@ from cms_pricing.db import plans as store
 from cms_pricing.engine.adjustments import Adjustment
 from cms_pricing.engine.costshare import CostShare
 from cms_pricing.engine.plans import Plan, PricedLine, PricedPlan, price_plan
-from cms_pricing.errors import BadRequest, PreconditionFailed, PreconditionRequired, PricingError
+from cms_pricing.errors import BadRequest, PricingError, echo
+from cms_pricing.service import queries
 from cms_pricing.service.state import ServiceState
 
 P = ParamSpec("P")
@@ -78,10 +79,12 @@ _WORDS = {
     400: "A malformed request; details.field names the place (lines.3.units)",
     404: "Unknown code, ZIP, release or plan",
     409: "The Idempotency-Key was used with another body",
+    415: "The body is not application/json",
     412: "If-Match names a version that is no longer current",
     422: "Well-formed but not priceable as asked (a modifier the code does not allow)",
     428: "If-Match is required",
-    503: "No release loaded yet",
+    503: "No release loaded yet, the database did not answer, or this worker's budget for "
+    "expensive work is full (Retry-After)",
 }
 
 
@@ -238,19 +241,6 @@ def _json(body: bytes | dict[str, Any], status: int = 200, **headers: str) -> Re
     return Response(data, status_code=status, media_type=JSON, headers=headers or None)
 
 
-def enveloped(route: Callable[P, Response]) -> Callable[P, Response]:
-    """Answer a ``PricingError`` raised by ``route`` with its 4xx envelope."""
-
-    @functools.wraps(route)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-        try:
-            return route(*args, **kwargs)
-        except PricingError as exc:
-            return _json(exc.body(), exc.status_code)
-
-    return wrapper
-
-
 # -- compare ---------------------------------------------------------------------------------
 
 
@@ -316,20 +306,8 @@ def etag(version: int) -> str:
 
 
 def expected_version(if_match: str | None) -> int | None:
-    """The version an ``If-Match`` names; None for ``*``. Missing is 428, unreadable 412."""
-    if if_match is None or not if_match.strip():
-        raise PreconditionRequired(
-            "If-Match is required: send the ETag of the version you read", field="If-Match"
-        )
-    value = if_match.strip()
-    if value == "*":
-        return None
-    tag = value.removeprefix("W/").strip('"')
-    if tag.startswith("v") and tag[1:].isascii() and tag[1:].isdigit():
-        return int(tag[1:])
-    raise PreconditionFailed(
-        f"If-Match {if_match!r} names no version of this plan", field="If-Match"
-    )
+    """The version an ``If-Match`` names (``service.queries.if_match``)."""
+    return queries.if_match(if_match)
 
 
 def saved_json(stored: store.StoredPlan) -> dict[str, Any]:
@@ -355,14 +333,10 @@ def _validated(service: ServiceState, cache: PlanPriceCache, body: SavedPlanIn) 
 
 
 def _idempotency(key: str | None, body: SavedPlanIn) -> store.Idempotency | None:
-    if key is None:
+    if queries.idempotency_key(key) is None:
         return None
-    if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
-        raise BadRequest(
-            "Idempotency-Key must be 1-255 printable ASCII characters", field="Idempotency-Key"
-        )
     canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-    return store.Idempotency(key, hashlib.sha256(canonical).hexdigest())
+    return store.Idempotency(str(key), hashlib.sha256(canonical).hexdigest())
 
 
 def _saved_response(status: int, body: str, replayed: bool = False) -> Response:
@@ -378,15 +352,20 @@ def encode_cursor(pk: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> int | None:
+    """The plan id a cursor of ours names; anything else (non-ASCII, an id past the id
+    column's range, not ours) is 400."""
     if not cursor:
         return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        text = ""
+    text = ""
+    if cursor.isascii() and len(cursor) <= 64:
+        try:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            text = ""
     prefix, _, number = text.partition(":")
-    if prefix != "plan" or not number.isascii() or not number.isdigit():
-        raise BadRequest(f"cursor {cursor!r} is not a cursor this API gave", field="cursor")
+    valid = prefix == "plan" and number.isascii() and number.isdigit() and len(number) <= 10
+    if not valid or int(number) > queries.MAX_INT:
+        raise BadRequest(f"cursor {echo(cursor)} is not a cursor this API gave", field="cursor")
     return int(number)
 
 
@@ -396,6 +375,21 @@ IdemHeader = Annotated[
     str | None, Header(alias="Idempotency-Key", description="retry-safe create key")
 ]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='the ETag read, e.g. "v3"')]
+
+
+def _route(
+    router: APIRouter, name: str, responses: dict[int | str, Any], status_code: int = 200
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a route under the path, method, summary and tags of the endpoint table."""
+    endpoint = BY_NAME[name]
+    return router.api_route(
+        endpoint.path,
+        methods=[endpoint.method],
+        tags=list(endpoint.tags),
+        summary=endpoint.summary,
+        responses=responses,
+        status_code=status_code,
+    )
 
 
 def plans_router(service: ServiceState) -> APIRouter:
@@ -409,23 +403,11 @@ def plans_router(service: ServiceState) -> APIRouter:
 
 
 def _pricing_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
-    @router.post(
-        "/plans/price",
-        tags=["plans"],
-        responses=_example(PRICED_EXAMPLE) | _errors(400, 404, 422, 503),
-        summary="Price a treatment plan: every line, its adjustments, totals and cost sharing",
-    )
-    @enveloped
+    @_route(router, "plan_price", _example(PRICED_EXAMPLE) | _errors(400, 404, 415, 422, 503))
     def price(body: PlanIn) -> Response:
         return _json(priced_answer(service, cache, to_plan(body, body.zip, body.locality)))
 
-    @router.post(
-        "/plans/compare",
-        tags=["plans"],
-        responses=_example(COMPARE_EXAMPLE) | _errors(400, 404, 422, 503),
-        summary="The same plan at two to six places, side by side with the differences",
-    )
-    @enveloped
+    @_route(router, "plan_compare", _example(COMPARE_EXAMPLE) | _errors(400, 404, 415, 422, 503))
     def compare(body: CompareIn) -> Response:
         return _json(compare_json(service, body))
 
@@ -433,14 +415,9 @@ def _pricing_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCa
 def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
     engine = service.engine
 
-    @router.post(
-        "/plans",
-        status_code=201,
-        tags=["saved plans"],
-        responses=_example(SAVED_EXAMPLE, 201, "Saved") | _errors(400, 404, 409, 422, 503),
-        summary="Save a plan (validated by pricing it); Idempotency-Key makes retries safe",
-    )
-    @enveloped
+    @_route(router, "plan_create",
+            _example(SAVED_EXAMPLE, 201, "Saved") | _errors(400, 404, 409, 415, 422, 503),
+            status_code=201)  # fmt: skip
     def create(body: SavedPlanIn, idempotency_key: IdemHeader = None) -> Response:
         idem = _idempotency(idempotency_key, body)
         plan = _validated(service, cache, body)
@@ -452,14 +429,16 @@ def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCach
         answer = store.create_plan(engine, body.name, plan, sha=sha, idem=idem, render=render)
         return _saved_response(answer.status, answer.body, answer.replayed)
 
-    @router.get("/plans", tags=["saved plans"], responses=_example(LIST_EXAMPLE) | _errors(400),
-                summary="Saved plans, oldest first, a page at a time")  # fmt: skip
-    @enveloped
+    @_route(router, "plan_list", _example(LIST_EXAMPLE) | _errors(400, 503))
     def list_(
+        request: Request,
         cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        limit: Annotated[
+            str | None, Query(description="plans per page, 1-100", pattern="^[0-9]{1,3}$")
+        ] = None,
     ) -> Response:
-        rows, more = service.databases.read(store.list_plans, decode_cursor(cursor), limit)
+        page = queries.page_query(request.url.query, decode_cursor)
+        rows, more = service.databases.read(store.list_plans, page.after, page.limit)
         next_cursor = encode_cursor(rows[-1].pk) if more and rows else None
         return _json({"plans": [saved_json(r) for r in rows], "next_cursor": next_cursor})
 
@@ -469,18 +448,13 @@ def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCach
 def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
     engine = service.engine
 
-    @router.get("/plans/{plan_id}", tags=["saved plans"],
-                responses=_example(SAVED_EXAMPLE) | _errors(404),
-                summary="A saved plan, with its ETag")  # fmt: skip
-    @enveloped
+    @_route(router, "plan_read", _example(SAVED_EXAMPLE) | _errors(404, 503))
     def read(plan_id: str) -> Response:
         stored = service.databases.read(store.get_plan, plan_id)
         return _json(saved_json(stored), ETag=etag(stored.version))
 
-    @router.put("/plans/{plan_id}", tags=["saved plans"],
-                responses=_example(SAVED_EXAMPLE) | _errors(400, 404, 412, 422, 428),
-                summary="Replace a saved plan; If-Match must name the version read")  # fmt: skip
-    @enveloped
+    @_route(router, "plan_replace",
+            _example(SAVED_EXAMPLE) | _errors(400, 404, 412, 415, 422, 428, 503))  # fmt: skip
     def replace(plan_id: str, body: SavedPlanIn, if_match: IfMatch = None) -> Response:
         expected = expected_version(if_match)
         plan = _validated(service, cache, body)
@@ -488,18 +462,12 @@ def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceC
                                    plan=plan, sha=content_sha256(plan))  # fmt: skip
         return _json(saved_json(stored), ETag=etag(stored.version))
 
-    @router.delete("/plans/{plan_id}", status_code=204, tags=["saved plans"],
-                   responses=DELETED | _errors(404, 412, 428),
-                   summary="Delete a saved plan; If-Match must name the version read")  # fmt: skip
-    @enveloped
+    @_route(router, "plan_delete", DELETED | _errors(400, 404, 412, 428, 503), status_code=204)
     def remove(plan_id: str, if_match: IfMatch = None) -> Response:
         store.delete_plan(engine, plan_id, expected_version(if_match))
         return Response(status_code=204)
 
-    @router.get("/plans/{plan_id}/price", tags=["saved plans"],
-                responses=_example(SAVED_PRICE_EXAMPLE) | _errors(404, 422, 503),
-                summary="Price a saved plan with the data loaded now")  # fmt: skip
-    @enveloped
+    @_route(router, "plan_price_saved", _example(SAVED_PRICE_EXAMPLE) | _errors(404, 422, 503))
     def price_saved(plan_id: str) -> Response:
         stored = service.databases.read(store.get_plan, plan_id)
         plan_of = stored.plan or Plan(lines=())  # get_plan always reads the lines

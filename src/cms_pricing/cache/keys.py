@@ -1,14 +1,14 @@
 """Cache keys and entity tags.
 
-- The *normalised query* is the query's parameters with blank ones dropped, names sorted,
-  and the case-insensitive values (code, modifier, setting, release) upper- or lower-cased,
-  so ``?zip=94110&code=99213`` and ``?code=99213&zip=94110`` share one entry and one ETag.
-- The strong ``ETag`` is a digest of the data version and the normalised query: the
+- Answers are keyed by the endpoint's path and the *canonical form* of the parsed query
+  (``service.queries.canonical``): ``?zip=94110&code=99213`` and ``?code=99213&zip=94110``
+  share one entry and one ETag, and a query that does not parse has no key at all.
+- The strong ``ETag`` is a digest of the data version and the canonical query: the
   snapshot fingerprint (every published release and ZIP file hash) for ordinary answers,
   the pinned release's hash plus the ZIP file hash for ``release=`` answers (so they keep
   their tag when an unrelated release is published).
 - Shared (Redis) keys are ``cms-pricing:v1:rel:`` + the release the answer comes from (id,
-  hash, ZIP file hash) + the class + a digest of the route and normalised query, so a
+  hash, ZIP file hash) + the class + a digest of the route and canonical query, so a
   revised release never meets an old entry and one release's keys share a prefix.
 """
 
@@ -16,39 +16,16 @@ from __future__ import annotations
 
 from hashlib import blake2b
 
-from cms_pricing.api.params import split_query
-
 NAMESPACE = "cms-pricing:v1:"
-_UPPER = frozenset({"code", "modifier", "release"})
-_LOWER = frozenset({"setting"})
-
-
-def normalise(query: str) -> tuple[str, str | None]:
-    """``(normalised query, pinned release id or None)``."""
-    pairs: list[tuple[str, str]] = []
-    pinned = None
-    for name, raw in split_query(query):
-        value = raw.strip()
-        if not value:
-            continue
-        if name in _UPPER:
-            value = value.upper()
-        elif name in _LOWER:
-            value = value.lower()
-        if name == "release":
-            pinned = value
-        pairs.append((name, value))
-    pairs.sort()
-    return "&".join(f"{n}={v}" for n, v in pairs), pinned
 
 
 def digest(*parts: str, size: int = 12) -> str:
     return blake2b("\x1f".join(parts).encode(), digest_size=size).hexdigest()
 
 
-def etag(version: str, path: str, normalised: str) -> bytes:
+def etag(version: str, path: str, canonical: str) -> bytes:
     """A strong entity tag, quoted as HTTP wants it."""
-    return b'"' + digest(version, path, normalised).encode() + b'"'
+    return b'"' + digest(version, path, canonical).encode() + b'"'
 
 
 def release_prefix(release_id: str) -> str:
@@ -61,6 +38,6 @@ def release_scope(release_id: str, release_sha: str, zip_sha: str | None) -> str
     return f"rel:{release_id}:{release_sha[:12]}:{(zip_sha or '-')[:8]}"
 
 
-def shared_key(scope: str, cache_class: str, path: str, normalised: str) -> str:
+def shared_key(scope: str, cache_class: str, path: str, canonical: str) -> str:
     """``scope`` is ``rel:<id>:<sha12>:<zipsha8>``."""
-    return f"{NAMESPACE}{scope}:{cache_class}:{digest(path, normalised, size=16)}"
+    return f"{NAMESPACE}{scope}:{cache_class}:{digest(path, canonical, size=16)}"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from cms_pricing.config import Settings
@@ -29,7 +30,7 @@ from cms_pricing.errors import envelope
 from cms_pricing.observability import logs
 from cms_pricing.observability.exposition import Exporter
 from cms_pricing.observability.recorder import Recorder
-from cms_pricing.observability.routes import METRICS_PATH, RouteTable, app_routes
+from cms_pricing.observability.routes import METRICS_PATH, RouteTable
 from cms_pricing.protocol import ASGIApp, Message, Receive, Scope, Send
 from cms_pricing.service.state import ServiceState
 
@@ -40,13 +41,13 @@ ERROR_500 = envelope("internal_error", "the server failed to answer; it is logge
 
 
 def instrument(
-    app: ASGIApp, state: ServiceState, routed: object, settings: Settings
+    app: ASGIApp, state: ServiceState, routes: Iterable[tuple[str, str, str]], settings: Settings
 ) -> Instrumented:
     """``app`` behind the observability middleware (metrics off: request ids only).
 
-    ``routed`` is the app whose declared routes name the ``endpoint`` label."""
+    ``routes`` are the ``(method, template, SLA class)`` rows of the endpoint table."""
     logs.configure()
-    table = RouteTable(app_routes(routed))
+    table = RouteTable(routes)
     if not settings.metrics_enabled:
         return Instrumented(app, None, None)
     recorder = Recorder(table)

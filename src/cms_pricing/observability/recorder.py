@@ -13,7 +13,7 @@ from bisect import bisect_left
 from typing import NamedTuple
 
 from cms_pricing.observability import metrics
-from cms_pricing.observability.routes import RouteTable, method_label, sla_class
+from cms_pricing.observability.routes import RouteTable, method_label
 
 log = logging.getLogger(__name__)
 BOUNDS = metrics.DURATION_BUCKETS
@@ -52,7 +52,7 @@ class Recorder:
             _log_request(method, path, status, elapsed)
 
     def _new_series(self, method: str, template: str, status: int) -> Series:
-        klass = sla_class(method, template)
+        klass = self.table.sla(method, template)
         metrics.ENDPOINT_INFO.labels(method, template, klass).set(1)
         count, durations = metrics.REQUEST_STATS.series(method, template, status)
         return Series(count, durations, metrics.SLA_BUDGETS[klass])

@@ -1,14 +1,11 @@
-"""Raw request path -> route template, and route template -> SLA class.
+"""Raw request path -> route template, and (method, template) -> SLA class.
 
-The ``endpoint`` label is the template (``/reference/codes/{code}``), never the raw path,
-so a scan of random URLs cannot grow the label set: a path no route matches is
-``unmatched``. Templates come from the wrapped app's routes (FastAPI's ``app.routes``) plus
-``/metrics``; templates without parameters are one dict lookup, the rest a regex each.
-
-SLA classes (budgets in ``metrics.SLA_BUDGETS``): ``pricing`` for ``/codes/price``,
-``reference`` for the reference data and releases, ``bulk`` for any template containing
-``bulk``, ``write`` for POST/PUT/PATCH/DELETE, ``read`` for everything else (health,
-readiness, docs, metrics, plan reads, unmatched paths).
+The ``endpoint`` label is the template (``/reference/codes/{code}``), never the raw path, so
+a scan of random URLs cannot grow the label set: a path no route matches is ``unmatched``.
+The rows come from the one table of endpoints (``api/endpoints.py``), handed in by the web
+layer: this module never imports it. Templates without parameters are one dict lookup, the
+rest a regex each. ``HEAD`` and ``OPTIONS`` of a template take the SLA class of its ``GET``
+(``read`` when it has none).
 """
 
 from __future__ import annotations
@@ -19,19 +16,6 @@ from collections.abc import Iterable
 from cms_pricing.observability.metrics import METHODS, UNMATCHED
 
 METRICS_PATH = "/metrics"
-PRICING = frozenset({"/codes/price"})
-REFERENCE = frozenset({"/reference/localities", "/reference/codes/{code}", "/releases"})
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def sla_class(method: str, template: str) -> str:
-    if template in PRICING:
-        return "pricing"
-    if template in REFERENCE:
-        return "reference"
-    if "bulk" in template:
-        return "bulk"
-    return "write" if method in WRITE_METHODS else "read"
 
 
 def method_label(method: str) -> str:
@@ -39,14 +23,18 @@ def method_label(method: str) -> str:
 
 
 class RouteTable:
-    """Route templates with their methods; ``template(path)`` names a raw path's route."""
+    """Route templates with their methods and SLA classes."""
 
-    def __init__(self, routes: Iterable[tuple[str, frozenset[str]]]) -> None:
+    def __init__(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        self.classes: dict[tuple[str, str], str] = {}
         self.methods: dict[str, frozenset[str]] = {}
-        for path, methods in routes:
-            self.methods[path] = self.methods.get(path, frozenset()) | methods
+        for method, template, sla in rows:
+            self.classes[method, template] = sla
+            self.methods[template] = self.methods.get(template, frozenset()) | {method}
         self._static = {p for p in self.methods if "{" not in p}
-        self._patterns = [(_compile(p), p) for p in self.methods if "{" in p]
+        # Longest first, so /plans/{id}/price is not read as /plans/{id}.
+        patterns = sorted((p for p in self.methods if "{" in p), key=len, reverse=True)
+        self._patterns = [(_compile(p), p) for p in patterns]
 
     def template(self, path: str) -> str:
         if path in self._static:
@@ -56,14 +44,20 @@ class RouteTable:
                 return template
         return UNMATCHED
 
+    def sla(self, method: str, template: str) -> str:
+        found = self.classes.get((method, template))
+        if found is None and method in ("HEAD", "OPTIONS"):
+            found = self.classes.get(("GET", template))
+        return found or "read"
+
     def endpoints(self) -> list[tuple[str, str, str]]:
         """Every (method, template, SLA class), unmatched included."""
         rows = [
-            (method, template, sla_class(method, template))
+            (method, template, self.sla(method, template))
             for template, methods in sorted(self.methods.items())
             for method in sorted(methods)
         ]
-        return [*rows, ("GET", UNMATCHED, sla_class("GET", UNMATCHED))]
+        return [*rows, ("GET", UNMATCHED, "read")]
 
 
 def _compile(template: str) -> re.Pattern[str]:
@@ -74,14 +68,3 @@ def _compile(template: str) -> re.Pattern[str]:
         for part in parts
     )
     return re.compile(regex)
-
-
-def app_routes(app: object) -> list[tuple[str, frozenset[str]]]:
-    """(template, methods) of each route an ASGI app declares (FastAPI/Starlette ``routes``)."""
-    found = [(METRICS_PATH, frozenset({"GET", "HEAD"}))]
-    for route in getattr(app, "routes", ()):
-        path = getattr(route, "path", None)
-        if isinstance(path, str) and path:
-            methods = getattr(route, "methods", None) or {"GET"}
-            found.append((path, frozenset(str(m) for m in methods)))
-    return found

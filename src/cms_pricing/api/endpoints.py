@@ -1,0 +1,182 @@
+"""The one table of endpoints: every path, method and what serves it.
+
+Everything that needs to know the endpoints reads ``ENDPOINTS``: the fast path (which GETs
+it answers from the snapshot and how each is cached), the documented FastAPI routes (paths,
+summaries, tags, documented parameters), the error boundary (404, 405 with ``Allow``,
+``OPTIONS``, ``HEAD``, which query parameters and content types a route takes), the admission
+budgets of expensive work, and the metrics (route-template labels and SLA classes). A test
+checks that the FastAPI app declares exactly these routes.
+
+SLA classes (budgets in ``observability.metrics.SLA_BUDGETS``): ``pricing`` for
+``/codes/price``, ``reference`` for reference data and releases, ``bulk`` for bulk pricing,
+``write`` for POST/PUT/DELETE, ``read`` for everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cms_pricing.api import handlers
+from cms_pricing.cache.policy import CacheClass
+from cms_pricing.service import queries
+from cms_pricing.service.state import ServiceState
+
+JSON = "application/json"
+CSV = "text/csv"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A documented query or path parameter."""
+
+    name: str
+    description: str
+    where: str = "query"
+    required: bool = False
+
+    def openapi(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "in": self.where,
+            "required": self.required or self.where == "path",
+            "description": self.description,
+            "schema": {"type": "string"},
+        }
+
+
+def _never(_query: Any) -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str  # the route template, e.g. /reference/codes/{code}
+    sla: str
+    summary: str
+    tags: tuple[str, ...]
+    params: tuple[Param, ...] = ()
+    # The fast path's GETs: raw query and path argument -> typed query -> answer.
+    parse: Callable[[str, str], Any] | None = None
+    compute: Callable[[ServiceState, Any], Any] | None = None
+    cache: CacheClass | None = None  # None: never cached (health, readiness)
+    # Which answers also go to Redis: only those that cost more to compute than a Redis GET
+    # (about 80 us here, docs/caching.md): the whole locality list (109 localities, 30 KB).
+    shared: Callable[[Any], bool] = _never
+    bodies: tuple[str, ...] = ()  # accepted content types of the request body
+    admission: str | None = None  # the expensive class whose budget admits it
+
+    @property
+    def query_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params if p.where == "query")
+
+
+_SELECTOR = (
+    Param("date", "date of service, YYYY-MM-DD: the release in force that day"),
+    Param("year", "the latest release of that year, e.g. 2025"),
+    Param("release", "pin a release, e.g. RVU25B"),
+)
+_PRICE = (
+    Param("code", "HCPCS code, e.g. 99213", required=True),
+    Param("zip", "ZIP5 or ZIP+4: 94110, 94110-1234, 941101234"),
+    Param("locality", "carrier (5) + locality (2) digits, e.g. 0111205"),
+    Param("setting", "office (default) or facility"),
+    Param("pos", "place-of-service code, e.g. 11, 22"),
+    Param("modifier", "blank, 26, TC or 53"),
+    *_SELECTOR,
+)
+_PLAN_ID = Param("plan_id", "the id of a saved plan", where="path")
+
+
+def _whole_list(query: queries.LocalityQuery) -> bool:
+    return query.zip is None
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("price", "GET", "/codes/price", "pricing",
+             "Price one HCPCS code at a ZIP or carrier-locality on a date", ("pricing",),
+             _PRICE, queries.price_query, handlers.price, CacheClass.PRICING),
+    Endpoint("localities", "GET", "/reference/localities", "reference",
+             "All localities with their GPCIs, or the locality of one ZIP", ("reference",),
+             (Param("zip", "ZIP5 or ZIP+4"), *_SELECTOR), queries.locality_query,
+             handlers.localities, CacheClass.REFERENCE, _whole_list),
+    Endpoint("code_reference", "GET", "/reference/codes/{code}", "reference",
+             "RVUs and payment indicators of each modifier row of a code", ("reference",),
+             (Param("code", "HCPCS code, e.g. 99213", where="path"), *_SELECTOR),
+             queries.code_query, handlers.code_reference, CacheClass.REFERENCE),
+    Endpoint("releases", "GET", "/releases", "reference",
+             "Every published release and ZIP dataset with its files, hashes and row counts",
+             ("reference",), (), queries.no_query, handlers.releases, CacheClass.REFERENCE),
+    Endpoint("health", "GET", "/health", "read", "The process is up", ("operations",),
+             (), queries.no_query, handlers.health),
+    Endpoint("ready", "GET", "/ready", "read", "A release is loaded and the database answers",
+             ("operations",), (), queries.no_query, handlers.ready),
+    Endpoint("bulk", "POST", "/codes/price/bulk", "bulk",
+             "Price up to 10,000 lines (JSON, or text/csv answered in CSV)", ("pricing",),
+             bodies=(JSON, CSV), admission="bulk"),
+    Endpoint("plan_price", "POST", "/plans/price", "write",
+             "Price a treatment plan: every line, its adjustments, totals and cost sharing",
+             ("plans",), bodies=(JSON,), admission="plans"),
+    Endpoint("plan_compare", "POST", "/plans/compare", "write",
+             "The same plan at two to six places, side by side with the differences",
+             ("plans",), bodies=(JSON,), admission="compare"),
+    Endpoint("plan_create", "POST", "/plans", "write",
+             "Save a plan (validated by pricing it); Idempotency-Key makes retries safe",
+             ("saved plans",), bodies=(JSON,), admission="plans"),
+    Endpoint("plan_list", "GET", "/plans", "read", "Saved plans, oldest first, a page at a time",
+             ("saved plans",), (Param("cursor", "next_cursor of the last page"),
+                                Param("limit", "plans per page, 1-100 (default 20)"))),
+    Endpoint("plan_read", "GET", "/plans/{plan_id}", "read", "A saved plan, with its ETag",
+             ("saved plans",), (_PLAN_ID,)),
+    Endpoint("plan_replace", "PUT", "/plans/{plan_id}", "write",
+             "Replace a saved plan; If-Match must name the version read", ("saved plans",),
+             (_PLAN_ID,), bodies=(JSON,), admission="plans"),
+    Endpoint("plan_delete", "DELETE", "/plans/{plan_id}", "write",
+             "Delete a saved plan; If-Match must name the version read", ("saved plans",),
+             (_PLAN_ID,)),
+    Endpoint("plan_price_saved", "GET", "/plans/{plan_id}/price", "read",
+             "Price a saved plan with the data loaded now", ("saved plans",), (_PLAN_ID,),
+             admission="plans"),
+    Endpoint("invalidate", "POST", "/admin/cache/invalidate", "write",
+             "Drop cached answers: everything, one release, or a key prefix", ("operations",),
+             bodies=(JSON,)),
+    Endpoint("metrics", "GET", "/metrics", "read", "Prometheus metrics of every worker",
+             ("operations",)),
+    Endpoint("openapi", "GET", "/openapi.json", "read", "This API's OpenAPI document", ("docs",)),
+    Endpoint("docs", "GET", "/docs", "read", "Swagger UI", ("docs",)),
+    Endpoint("docs_oauth", "GET", "/docs/oauth2-redirect", "read", "Swagger UI's OAuth redirect",
+             ("docs",)),
+    Endpoint("redoc", "GET", "/redoc", "read", "ReDoc", ("docs",)),
+)  # fmt: skip
+
+BY_NAME = {e.name: e for e in ENDPOINTS}
+DOCS_PATHS = frozenset(e.path for e in ENDPOINTS if "docs" in e.tags)
+# Served outside FastAPI's routes (the middleware answers /metrics; FastAPI adds the docs).
+NOT_ROUTES = frozenset({"metrics"} | {e.name for e in ENDPOINTS if "docs" in e.tags})
+
+
+def fast(path: str) -> tuple[Endpoint, str] | None:
+    """The fast-path GET serving ``path`` and the path argument (the ``{code}`` segment)."""
+    exact = _FAST_EXACT.get(path)
+    if exact is not None:
+        return exact, ""
+    for prefix, endpoint in _FAST_PREFIXED:
+        if path.startswith(prefix) and "/" not in path[len(prefix) :] and len(path) > len(prefix):
+            return endpoint, path[len(prefix) :]
+    return None
+
+
+def _fast() -> Iterator[Endpoint]:
+    return (e for e in ENDPOINTS if e.parse is not None)
+
+
+_FAST_EXACT = {e.path: e for e in _fast() if "{" not in e.path}
+_FAST_PREFIXED = tuple((e.path.split("{")[0], e) for e in _fast() if "{" in e.path)
+
+
+def route_rows() -> list[tuple[str, str, str]]:
+    """``(method, template, SLA class)`` of every endpoint, for the metrics."""
+    return [(e.method, e.path, e.sla) for e in ENDPOINTS]

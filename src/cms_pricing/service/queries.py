@@ -1,0 +1,422 @@
+"""The one parser of request input: query strings, bulk lines, plan fields and headers.
+
+Every way into the service (the fast path, the documented routes, bulk JSON and CSV lines,
+plan bodies, saved-plan headers) turns its input into typed values here, with one set of
+rules, or raises ``BadRequest`` naming the field. The engine receives only typed values, and
+caches key answers by the typed value's canonical form, never by the raw text.
+
+Contract:
+
+- ``split(raw)``: ``&``-separated pairs; each name and each value is percent-decoded on its
+  own, so an encoded ``&`` or ``=`` stays inside its value (``pos=22%26zip%3D1`` is one
+  ``pos`` whose value is ``22&zip=1``, refused as a place of service); ``+`` is a space; bytes
+  that are not UTF-8 are refused.
+- ``read(raw, allowed)``: refuses a name not in ``allowed`` and a name given twice (blank or
+  not); a blank value is the same as an absent one; values lose surrounding blanks.
+- Field rules (``code``, ``zip``, ``locality``, ``setting``, ``pos``, ``modifier``, ``date``,
+  ``year``, ``release``, ``units``): ASCII only (no other digits, no lookalike letters),
+  one accepted spelling per value after case folding; a date is ``YYYY-MM-DD`` and nothing
+  else (no ISO week or ordinal dates).
+- Typed requests (``PriceQuery``, ``Selector``, ``LocalityQuery``, ``CodeQuery``,
+  ``NoQuery``) have ``canonical()``: a query string that parses back to the same value, so
+  two inputs with one canonical form get one answer, one cache entry and one ETag.
+- Messages quote at most ``errors.ECHO_LIMIT`` characters of what the caller sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from cms_pricing.engine.geography import parse_locality, parse_zip
+from cms_pricing.engine.mpfs import normalise_modifier, setting_for
+from cms_pricing.engine.quote import PriceQuery
+from cms_pricing.errors import BadRequest, PreconditionFailed, PreconditionRequired, echo
+
+PRICE_PARAMS = frozenset(
+    {"code", "zip", "locality", "setting", "pos", "modifier", "date", "year", "release"}
+)
+SELECTOR_PARAMS = frozenset({"date", "year", "release"})
+LOCALITY_PARAMS = SELECTOR_PARAMS | {"zip"}
+NO_PARAMS: frozenset[str] = frozenset()
+LIST_PARAMS = frozenset({"cursor", "limit"})
+
+MAX_UNITS = 999
+MAX_PAGE = 100
+# The widest integers the database columns hold (PostgreSQL INTEGER): a larger version or
+# cursor names nothing that exists.
+MAX_INT = 2**31 - 1
+
+_CODE = re.compile(r"[A-Z0-9]{5}")
+_YEAR = re.compile(r"[0-9]{4}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_RELEASE = re.compile(r"[A-Z0-9]{1,16}")
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_BLANKS = " \t"
+
+
+# -- splitting -------------------------------------------------------------------------------
+
+
+def _decode(text: str, where: str) -> str:
+    if "%" not in text and "+" not in text:
+        return text
+    try:
+        return unquote_plus(text, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"{where} is not UTF-8 after percent-decoding", field=where) from exc
+
+
+def split(raw: str) -> list[tuple[str, str]]:
+    """``(name, value)`` pairs of a raw query string, each part decoded on its own."""
+    pairs: list[tuple[str, str]] = []
+    for part in raw.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        name = _decode(name, "query")
+        pairs.append((name, _decode(value, name if name.isascii() else "query")))
+    return pairs
+
+
+def read(raw: str, allowed: frozenset[str]) -> dict[str, str]:
+    """The parameters of a raw query: unknown and repeated names refused, blanks absent."""
+    given: dict[str, str] = {}
+    for name, value in split(raw):
+        if name not in allowed:
+            accepted = ", ".join(sorted(allowed)) or "none"
+            raise BadRequest(
+                f"unknown parameter {echo(name)}; accepted: {accepted}", field=_field(name)
+            )
+        if name in given:
+            raise BadRequest(f"parameter {name!r} is given more than once", field=name)
+        given[name] = value.strip(_BLANKS)
+    return {name: value for name, value in given.items() if value}
+
+
+def _field(name: str) -> str:
+    return name if len(name) <= 40 and name.isascii() and name.isprintable() else "query"
+
+
+# -- field rules -----------------------------------------------------------------------------
+
+
+def code(value: str | None, field: str = "code") -> str:
+    if not value:
+        raise BadRequest(f"parameter {field!r} is required (a 5-character HCPCS code)", field=field)
+    upper = value.strip(_BLANKS).upper()
+    if not (value.isascii() and _CODE.fullmatch(upper)):
+        raise BadRequest(
+            f"code {echo(value)} is not a HCPCS code: 5 letters or digits, e.g. 99213",
+            field=field,
+        )
+    return upper
+
+
+def zip_code(value: str) -> str:
+    """``94110``, ``94110-1234`` or ``941101234`` -> ``94110`` or ``94110-1234``."""
+    zip5, plus4 = parse_zip(_bounded(value, "zip"))
+    return zip5 if plus4 is None else f"{zip5}-{plus4}"
+
+
+def locality(value: str) -> str:
+    carrier, number = parse_locality(_bounded(value, "locality"))
+    return carrier + number
+
+
+def setting(value: str) -> str:
+    return setting_for(_ascii(value, "setting"), None)[0]
+
+
+def pos(value: str) -> str:
+    normalised = setting_for(None, _ascii(value, "pos"))[1]
+    assert normalised is not None  # a pos was given, so setting_for names it
+    return normalised
+
+
+def modifier(value: str | None) -> str:
+    return normalise_modifier(_ascii(value, "modifier") if value else None)
+
+
+def date(value: str, field: str = "date") -> dt.date:
+    text = value.strip(_BLANKS)
+    if text.isascii() and _DATE.fullmatch(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise BadRequest(f"{field} {echo(value)} is not a date: use YYYY-MM-DD", field=field)
+
+
+def year(value: str) -> int:
+    text = value.strip(_BLANKS)
+    if not (text.isascii() and _YEAR.fullmatch(text)):
+        raise BadRequest(f"year {echo(value)} is not a 4-digit year", field="year")
+    return int(text)
+
+
+def release(value: str, field: str = "release") -> str:
+    upper = value.strip(_BLANKS).upper()
+    if not (value.isascii() and _RELEASE.fullmatch(upper)):
+        raise BadRequest(f"release {echo(value)} is not a release id such as RVU25B", field=field)
+    return upper
+
+
+def units(value: str | None) -> int:
+    if value is None:
+        return 1
+    text = value.strip(_BLANKS)
+    if not (text.isascii() and _DIGITS.fullmatch(text)) or not 1 <= int(text) <= MAX_UNITS:
+        raise BadRequest(
+            f"units must be a whole number 1 to {MAX_UNITS}; got {echo(value)}", field="units"
+        )
+    return int(text)
+
+
+def _bounded(value: str, _field: str) -> str:
+    """Engine rules quote the value they refuse: cut it first (every valid value is short)."""
+    return value if len(value) <= 40 else value[:40] + "..."
+
+
+def _ascii(value: str, field: str) -> str:
+    """Refuse non-ASCII before case folding: a dotless i upper-cases to ASCII ``I``."""
+    if not value.isascii():
+        raise BadRequest(f"{field} {echo(value)} is not valid: ASCII letters and digits only",
+                         field=field)  # fmt: skip
+    return _bounded(value, field)
+
+
+# -- typed requests --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """Which release answers: pinned, in force on a date, or the latest of a year."""
+
+    release_id: str | None = None
+    on: dt.date | None = None
+    year: int | None = None
+
+    def pairs(self) -> list[tuple[str, str]]:
+        found = [("date", self.on.isoformat() if self.on else None), ("release", self.release_id),
+                 ("year", None if self.year is None else str(self.year))]  # fmt: skip
+        return [(n, v) for n, v in found if v is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalityQuery:
+    selector: Selector
+    zip: str | None
+
+    def canonical(self) -> str:
+        return _join([*self.selector.pairs(), ("zip", self.zip)])
+
+
+@dataclass(frozen=True, slots=True)
+class CodeQuery:
+    selector: Selector
+    code: str
+
+    def canonical(self) -> str:
+        return _join([("code", self.code), *self.selector.pairs()])
+
+
+@dataclass(frozen=True, slots=True)
+class NoQuery:
+    def canonical(self) -> str:
+        return ""
+
+
+def _join(pairs: list[tuple[str, str | None]]) -> str:
+    return "&".join(f"{n}={v}" for n, v in sorted(pairs) if v is not None)
+
+
+def selector(given: Mapping[str, str]) -> Selector:
+    on, year_, pinned = given.get("date"), given.get("year"), given.get("release")
+    return Selector(
+        release_id=release(pinned) if pinned else None,
+        on=date(on) if on else None,
+        year=year(year_) if year_ else None,
+    )
+
+
+def price_fields(given: Mapping[str, str | None]) -> PriceQuery:
+    """A ``PriceQuery`` from named text fields (query parameters, a bulk line).
+
+    Each field is checked on its own first (in the order of ``LINE_FIELDS``), then how
+    they combine (zip or locality, setting and place of service agreeing)."""
+    code_ = code(given.get("code"))
+    zip_text, locality_text = given.get("zip"), given.get("locality")
+    zip_ = zip_code(zip_text) if zip_text else None
+    locality_ = locality(locality_text) if locality_text else None
+    modifier_ = modifier(given.get("modifier"))
+    setting_text, pos_text = given.get("setting"), given.get("pos")
+    setting_ = setting(setting_text) if setting_text else None
+    pos_ = pos(pos_text) if pos_text else None
+    chosen = selector({k: v for k, v in given.items() if v and k in SELECTOR_PARAMS})
+    if zip_ and locality_:
+        raise BadRequest("give zip or locality, not both", field="locality")
+    if not zip_ and not locality_:
+        raise BadRequest("zip or locality is required", field="zip")
+    resolved, normalised_pos = setting_for(setting_, pos_)
+    return PriceQuery(
+        code=code_,
+        zip=zip_,
+        locality=locality_,
+        setting=resolved,
+        pos=normalised_pos,
+        modifier=modifier_,
+        on=chosen.on,
+        year=chosen.year,
+        release_id=chosen.release_id,
+    )
+
+
+def price_canonical(query: PriceQuery) -> str:
+    on = query.on.isoformat() if query.on else None
+    year_ = None if query.year is None else str(query.year)
+    return _join([("code", query.code), ("zip", query.zip), ("locality", query.locality),
+                  ("setting", query.setting), ("pos", query.pos),
+                  ("modifier", query.modifier or None), ("date", on), ("year", year_),
+                  ("release", query.release_id)])  # fmt: skip
+
+
+def canonical(typed: Any) -> str:
+    """The canonical query string of any typed query of this module."""
+    if isinstance(typed, PriceQuery):
+        return price_canonical(typed)
+    text: str = typed.canonical()
+    return text
+
+
+# -- the query of each read endpoint ---------------------------------------------------------
+
+
+def price_query(raw: str, _arg: str = "") -> PriceQuery:
+    """``GET /codes/price``."""
+    return price_fields(read(raw, PRICE_PARAMS))
+
+
+def locality_query(raw: str, _arg: str = "") -> LocalityQuery:
+    """``GET /reference/localities``."""
+    given = read(raw, LOCALITY_PARAMS)
+    zip_text = given.get("zip")
+    return LocalityQuery(selector(given), zip_code(zip_text) if zip_text else None)
+
+
+def code_query(raw: str, arg: str) -> CodeQuery:
+    """``GET /reference/codes/{code}``: the code is the path's last segment."""
+    return CodeQuery(selector(read(raw, SELECTOR_PARAMS)), code(_decode(arg, "code")))
+
+
+def no_query(raw: str, _arg: str = "") -> NoQuery:
+    """Endpoints without parameters (``/releases``, ``/health``, ``/ready``)."""
+    read(raw, NO_PARAMS)
+    return NoQuery()
+
+
+# -- bulk lines ------------------------------------------------------------------------------
+
+LINE_FIELDS = ("code", "zip", "locality", "modifier", "setting", "pos", "date", "year",
+               "release", "units")  # fmt: skip
+LINE_FIELD_SET = frozenset(LINE_FIELDS)
+
+
+def _line_text(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip(_BLANKS) or None
+    if isinstance(value, int) and not isinstance(value, bool) and name in ("year", "units"):
+        return str(value)
+    kind = "a whole number or text" if name in ("year", "units") else "text"
+    raise BadRequest(f"{name} must be {kind}; got {type(value).__name__}", field=name)
+
+
+def bulk_line(raw: Any) -> tuple[PriceQuery, int]:
+    """One bulk line (a JSON object or a CSV row) as an engine query and its units."""
+    if not isinstance(raw, dict):
+        raise BadRequest("a line must be an object of pricing parameters", field="line")
+    for name in raw:
+        if name not in LINE_FIELD_SET:
+            accepted = ", ".join(LINE_FIELDS)
+            raise BadRequest(
+                f"unknown field {echo(name)}; accepted: {accepted}", field=_field(str(name))
+            )
+    given = {name: _line_text(name, value) for name, value in raw.items()}
+    return price_fields(given), units(given.get("units"))
+
+
+# -- saved plans: page queries and headers ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    after: int | None
+    limit: int
+
+
+def page_query(raw: str, decode_cursor: Any) -> Page:
+    """``GET /plans``: ``cursor`` (from the last page) and ``limit`` (1-100, default 20)."""
+    given = read(raw, LIST_PARAMS)
+    limit_text = given.get("limit")
+    limit = 20
+    if limit_text is not None:
+        if not (limit_text.isascii() and _DIGITS.fullmatch(limit_text)) or not (
+            1 <= int(limit_text) <= MAX_PAGE
+        ):
+            raise BadRequest(
+                f"limit must be a whole number 1 to {MAX_PAGE}; got {echo(limit_text)}",
+                field="limit",
+            )
+        limit = int(limit_text)
+    cursor = given.get("cursor")
+    return Page(decode_cursor(cursor) if cursor else None, limit)
+
+
+_TAG = re.compile(r'(?:W/)?"v([0-9]{1,40})"')
+
+
+def if_match(value: str | None) -> int | None:
+    """The version an ``If-Match`` names; None for ``*``.
+
+    Missing is 428; a value that is not ``*`` or one entity tag of this API (``"v3"``) is
+    400; a version no plan can have (over the database's integer range) is 412."""
+    if value is None or not value.strip(_BLANKS):
+        raise PreconditionRequired(
+            "If-Match is required: send the ETag of the version you read", field="If-Match"
+        )
+    text = value.strip(_BLANKS)
+    if text == "*":
+        return None
+    found = _TAG.fullmatch(text) if text.isascii() else None
+    if found is None:
+        raise BadRequest(
+            f'If-Match {echo(value)} is not an ETag of this API, such as "v3"', field="If-Match"
+        )
+    version = int(found[1])
+    if version > MAX_INT:
+        raise PreconditionFailed(f"If-Match {echo(value)} names no version of this plan",
+                                 field="If-Match")  # fmt: skip
+    return version
+
+
+def idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not 1 <= len(value) <= 255 or not value.isascii() or not value.isprintable():
+        raise BadRequest(
+            "Idempotency-Key must be 1-255 printable ASCII characters", field="Idempotency-Key"
+        )
+    return value
+
+
+def text_field(value: str, field: str) -> str:
+    """Free text from a body (plan names, providers, labels): no control characters."""
+    if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in value):
+        raise BadRequest(f"{field} must not contain control characters", field=field)
+    return value
