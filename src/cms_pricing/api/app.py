@@ -21,7 +21,7 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
-from cms_pricing.api import boundary, examples, schemas, wire
+from cms_pricing.api import boundary, examples, openapi, schemas, wire
 from cms_pricing.api.endpoints import BY_NAME, ENDPOINTS, Endpoint, route_rows
 from cms_pricing.api.fastpath import Answerer, FastPath
 from cms_pricing.api.plans import plans_router
@@ -78,6 +78,7 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Instrum
     _add_read_routes(app, fast.answerer)
     app.include_router(plans_router(service))
     _add_admin_routes(app, service)
+    openapi.install(app)
     return instrument(boundary.Boundary(fast), service, route_rows(), settings)
 
 

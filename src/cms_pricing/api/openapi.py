@@ -1,0 +1,84 @@
+"""The OpenAPI document, made to say exactly what the service answers.
+
+FastAPI's generated document is post-processed once (``install(app)``):
+
+- its automatic ``422 Validation Error`` answers are removed: a body or parameter that fails
+  its model is answered 400 in the error envelope (``api/boundary.py``), and a 422 is only
+  the engine's "not priceable as asked", documented where it can happen;
+- every operation documents the answers the boundary and the limits give any request: 400
+  (an unknown or repeated query parameter), 405, 414 (query string too long) and 503 (not
+  ready, overloaded or database unavailable, with ``Retry-After``); operations with a body
+  also 408 (body too slow), 413 (body too large) and 415 (content type); operations with a
+  path parameter 404.
+- ``HTTPValidationError`` and ``ValidationError`` leave the components.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
+COMMON = {
+    "400": "A malformed, unknown or repeated parameter; details.field names it",
+    "405": "A method the endpoint does not take (Allow lists the others)",
+    "414": "The query string is over its limit (docs/limits.md)",
+    "503": "Not ready, this worker's budget for expensive work is full, or the database did "
+    "not answer; Retry-After says when to retry",
+}
+WITH_BODY = {
+    "408": "The body did not arrive in time",
+    "413": "The body is over its limit (docs/limits.md)",
+    "415": "The body is not of a content type the endpoint takes",
+}
+WITH_PATH = {"404": "No such code, plan or release"}
+AUTOMATIC = "#/components/schemas/HTTPValidationError"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ENVELOPE}}}
+
+
+def _is_automatic(answer: dict[str, Any]) -> bool:
+    schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref") == AUTOMATIC)
+
+
+def _operation(path: str, operation: dict[str, Any]) -> None:
+    answers: dict[str, Any] = operation.setdefault("responses", {})
+    for status in [s for s, answer in answers.items() if _is_automatic(answer)]:
+        del answers[status]
+    extra = dict(COMMON)
+    if "requestBody" in operation:
+        extra |= WITH_BODY
+    if "{" in path:
+        extra |= WITH_PATH
+    for status, words in extra.items():
+        answers.setdefault(status, _error(words))
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    doc = app.openapi()
+    for path, operations in doc.get("paths", {}).items():
+        for operation in operations.values():
+            _operation(path, operation)
+    schemas = doc.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return doc
+
+
+def install(app: FastAPI) -> None:
+    """Serve the post-processed document at /openapi.json (built once)."""
+    built: dict[str, Any] = {}
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if not built:
+            app.openapi = generate  # type: ignore[method-assign]
+            built.update(document(app))
+            app.openapi = openapi  # type: ignore[method-assign]
+        return built
+
+    app.openapi = openapi  # type: ignore[method-assign]
