@@ -21,7 +21,6 @@ that produced it, and an invalidation empties the local layer (``ServiceState.ge
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import hashlib
 import threading
@@ -246,7 +245,7 @@ def enveloped(route: Callable[P, Response]) -> Callable[P, Response]:
         try:
             return route(*args, **kwargs)
         except PricingError as exc:
-            return _json(exc.body(), exc.status_code)
+            return _json(exc.body(), exc.status_code, **dict(exc.headers))  # Retry-After
 
     return wrapper
 
@@ -382,7 +381,7 @@ def decode_cursor(cursor: str | None) -> int | None:
         return None
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, or a non-ASCII cursor
         text = ""
     prefix, _, number = text.partition(":")
     if prefix != "plan" or not number.isascii() or not number.isdigit():
