@@ -2,9 +2,9 @@
 
 A private PostgreSQL (``tests/pgcluster.py``) is loaded with RVU25D and the 2025Q4 ZIP file,
 the whole app is started over it, a plan is saved, then the server is stopped mid-test:
-``POST /plans``, ``PUT``, ``DELETE``, ``GET /plans`` and ``GET /plans/{id}`` each answer 503
-in the envelope with ``Retry-After`` and no driver or SQL text. Started again, the same
-requests succeed: the pool's pre-ping replaces the dead connections.
+``POST /plans``, ``PUT``, ``DELETE``, ``GET /plans``, ``GET /plans/{id}`` and its ``/price``
+each answer 503 in the envelope with ``Retry-After`` and no driver or SQL text. Started again,
+the same requests succeed: the pool's pre-ping replaces the dead connections.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def _requests(client: TestClient, plan_id: str) -> dict[str, Any]:
         "DELETE /plans/{id}": client.delete(f"/plans/{plan_id}", headers=etag),
         "GET /plans": client.get("/plans"),
         "GET /plans/{id}": client.get(f"/plans/{plan_id}"),
+        "GET /plans/{id}/price": client.get(f"/plans/{plan_id}/price"),
     }
 
 
