@@ -27,6 +27,7 @@ from cms_pricing.db.repository import (
     list_zip_datasets,
     migrate,
 )
+from cms_pricing.db.runs import reap_stale
 from cms_pricing.errors import FileRejected, PricingError
 from cms_pricing.reference.publish import IngestReport, ingest_path
 
@@ -142,6 +143,8 @@ def _when(moment: datetime | None) -> str:
 
 
 def _serve(engine: Engine, settings: Settings) -> int:
+    for dead in reap_stale(engine):
+        _say(f"ingestion run {dead.run_id} marked failed: {dead.reason}")
     if is_empty(engine):
         if settings.cms_data_dir is None:
             print("the database is empty and CMS_DATA_DIR is not set", file=sys.stderr)

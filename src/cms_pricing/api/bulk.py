@@ -2,8 +2,14 @@
 
 Contract:
 
-- JSON in (``application/json``, ``{"lines": [{...}, ...]}``) answers JSON; CSV in
-  (``text/csv``, a header row naming the columns) answers CSV with the columns ``CSV_OUT``.
+- JSON in (``application/json``, exactly ``{"lines": [{...}, ...]}``: another top-level key
+  is a 400 naming it) answers JSON; CSV in (``text/csv``, a header row naming each column
+  once; rows end in LF, CRLF or a bare CR) answers CSV with the columns ``CSV_OUT`` and CRLF
+  rows (RFC 4180). Any other content type, or none, is 415. Malformed CSV (bad quoting, a
+  field over 131,072 characters) is a 400 with ``details.line``, the file line.
+- A text cell of the CSV answer that starts with ``=``, ``+``, ``-``, ``@``, tab or CR (a
+  caller's value echoed back) is prefixed with ``'`` so a spreadsheet shows it instead of
+  running it (OWASP CSV injection); the numbers the service writes are left as they are.
 - A line has the parameters of ``GET /codes/price`` (``code``, ``zip`` or ``locality``,
   ``modifier``, ``setting``, ``pos``, one of ``date``/``year``/``release``) and ``units``
   (default 1; ``total`` = amount x units). Each line is priced by ``engine.mpfs.price_code``
@@ -25,6 +31,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -38,7 +46,7 @@ from cms_pricing.api.schemas import ErrorEnvelope
 from cms_pricing.engine.mpfs import price_code
 from cms_pricing.engine.quote import Quote, ReleaseRef
 from cms_pricing.engine.snapshot import Snapshot
-from cms_pricing.errors import BadRequest, PricingError, UnsupportedMediaType
+from cms_pricing.errors import ECHO_LIMIT, BadRequest, PricingError, UnsupportedMediaType, echo
 from cms_pricing.service import queries
 from cms_pricing.service.state import ServiceState
 
@@ -191,6 +199,10 @@ def _json_lines(body: bytes) -> list[Any]:
     lines = data.get("lines") if isinstance(data, dict) else None
     if not isinstance(lines, list):
         raise BadRequest('the body must be {"lines": [...]}', field="lines")
+    extra = next((key for key in data if key != "lines"), None)
+    if extra is not None:
+        raise BadRequest(f'unknown field {echo(extra)}; the body is {{"lines": [...]}}',
+                         field=extra[:ECHO_LIMIT])  # fmt: skip
     return _bounded(lines)
 
 
@@ -208,18 +220,34 @@ def _csv_lines(body: bytes) -> list[dict[str, str]]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadRequest("the CSV is not UTF-8", field="body") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in reader.fieldnames or []]
-    unknown = [name for name in header if name not in FIELD_SET]
+    # newline="": CR, LF and CRLF all end a row (old Excel for Mac writes bare CR), and a
+    # quoted field keeps its own line breaks as sent. strict: bad quoting is an error.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        reader.fieldnames = _csv_header(reader.fieldnames)
+        rows = [{k: v for k, v in row.items() if k is not None} for row in reader]
+    except csv.Error as exc:
+        line = reader.reader.line_num  # DictReader's own count lags on the failing row
+        raise BadRequest(f"the CSV is malformed at line {line}: {exc}", field="body",
+                         line=line) from exc  # fmt: skip
+    return _bounded(rows)
+
+
+def _csv_header(names: Sequence[str] | None) -> list[str]:
+    """The header's column names; unknown, missing or repeated ones are a 400 on ``header``."""
+    header = [name.strip() for name in names or []]
+    unknown = [echo(name) for name in header if name not in FIELD_SET]
     if not header or unknown:
         raise BadRequest(
             f"the CSV header must name columns among {', '.join(FIELDS)}; "
-            f"unknown: {', '.join(unknown) or '(no header)'}",
+            f"unknown: {', '.join(unknown[:5]) or '(no header)'}",
             field="header",
         )
-    reader.fieldnames = header
-    rows = [{k: v for k, v in row.items() if k is not None} for row in reader]
-    return _bounded(rows)
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise BadRequest(f"the CSV header names {', '.join(map(repr, repeated))} more than "
+                         "once", field="header")  # fmt: skip
+    return header
 
 
 def _csv_row(result: dict[str, Any], refs: dict[str, Any]) -> list[Any]:
@@ -237,17 +265,29 @@ def _cell(value: Any) -> Any:
     return str(value).lower() if isinstance(value, bool) else value
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def _safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, quoted (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def csv_body(answer: dict[str, Any]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; a CR or LF in a cell is quoted
     writer.writerow(CSV_OUT)
-    writer.writerows(_csv_row(r, answer["releases"]) for r in answer["results"])
+    for result in answer["results"]:
+        writer.writerow([_safe(cell) for cell in _csv_row(result, answer["releases"])])
     return out.getvalue().encode()
 
 
 def answer_bulk(service: ServiceState, content_type: str, body: bytes) -> Response:
     kind = content_type.split(";", maxsplit=1)[0].strip().lower()
-    if kind in ("", "application/json"):
+    if kind == "application/json":
         snapshot = service.loaded.snapshot
         payload = price_json(snapshot, _json_lines(body))
         return Response(wire.dumps(payload), media_type="application/json")
@@ -256,7 +296,8 @@ def answer_bulk(service: ServiceState, content_type: str, body: bytes) -> Respon
         payload = price_json(snapshot, _csv_lines(body))
         return Response(csv_body(payload), media_type="text/csv; charset=utf-8")
     raise UnsupportedMediaType(
-        f"content type {kind!r}: send application/json or text/csv", field="content-type"
+        f"content type {echo(kind) if kind else '(none)'}: send application/json or text/csv",
+        field="content-type",
     )
 
 

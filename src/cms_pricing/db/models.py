@@ -301,7 +301,12 @@ class Zip5Record(Base):
 
 
 class IngestionRun(Base):
-    """One attempt to ingest one dataset; ``finished_at`` stays NULL if the process died."""
+    """One attempt to ingest one dataset; ``finished_at`` stays NULL if the process died.
+
+    ``host`` and ``pid`` name the process that runs it and ``heartbeat_at`` is renewed while
+    it runs, so a ``running`` row whose process is gone can be marked ``failed``
+    (``db/runs.py``). Rows written before migration 0004 have them NULL.
+    """
 
     __tablename__ = "ingestion_runs"
 
@@ -312,6 +317,9 @@ class IngestionRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text, default="")
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class CacheInvalidation(Base):

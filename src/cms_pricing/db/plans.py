@@ -18,7 +18,14 @@ Contract:
   cannot wait for another writer (SQLite answers "database is locked" at once), whereas
   the first lock waits out the busy timeout.
 - ``list_plans`` pages by the surrogate ``id`` (``after`` is the last id of the previous
-  page), oldest first.
+  page), oldest first; an ``after`` beyond the id column's range is an empty last page.
+- Input no row can hold never reaches the database (``db/failures.py``): an id that is not
+  printable ASCII or is longer than ``public_id`` is ``NotFound``; an ``expected`` version
+  outside the ``INTEGER`` range is ``PreconditionFailed`` (no version is that large); a name,
+  provider or other text with a NUL character, or longer than its column, is ``BadRequest``
+  naming the field (``name``, ``lines.3.provider``).
+- Every entry point raises ``DatabaseUnavailable`` (503, ``Retry-After``) when the database
+  cannot be reached, never the driver's error.
 """
 
 from __future__ import annotations
@@ -33,13 +40,15 @@ from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, sel
 from sqlalchemy.exc import IntegrityError
 
 from cms_pricing.db import models as m
+from cms_pricing.db.failures import INT_MAX, in_int_range, storable_id, text_value, translated
 from cms_pricing.engine.plans import Plan, PlanLine
-from cms_pricing.errors import Conflict, NotFound, PreconditionFailed
+from cms_pricing.errors import Conflict, NotFound, PreconditionFailed, echo
 
 TABLES = m.Base.metadata.tables
 PLANS = TABLES["plans"]
 LINES = TABLES["plan_lines"]
 KEYS = TABLES["idempotency_keys"]
+ID_LIMIT = int(PLANS.c.public_id.type.length or 32)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +124,14 @@ def _write_lock(conn: Connection) -> None:
         conn.execute(update(PLANS).where(PLANS.c.id < 0).values(version=PLANS.c.version))
 
 
+@translated
 def create_plan(
     engine: Engine, name: str, plan: Plan, *, sha: str, idem: Idempotency | None, render: Render
 ) -> Replay:
     """Store a new plan (and its idempotency record); returns the answer to send."""
+    _check_text(name, plan)
+    if idem is not None:
+        text_value("Idempotency-Key", idem.key, _limit(KEYS, "key"))
     try:
         with engine.begin() as conn:
             _write_lock(conn)
@@ -186,6 +199,7 @@ def _stored(row: RowMapping | dict[str, Any], plan: Plan | None) -> StoredPlan:
     )
 
 
+@translated
 def get_plan(engine: Engine, public_id: str) -> StoredPlan:
     """The plan with its lines; ``NotFound`` when there is none."""
     with engine.connect() as conn:
@@ -198,9 +212,11 @@ def get_plan(engine: Engine, public_id: str) -> StoredPlan:
 
 
 def _plan_row(conn: Connection, public_id: str) -> RowMapping:
+    if not storable_id(public_id, ID_LIMIT):
+        raise NotFound(f"no saved plan {echo(public_id)}", field="id")
     row = conn.execute(select(PLANS).where(PLANS.c.public_id == public_id)).mappings().first()
     if row is None:
-        raise NotFound(f"no saved plan {public_id!r}", field="id")
+        raise NotFound(f"no saved plan {echo(public_id)}", field="id")
     return row
 
 
@@ -225,8 +241,11 @@ def _plan(row: RowMapping, lines: tuple[PlanLine, ...]) -> Plan:
     )
 
 
+@translated
 def list_plans(engine: Engine, after: int | None, limit: int) -> tuple[list[StoredPlan], bool]:
     """One page of plans after id ``after``, and whether another page follows."""
+    if after is not None and after > INT_MAX:
+        return [], False  # no id is that large: the page after it is empty
     query = select(PLANS).order_by(PLANS.c.id).limit(limit + 1)
     if after is not None:
         query = query.where(PLANS.c.id > after)
@@ -235,18 +254,22 @@ def list_plans(engine: Engine, after: int | None, limit: int) -> tuple[list[Stor
     return [_stored(r, None) for r in rows[:limit]], len(rows) > limit
 
 
+@translated
 def count_plans(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(PLANS)) or 0)
 
 
+@translated
 def update_plan(
     engine: Engine, public_id: str, *, expected: int | None, name: str, plan: Plan, sha: str
 ) -> StoredPlan:
     """Replace the plan and its lines if ``expected`` is the current version (None: any)."""
+    _check_text(name, plan)
     with engine.begin() as conn:
         _write_lock(conn)
         current = _plan_row(conn, public_id)
+        _check_expected(public_id, current, expected)
         version = current["version"] if expected is None else expected
         values = {**_plan_values(name, plan, sha), "version": version + 1, "updated_at": _now()}
         done = conn.execute(
@@ -261,11 +284,13 @@ def update_plan(
         return _stored({**current, **values}, plan)
 
 
+@translated
 def delete_plan(engine: Engine, public_id: str, expected: int | None) -> None:
     """Delete the plan (lines cascade) if ``expected`` is the current version (None: any)."""
     with engine.begin() as conn:
         _write_lock(conn)
         current = _plan_row(conn, public_id)
+        _check_expected(public_id, current, expected)
         version = current["version"] if expected is None else expected
         conn.execute(delete(LINES).where(LINES.c.plan_pk == current["id"]))
         done = conn.execute(
@@ -282,3 +307,29 @@ def _stale(public_id: str, current: int, expected: int | None) -> PreconditionFa
         field="If-Match",
         current_version=current,
     )
+
+
+def _check_expected(public_id: str, current: RowMapping, expected: int | None) -> None:
+    """A version outside the column's range is no version: 412 before it reaches SQL."""
+    if expected is not None and not in_int_range(expected):
+        raise _stale(public_id, current["version"], expected)
+
+
+def _limit(table: Any, column: str) -> int | None:
+    length = getattr(table.c[column].type, "length", None)
+    return int(length) if length is not None else None
+
+
+def _check_text(name: str, plan: Plan) -> None:
+    """``BadRequest`` naming the field for text the database cannot store or hold."""
+    text_value("name", name)
+    for field, column in (("zip", "zip"), ("locality", "locality"), ("release", "release_id"),
+                          ("setting", "setting"), ("pos", "pos")):  # fmt: skip
+        text_value(field, getattr(plan, column), _limit(PLANS, column))
+    for index, line in enumerate(plan.lines):
+        where = f"lines.{index}"
+        text_value(f"{where}.code", line.code, _limit(LINES, "code"))
+        text_value(f"{where}.modifiers", ",".join(line.modifiers), _limit(LINES, "modifiers"))
+        text_value(f"{where}.setting", line.setting, _limit(LINES, "setting"))
+        text_value(f"{where}.pos", line.pos, _limit(LINES, "pos"))
+        text_value(f"{where}.provider", line.provider, _limit(LINES, "provider"))

@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from cms_pricing.db import models as m
+from cms_pricing.db import runs
 from cms_pricing.reference.datasets import (
     ReleaseData,
     ReleaseMeta,
@@ -407,6 +408,7 @@ def start_run(engine: Engine, source: str, dataset_id: str | None) -> int:
         "started_at": _now(),
         "outcome": "running",
         "message": "",
+        **runs.owner(),  # host, pid, heartbeat: how a killed run is told apart (db/runs.py)
     }
     with engine.begin() as conn:
         return _insert_returning_pk(conn, RUNS, values)

@@ -10,6 +10,8 @@ Contract (docs/scaling.md):
   and that replica is left out for ``CMS_PRICING_DB_REPLICA_RETRY_SECONDS``, then tried again
   by the next read: reads go back to it once it answers.
 - Without replicas (and always on SQLite) every read runs on the primary.
+- When the primary cannot be reached either, the read raises ``errors.DatabaseUnavailable``
+  (503 with ``Retry-After``), never the driver's error (``db/failures.py``).
 
 Replicas are asynchronous: a read may miss a commit made a few milliseconds earlier.
 """
@@ -26,13 +28,15 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from cms_pricing.config import Settings
+from cms_pricing.db.failures import translating
 from cms_pricing.db.repository import PoolOptions, create_db_engine
+from cms_pricing.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
-UNREACHABLE = (OperationalError, InterfaceError)
+UNREACHABLE = (OperationalError, InterfaceError, DatabaseUnavailable)
 
 
 class Databases:
@@ -70,7 +74,8 @@ class Databases:
             finally:
                 if reached:  # an answer, or the query's own error (NotFound): it is up
                     self._mark_up(index)
-        return fn(self.primary, *args, **kwargs)
+        with translating():
+            return fn(self.primary, *args, **kwargs)
 
     def _next_replica(self) -> int | None:
         now = time.monotonic()

@@ -15,11 +15,11 @@ import resource
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from cms_pricing.db.models import IngestionRun
 from cms_pricing.db.repository import list_releases
+from cms_pricing.db.runs import outcome_counts
 from cms_pricing.errors import NotReady
 from cms_pricing.observability import metrics
 from cms_pricing.service.state import ServiceState
@@ -111,10 +111,7 @@ def _call(pool: object, name: str) -> int:
 def sample_database(engine: Engine) -> None:
     try:
         newest = max((_epoch(m.published_at) for m in list_releases(engine)), default=0.0)
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(IngestionRun.outcome, func.count()).group_by(IngestionRun.outcome)
-            ).all()
+        rows = list(outcome_counts(engine).items())  # a stale "running" run counts as failed
     except SQLAlchemyError:
         log.warning("metrics: the database did not answer; database gauges keep old values")
         return

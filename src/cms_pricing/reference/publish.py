@@ -13,7 +13,9 @@ Contract of :func:`ingest_path`:
   different hash (a CMS correction) is ``replaced``: old rows out, new rows in, new
   ``published_at``, in one transaction.
 - **Logged.** Every attempt is a row of ``ingestion_runs`` with its outcome (``published``,
-  ``replaced``, ``unchanged``, ``rejected`` with the message, or ``failed``).
+  ``replaced``, ``unchanged``, ``rejected`` with the message, or ``failed``), its host and
+  pid, and a heartbeat renewed while it runs. A run left ``running`` by a killed process is
+  marked ``failed`` with the reason before anything else (``db/runs.py``).
 - **Progress.** ``progress`` gets one line per file read and one per dataset outcome.
 
 Releases are published before ZIP datasets, so a ZIP file is checked against the GPCI file
@@ -33,6 +35,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cms_pricing.db import repository as repo
+from cms_pricing.db import runs
 from cms_pricing.errors import FileRejected
 from cms_pricing.reference.datasets import (
     ReleaseData,
@@ -72,6 +75,8 @@ class IngestReport:
 def ingest_path(engine: Engine, path: Path, progress: Progress) -> IngestReport:
     """Ingest every release and ZIP dataset found at ``path`` (see the module contract)."""
     started = time.perf_counter()
+    for dead in runs.reap_stale(engine):
+        progress(f"ingestion run {dead.run_id} marked failed: {dead.reason}")
     found = _discover_logged(engine, path)
     notes = _progressed(list(found.notes), progress)
     steps = [
@@ -103,7 +108,8 @@ def _logged(
     """Run ``step`` as one logged ingestion attempt."""
     run_id = repo.start_run(engine, source, dataset_id)
     try:
-        result = step()
+        with runs.heartbeat(engine, run_id):
+            result = step()
     except FileRejected as exc:
         repo.finish_run(engine, run_id, "rejected", str(exc))
         raise
