@@ -35,9 +35,9 @@ import redis.asyncio as aioredis
 
 from cms_pricing.api import wire
 from cms_pricing.api.handlers import code_reference, localities
-from cms_pricing.service import queries
 from cms_pricing.cache.shared import pack
 from cms_pricing.config import Settings
+from cms_pricing.service import queries
 from cms_pricing.service.state import ServiceState
 from price_load import (
     BIN,

@@ -102,7 +102,9 @@ def _expected(state: ServiceState, typed: Any) -> tuple[int, bytes]:
     return reply.status, reply.body
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(raw=raw_queries(), cold=st.booleans())
 def test_every_query_gets_its_canonical_answer_or_is_refused(
     app_and_state: tuple[TestClient, Any, ServiceState], raw: str, cold: bool

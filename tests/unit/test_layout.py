@@ -73,7 +73,8 @@ def _package_files(*folders: str) -> list[Path]:
 
 
 @pytest.mark.parametrize(
-    "path", _package_files("cache", "observability", "service", "engine", "reference", "db"),
+    "path",
+    _package_files("cache", "observability", "service", "engine", "reference", "db"),
     ids=lambda p: p.relative_to(PACKAGE).as_posix(),
 )
 def test_layers_below_the_web_layer_never_import_it(path: Path) -> None:

@@ -352,7 +352,7 @@ def encode_cursor(pk: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> int | None:
-    """The plan id a cursor of ours names; anything else (non-ASCII, not ours, more than 20
+    """The plan id a cursor of ours names; anything else (non-ASCII, not ours, more than 40
     digits) is 400. An id past the column's range reads as an empty last page."""
     if not cursor:
         return None
@@ -363,7 +363,7 @@ def decode_cursor(cursor: str | None) -> int | None:
         except (binascii.Error, UnicodeDecodeError, ValueError):
             text = ""
     prefix, _, number = text.partition(":")
-    valid = prefix == "plan" and number.isascii() and number.isdigit() and len(number) <= 20
+    valid = prefix == "plan" and number.isascii() and number.isdigit() and len(number) <= 40
     if not valid:
         raise BadRequest(f"cursor {echo(cursor)} is not a cursor this API gave", field="cursor")
     return int(number)
