@@ -70,13 +70,16 @@ def _decode(text: str, where: str) -> str:
 
 def split(raw: str) -> list[tuple[str, str]]:
     """``(name, value)`` pairs of a raw query string, each part decoded on its own."""
+    plain = "%" not in raw and "+" not in raw  # the common case: nothing to decode
     pairs: list[tuple[str, str]] = []
     for part in raw.split("&"):
         if not part:
             continue
         name, _, value = part.partition("=")
-        name = _decode(name, "query")
-        pairs.append((name, _decode(value, name if name.isascii() else "query")))
+        if not plain:
+            name = _decode(name, "query")
+            value = _decode(value, name if name.isascii() else "query")
+        pairs.append((name, value))
     return pairs
 
 
@@ -91,7 +94,9 @@ def read(raw: str, allowed: frozenset[str]) -> dict[str, str]:
             )
         if name in given:
             raise BadRequest(f"parameter {name!r} is given more than once", field=name)
-        given[name] = value.strip(_BLANKS)
+        given[name] = (
+            value.strip(_BLANKS) if value[:1] in _BLANKS or value[-1:] in _BLANKS else value
+        )
     return {name: value for name, value in given.items() if value}
 
 
@@ -232,7 +237,11 @@ def _join(pairs: list[tuple[str, str | None]]) -> str:
     return "&".join(f"{n}={v}" for n, v in sorted(pairs) if v is not None)
 
 
-def selector(given: Mapping[str, str]) -> Selector:
+_SELECTS = SELECTOR_PARAMS
+_LATEST = Selector()
+
+
+def selector(given: Mapping[str, str | None]) -> Selector:
     on, year_, pinned = given.get("date"), given.get("year"), given.get("release")
     return Selector(
         release_id=release(pinned) if pinned else None,
@@ -254,7 +263,7 @@ def price_fields(given: Mapping[str, str | None]) -> PriceQuery:
     setting_text, pos_text = given.get("setting"), given.get("pos")
     setting_ = setting(setting_text) if setting_text else None
     pos_ = pos(pos_text) if pos_text else None
-    chosen = selector({k: v for k, v in given.items() if v and k in SELECTOR_PARAMS})
+    chosen = selector(given) if _SELECTS & given.keys() else _LATEST
     if zip_ and locality_:
         raise BadRequest("give zip or locality, not both", field="locality")
     if not zip_ and not locality_:
@@ -274,12 +283,24 @@ def price_fields(given: Mapping[str, str | None]) -> PriceQuery:
 
 
 def price_canonical(query: PriceQuery) -> str:
-    on = query.on.isoformat() if query.on else None
-    year_ = None if query.year is None else str(query.year)
-    return _join([("code", query.code), ("zip", query.zip), ("locality", query.locality),
-                  ("setting", query.setting), ("pos", query.pos),
-                  ("modifier", query.modifier or None), ("date", on), ("year", year_),
-                  ("release", query.release_id)])  # fmt: skip
+    """Names in alphabetical order; absent fields left out (the hot path: no sorting)."""
+    out = "code=" + query.code
+    if query.on is not None:
+        out += "&date=" + query.on.isoformat()
+    if query.locality is not None:
+        out += "&locality=" + query.locality
+    if query.modifier:
+        out += "&modifier=" + query.modifier
+    if query.pos is not None:
+        out += "&pos=" + query.pos
+    if query.release_id is not None:
+        out += "&release=" + query.release_id
+    out += "&setting=" + query.setting if query.setting else ""
+    if query.year is not None:
+        out += "&year=" + str(query.year)
+    if query.zip is not None:
+        out += "&zip=" + query.zip
+    return out
 
 
 def canonical(typed: Any) -> str:
