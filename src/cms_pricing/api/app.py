@@ -24,13 +24,15 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cms_pricing.api import examples, handlers, schemas, wire
+from cms_pricing.api.docs import add_docs_routes
 from cms_pricing.api.fastpath import FastPath
 from cms_pricing.api.handlers import Handler
+from cms_pricing.api.headers import SecurityHeaders
 from cms_pricing.api.plans import plans_router
 from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
 from cms_pricing.errors import Forbidden, PricingError, Unauthorized, envelope
-from cms_pricing.observability.middleware import Instrumented, instrument
+from cms_pricing.observability.middleware import instrument
 from cms_pricing.service.state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ def _example(answer: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"example": answer}}}
 
 
-def create_app(settings: Settings, state: ServiceState | None = None) -> Instrumented:
+def create_app(settings: Settings, state: ServiceState | None = None) -> SecurityHeaders:
     service = state if state is not None else ServiceState(settings)
 
     @asynccontextmanager
@@ -63,12 +65,15 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Instrum
         version="0.1.0",
         summary="What Medicare pays for a service, at a place, on a date, from CMS's files.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    add_docs_routes(app)  # Swagger UI and ReDoc from the pinned package, no CDN
     _add_error_handlers(app)
     _add_routes(app, service)
     app.include_router(plans_router(service))
     _add_admin_routes(app, service)
-    return instrument(FastPath(app, service), service, app, settings)
+    return SecurityHeaders(instrument(FastPath(app, service), service, app, settings))
 
 
 def _send(service: ServiceState, handler: Handler, request: Request, arg: str = "") -> Response:

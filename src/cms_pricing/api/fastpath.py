@@ -72,7 +72,9 @@ EXACT: dict[str, Route] = {
 PREFIXED: tuple[tuple[str, Route], ...] = (
     ("/reference/codes/", Route(handlers.code_reference, CacheClass.REFERENCE)),
 )
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset(
+    {"/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect", "/redoc/logo-mini.svg"}
+)  # the assets under /docs/static/ set their own (api/docs.py)
 
 JSON = (b"content-type", b"application/json")
 X_CACHE = {"local": (b"x-cache", b"local"), "redis": (b"x-cache", b"redis")}
