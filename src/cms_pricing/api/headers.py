@@ -22,6 +22,7 @@ The wrapper reads every other attribute (``app``, ``state``) from the app it wra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cms_pricing.protocol import ASGIApp, Message, Receive, Scope, Send
@@ -35,7 +36,7 @@ ALWAYS = (
 WITH_POLICY = (*ALWAYS, (CSP, DEFAULT_POLICY))
 
 
-def secured(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def secured(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """``headers`` plus the security headers; a policy already given is kept."""
     for name, _value in headers:
         if name == CSP:
@@ -57,7 +58,7 @@ class SecurityHeaders:
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = secured(list(message.get("headers", ())))
+                message["headers"] = secured(message.get("headers", ()))
             await send(message)
 
         await self._inner(scope, receive, sending)
