@@ -8,14 +8,13 @@ through it. Each ``http.response.start`` gets:
 |---|---|
 | ``X-Content-Type-Options`` | ``nosniff`` |
 | ``Referrer-Policy`` | ``no-referrer`` |
-| ``Content-Security-Policy`` | ``default-src 'none'; frame-ancestors 'none'`` (a)|
+| ``Content-Security-Policy`` | ``default-src 'none'; frame-ancestors 'none'`` |
 
-(a) unless the response set its own.
-
-JSON, CSV and text answers load nothing, so nothing is allowed; the docs pages
-(``api.docs``) set a policy naming what Swagger UI and ReDoc load from 'self'. Headers the
-server itself writes for requests it refuses before the app (Granian's 414, 431, 400 on a
-bad request line) never reach ASGI and carry none of these.
+The policy is added only when the response has none: JSON, CSV and text answers load
+nothing, so nothing is allowed; the docs pages (``api.docs``) send their own, naming what
+Swagger UI and ReDoc load from 'self'. Answers the server writes itself, for requests it
+refuses before the app (Granian's 414, 431, 400 on a bad request line), never reach ASGI
+and carry none of these.
 
 The wrapper reads every other attribute (``app``, ``state``) from the app it wraps.
 """
