@@ -1,6 +1,7 @@
 """The ASGI application: the endpoint table's routes, the fast path and one error boundary.
 
-``create_app(settings)`` composes, outermost first: the observability middleware (request
+``create_app(settings)`` composes, outermost first: the security headers (``api/headers.py``),
+the observability middleware (request
 ids, metrics), the boundary (``api/boundary.py``: 404/405/OPTIONS/HEAD, query and content
 type rules, every error as the envelope), the fast path (``api/fastpath.py``: the snapshot
 GETs with their caches) and FastAPI (plans, bulk, admin, docs). Every route comes from
@@ -22,13 +23,15 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from cms_pricing.api import boundary, examples, openapi, schemas, wire
+from cms_pricing.api.docs import add_docs_routes
 from cms_pricing.api.endpoints import BY_NAME, ENDPOINTS, Endpoint, route_rows
 from cms_pricing.api.fastpath import Answerer, FastPath
+from cms_pricing.api.headers import SecurityHeaders
 from cms_pricing.api.plans import plans_router
 from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
 from cms_pricing.errors import Forbidden, Unauthorized
-from cms_pricing.observability.middleware import Instrumented, instrument
+from cms_pricing.observability.middleware import instrument
 from cms_pricing.service.state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -56,7 +59,7 @@ def _example(answer: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"example": answer}}}
 
 
-def create_app(settings: Settings, state: ServiceState | None = None) -> Instrumented:
+def create_app(settings: Settings, state: ServiceState | None = None) -> SecurityHeaders:
     service = state if state is not None else ServiceState(settings)
 
     @asynccontextmanager
@@ -72,14 +75,17 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Instrum
         version="0.1.0",
         summary="What Medicare pays for a service, at a place, on a date, from CMS's files.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    add_docs_routes(app)  # Swagger UI and ReDoc from the pinned package, no CDN
     boundary.install(app)
     fast = FastPath(app, service)
     _add_read_routes(app, fast.answerer)
     app.include_router(plans_router(service))
     _add_admin_routes(app, service)
     openapi.install(app)
-    return instrument(boundary.Boundary(fast), service, route_rows(), settings)
+    return SecurityHeaders(instrument(boundary.Boundary(fast), service, route_rows(), settings))
 
 
 Route = Callable[[Request], Coroutine[Any, Any, Response]]

@@ -7,9 +7,9 @@ Each worker process calls ``build()`` once; settings come from the environment t
 from __future__ import annotations
 
 from cms_pricing.api.app import create_app
+from cms_pricing.api.headers import SecurityHeaders
 from cms_pricing.config import get_settings
-from cms_pricing.observability.middleware import Instrumented
 
 
-def build() -> Instrumented:
+def build() -> SecurityHeaders:
     return create_app(get_settings())

@@ -147,13 +147,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              ("operations",)),
     Endpoint("openapi", "GET", "/openapi.json", "read", "This API's OpenAPI document", ("docs",)),
     Endpoint("docs", "GET", "/docs", "read", "Swagger UI", ("docs",)),
-    Endpoint("docs_oauth", "GET", "/docs/oauth2-redirect", "read", "Swagger UI's OAuth redirect",
-             ("docs",)),
+    Endpoint("docs_static", "GET", "/docs/static/{digest}/{name}", "read",
+             "Swagger UI and ReDoc assets (from a pinned package)", ("docs",)),
     Endpoint("redoc", "GET", "/redoc", "read", "ReDoc", ("docs",)),
+    Endpoint("redoc_logo", "GET", "/redoc/logo-mini.svg", "read", "ReDoc's logo", ("docs",)),
 )  # fmt: skip
 
 BY_NAME = {e.name: e for e in ENDPOINTS}
-DOCS_PATHS = frozenset(e.path for e in ENDPOINTS if "docs" in e.tags)
+# The docs pages and schema get the docs class's Cache-Control on the way out (the assets
+# under /docs/static/ set their own: immutable, keyed by their digest).
+DOCS_PATHS = frozenset(e.path for e in ENDPOINTS if "docs" in e.tags and "{" not in e.path)
 # Served outside FastAPI's routes (the middleware answers /metrics; FastAPI adds the docs).
 NOT_ROUTES = frozenset({"metrics"} | {e.name for e in ENDPOINTS if "docs" in e.tags})
 
