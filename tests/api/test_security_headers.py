@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+from cms_pricing.api import handlers
 from cms_pricing.api.app import create_app
 from cms_pricing.config import Settings
 
@@ -88,16 +89,18 @@ def test_docs_pages_keep_their_own_policy(client: TestClient, page: str) -> None
     assert_secured(response, policy)
 
 
-def test_an_unexpected_500_carries_the_security_headers(settings: Settings) -> None:
+def test_an_unexpected_500_carries_the_security_headers(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A handler that raises is answered by the 500 envelope, with the headers too."""
-    app = create_app(settings)
 
-    def boom() -> None:
+    def boom(*_args: object) -> None:
         raise RuntimeError("a bug")
 
-    app.app.add_api_route("/boom", boom)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        response = client.get("/boom")
+    monkeypatch.setattr(handlers, "price_code", boom)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        response = client.get("/codes/price?code=99213&zip=94110&setting=facility")
     assert response.status_code == 500
+    assert b"a bug" not in response.content and b"Traceback" not in response.content
     assert response.json()["error"]["code"] == "internal_error"
     assert_secured(response)
