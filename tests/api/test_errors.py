@@ -36,8 +36,7 @@ def error(client: TestClient, url: str, status: int, method: str = "GET") -> dic
         ("code=99213&zip=94110&year=25", "year"),
         ("code=99213&zip=94110&zipcode=94110", "zipcode"),
         ("code=99213&zip=94110&zip=10001", "zip"),
-        ("code=99213&zip=94110&date=2025-05-01&year=2025", "year"),
-        ("code=99213&zip=94110&locality=0111205", "locality"),
+        ("code=99213&zip=%2094110", "zip"),
     ],
 )
 def test_malformed_parameter_is_400_naming_the_field(
@@ -46,6 +45,25 @@ def test_malformed_parameter_is_400_naming_the_field(
     """A malformed, unknown or repeated parameter is a 400 whose details name it."""
     detail = error(client, f"/codes/price?{query}", 400)
     assert detail["code"] == "bad_request"
+    assert detail["details"]["field"] == field  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("code=99213&zip=94110&date=2025-05-01&year=2025", "year"),
+        ("code=99213&zip=94110&locality=0111205", "locality"),
+        ("code=99213", "zip"),
+        ("code=99213&zip=94110&pos=22&setting=office", "pos"),
+    ],
+)
+def test_well_formed_fields_that_do_not_combine_are_422(
+    client: TestClient, query: str, field: str
+) -> None:
+    """Each value is valid but together they cannot be priced: 422 naming the field (the
+    OpenAPI schema describes each value; only these combinations are the engine's answer)."""
+    detail = error(client, f"/codes/price?{query}", 422)
+    assert detail["code"] == "unprocessable"
     assert detail["details"]["field"] == field  # type: ignore[index]
 
 

@@ -171,14 +171,14 @@ def test_unknown_setting_is_bad_request(setting: str) -> None:
     assert caught.value.details == {"field": "setting"}
 
 
-def test_setting_and_pos_disagreeing_is_bad_request() -> None:
-    """setting=office with a facility POS (and vice versa) is a 400."""
+def test_setting_and_pos_disagreeing_is_unprocessable() -> None:
+    """setting=office with a facility POS (and vice versa) is a 422: each is valid alone."""
     with pytest.raises(
-        BadRequest, match="pos 22 is a facility place of service but setting is office"
+        Unprocessable, match="pos 22 is a facility place of service but setting is office"
     ):
         setting_for("office", "22")
     with pytest.raises(
-        BadRequest, match="pos 11 is an office place of service but setting is facility"
+        Unprocessable, match="pos 11 is an office place of service but setting is facility"
     ):
         setting_for("facility", "11")
 
@@ -260,10 +260,10 @@ def test_unknown_and_malformed_codes(snapshot: Snapshot) -> None:
 
 
 def test_zip_or_locality_exactly_one(snapshot: Snapshot) -> None:
-    """Both zip and locality, or neither, is a 400."""
-    with pytest.raises(BadRequest, match="not both"):
+    """Both zip and locality, or neither, is a 422."""
+    with pytest.raises(Unprocessable, match="not both"):
         quote(snapshot, "99213", locality="0111205")
-    with pytest.raises(BadRequest, match="required") as caught:
+    with pytest.raises(Unprocessable, match="required") as caught:
         quote(snapshot, "99213", zip=None)
     assert caught.value.details == {"field": "zip"}
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cms_pricing.engine.snapshot import Snapshot
-from cms_pricing.errors import BadRequest, NotFound, NotReady
+from cms_pricing.errors import NotFound, NotReady, Unprocessable
 
 
 def test_releases_ordered_with_effective_ranges(snapshot: Snapshot) -> None:
@@ -116,11 +116,11 @@ def test_select_by_release_id(snapshot: Snapshot) -> None:
         {"on": date(2025, 1, 1), "year": 2025},
     ],
 )
-def test_select_with_more_than_one_selector_is_bad_request(
+def test_select_with_more_than_one_selector_is_unprocessable(
     snapshot: Snapshot, kwargs: dict[str, object]
 ) -> None:
-    """At most one of release_id, on and year may be given."""
-    with pytest.raises(BadRequest, match="at most one"):
+    """At most one of release_id, on and year may be given (422: each is valid alone)."""
+    with pytest.raises(Unprocessable, match="at most one"):
         snapshot.select_release(**kwargs)  # type: ignore[arg-type]
 
 

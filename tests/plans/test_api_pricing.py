@@ -66,11 +66,11 @@ def test_modifier_the_code_does_not_allow_is_422(plan_client: TestClient) -> Non
 
 
 def test_unknown_modifier_is_400_naming_the_line(plan_client: TestClient) -> None:
-    """A modifier outside the accepted set is a 400 naming lines.0.modifiers."""
+    """A modifier outside the accepted set is a 400 naming the modifier's place."""
     body = {**PLAN, "lines": [{"code": "27447", "modifiers": ["QQ"]}]}
     response = plan_client.post("/plans/price", json=body)
     assert response.status_code == 400
-    assert error_of(response)["details"]["field"] == "lines.0.modifiers"
+    assert error_of(response)["details"]["field"] == "lines.0.modifiers.0"
 
 
 def test_shape_errors_are_400_naming_the_field(plan_client: TestClient) -> None:
@@ -87,10 +87,10 @@ def test_shape_errors_are_400_naming_the_field(plan_client: TestClient) -> None:
 
 
 def test_plan_level_place_and_date_errors(plan_client: TestClient) -> None:
-    """No place is 400 (zip); a ZIP not in the file is 404 (zip); a 2024 date is 404 (date)."""
+    """No place is 422 (zip); a ZIP not in the file is 404 (zip); a 2024 date is 404 (date)."""
     no_place = {k: v for k, v in PLAN.items() if k != "zip"}
     response = plan_client.post("/plans/price", json=no_place)
-    assert response.status_code == 400 and error_of(response)["details"] == {"field": "zip"}
+    assert response.status_code == 422 and error_of(response)["details"] == {"field": "zip"}
     response = plan_client.post("/plans/price", json={**PLAN, "zip": "00000"})
     assert response.status_code == 404 and error_of(response)["details"] == {"field": "zip"}
     response = plan_client.post("/plans/price", json={**PLAN, "date": "2024-06-01"})

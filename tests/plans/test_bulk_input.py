@@ -72,9 +72,10 @@ def test_other_malformed_csv_is_a_400_naming_the_line(plan_client: TestClient) -
 
 
 def test_a_repeated_csv_column_is_refused(plan_client: TestClient) -> None:
-    """A header naming ``code`` twice would silently take the last value: 400 on ``header``."""
+    """A header naming ``code`` twice would silently take the last value: 422 on ``header``
+    (well-formed CSV whose columns contradict each other)."""
     response = _post_csv(plan_client, "code,zip,code\n99213,10001,70551\n")
-    assert response.status_code == 400
+    assert response.status_code == 422
     error = _error(response)
     assert error["details"] == {"field": "header"}
     assert "'code'" in error["message"]

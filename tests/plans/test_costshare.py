@@ -13,7 +13,7 @@ import pytest
 from cms_pricing.engine.costshare import cost_share
 from cms_pricing.engine.plans import Plan, PlanLine, price_plan
 from cms_pricing.engine.snapshot import Snapshot
-from cms_pricing.errors import BadRequest, Unprocessable
+from cms_pricing.errors import BadRequest, PricingError, Unprocessable
 
 D = Decimal
 
@@ -50,10 +50,15 @@ def test_allowed_below_the_deductible_is_all_the_beneficiarys() -> None:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("remaining", [D("-1"), D("257.01")])
-def test_remaining_deductible_outside_0_to_257_is_400(remaining: Decimal) -> None:
-    """The deductible still to meet is between 0 and the year's deductible."""
-    with pytest.raises(BadRequest) as bad:
+@pytest.mark.parametrize(
+    ("remaining", "error"), [(D("-1"), BadRequest), (D("257.01"), Unprocessable)]
+)
+def test_remaining_deductible_outside_0_to_257_is_refused(
+    remaining: Decimal, error: type[PricingError]
+) -> None:
+    """The deductible still to meet is between 0 and the year's deductible: a negative amount
+    is malformed (400); more than the year's deductible is that year's answer (422)."""
+    with pytest.raises(error) as bad:
         cost_share(D("10.00"), 2025, remaining, sequestration=False)
     assert bad.value.details == {"field": "deductible_remaining"}
 

@@ -6,7 +6,6 @@ PostgreSQL refusing a NUL or an int4 over 2**31-1) and answered 500 ``internal_e
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
@@ -58,7 +57,7 @@ def test_an_id_no_plan_can_have_is_404(plan_client: TestClient, bad_id: str) -> 
 def test_a_cursor_past_any_id_is_an_empty_last_page(plan_client: TestClient) -> None:
     """A well-formed cursor with an id beyond the column's range: an empty page, no next."""
     for number in (2**31, 2**63, 10**30):
-        cursor = base64.urlsafe_b64encode(f"plan:{number}".encode()).decode().rstrip("=")
+        cursor = f"p{number}"
         response = plan_client.get("/plans", params={"cursor": cursor})
         assert response.status_code == 200, response.text
         assert response.json() == {"plans": [], "next_cursor": None}

@@ -129,7 +129,28 @@ class InvalidateRequest(BaseModel):
     (target = a shared-key prefix such as ``cms-pricing:v1:rel:RVU25B:``)."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"scope": "release", "target": "RVU25B"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"scope": "release", "target": "RVU25B"}],
+            # What each scope takes as its target (cache/invalidation.prefixes_for).
+            "oneOf": [
+                {"properties": {"scope": {"const": "all"}}},
+                {
+                    "properties": {
+                        "scope": {"const": "release"},
+                        "target": {"type": "string", "pattern": "^[A-Za-z0-9]{1,16}$"},
+                    },
+                    "required": ["scope", "target"],
+                },
+                {
+                    "properties": {
+                        "scope": {"const": "pattern"},
+                        "target": {"type": "string", "pattern": "^cms-pricing:v1:"},
+                    },
+                    "required": ["scope", "target"],
+                },
+            ],
+        },
     )
     scope: Literal["all", "release", "pattern"] = "all"
     target: str = ""

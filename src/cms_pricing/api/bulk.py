@@ -46,7 +46,14 @@ from cms_pricing.api.schemas import ErrorEnvelope
 from cms_pricing.engine.mpfs import price_code
 from cms_pricing.engine.quote import Quote, ReleaseRef
 from cms_pricing.engine.snapshot import Snapshot
-from cms_pricing.errors import ECHO_LIMIT, BadRequest, PricingError, UnsupportedMediaType, echo
+from cms_pricing.errors import (
+    ECHO_LIMIT,
+    BadRequest,
+    PricingError,
+    Unprocessable,
+    UnsupportedMediaType,
+    echo,
+)
 from cms_pricing.service import queries
 from cms_pricing.service.state import ServiceState
 
@@ -97,7 +104,10 @@ CSV_EXAMPLE = (
     "70551,,0111205,26,facility,,1\n"
     "97110,94110,,,,,3\n"
 )
-# The body schema inlined (no $ref): FastAPI does not register models named only here.
+# The body schemas, inlined (no $ref). Each line is priced or refused on its own, so a line
+# of any shape is accepted in a batch (a bad one gets its own error); the batch itself is
+# refused when it is not {"lines": [1 to 10,000 items]}.
+LINE_SCHEMA = BulkLineIn.model_json_schema()
 BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "title": "BulkIn",
@@ -107,11 +117,22 @@ BODY_SCHEMA: dict[str, Any] = {
             "type": "array",
             "minItems": 1,
             "maxItems": MAX_LINES,
-            "items": BulkLineIn.model_json_schema(),
+            "items": {
+                "anyOf": [LINE_SCHEMA, {}],
+                "description": "the fields of GET /codes/price and units; any other line "
+                "is answered with its own error",
+            },
         }
     },
     "required": ["lines"],
     "additionalProperties": False,
+}
+_NAME = r"[ \t]*(code|zip|locality|modifier|setting|pos|date|year|release|units)[ \\t]*"
+_END = r"(\\r\\n|\\r|\\n)"
+CSV_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "description": "a header row naming columns among the line fields, then 1 to 10,000 rows",
+    "pattern": f'^\\ufeff?{_NAME}(,{_NAME})*{_END}[^"\\r\\n]+({_END}[^"\\r\\n]*)*$',
 }
 OPENAPI: dict[str, Any] = {
     "requestBody": {
@@ -121,7 +142,7 @@ OPENAPI: dict[str, Any] = {
                 "schema": BODY_SCHEMA,
                 "example": JSON_EXAMPLE,
             },
-            "text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+            "text/csv": {"schema": CSV_SCHEMA, "example": CSV_EXAMPLE},
         },
     },
 }
@@ -235,7 +256,7 @@ def _csv_lines(body: bytes) -> list[dict[str, str]]:
 
 def _csv_header(names: Sequence[str] | None) -> list[str]:
     """The header's column names; unknown, missing or repeated ones are a 400 on ``header``."""
-    header = [name.strip() for name in names or []]
+    header = [name.strip(" \t") for name in names or []]
     unknown = [echo(name) for name in header if name not in FIELD_SET]
     if not header or unknown:
         raise BadRequest(
@@ -244,8 +265,8 @@ def _csv_header(names: Sequence[str] | None) -> list[str]:
             field="header",
         )
     repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise BadRequest(f"the CSV header names {', '.join(map(repr, repeated))} more than "
+    if repeated:  # well-formed CSV whose columns contradict each other: 422
+        raise Unprocessable(f"the CSV header names {', '.join(map(repr, repeated))} more than "
                          "once", field="header")  # fmt: skip
     return header
 

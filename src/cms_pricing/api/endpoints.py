@@ -27,6 +27,15 @@ JSON = "application/json"
 CSV = "text/csv"
 
 
+# What each parameter accepts, exactly as service/queries.py reads it (a blank value is the
+# same as an absent one, so optional parameters also accept ""). Whether a code, ZIP or
+# release exists is the data's answer (404), not the schema's.
+SCHEMAS: dict[str, dict[str, Any]] = {
+    name: {"type": "string", "pattern": f"^({pattern})?$"}
+    for name, pattern in queries.PATTERNS.items()
+} | {"date": {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]}}
+
+
 @dataclass(frozen=True, slots=True)
 class Param:
     """A documented query or path parameter."""
@@ -37,12 +46,16 @@ class Param:
     required: bool = False
 
     def openapi(self) -> dict[str, Any]:
+        required = self.required or self.where == "path"
+        schema = dict(SCHEMAS.get(self.name, {"type": "string"}))
+        if required and "pattern" in schema:  # no blank for a required value
+            schema["pattern"] = schema["pattern"].replace(")?$", ")$")
         return {
             "name": self.name,
             "in": self.where,
-            "required": self.required or self.where == "path",
+            "required": required,
             "description": self.description,
-            "schema": {"type": "string"},
+            "schema": schema,
         }
 
 

@@ -19,13 +19,30 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema
 
+from cms_pricing.engine.adjustments import MODIFIERS
 from cms_pricing.engine.plans import MAX_LINES, MAX_UNITS, Plan, PlanLine
 from cms_pricing.errors import PricingError
 from cms_pricing.service import queries
 
 _MONEY = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")
+MONEY_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": 9_999_999, "description": "whole dollars"},
+        {"type": "string", "pattern": "^[0-9]{1,7}(\\.[0-9]{1,2})?$", "description": "dollars"},
+        {"type": "null"},
+    ],
+    "description": "Part B deductible still to meet, at most the year's deductible "
+    "(2025: $257); default: the whole deductible",
+}
+FREE_TEXT = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"  # no control characters
+MODIFIER = f"^({queries.any_case(*sorted(MODIFIERS))})$"
+# One of zip and locality: both or neither is 422 (the engine's answer).
+WHERE: Any = [
+    {"required": ["zip"], "properties": {"zip": {"not": {"type": "null"}}}},
+    {"required": ["locality"], "properties": {"locality": {"not": {"type": "null"}}}},
+]
 
 
 def _rule(rule: Callable[[str], Any]) -> BeforeValidator:
@@ -37,7 +54,7 @@ def _rule(rule: Callable[[str], Any]) -> BeforeValidator:
         if not isinstance(value, str):
             raise ValueError("must be a string")
         try:
-            return rule(value.strip())
+            return rule(value)
         except PricingError as exc:
             raise ValueError(exc.message) from exc
 
@@ -45,28 +62,49 @@ def _rule(rule: Callable[[str], Any]) -> BeforeValidator:
 
 
 def _money(value: Any) -> Any:
-    """Dollars as a JSON number or an ASCII decimal string with at most 2 decimals."""
-    if isinstance(value, bool):
-        raise ValueError('must be an amount in dollars, e.g. "100.00"')
-    if isinstance(value, int | float):
-        value = str(value)
-    if not isinstance(value, str) or not _MONEY.fullmatch(value.strip()):
-        raise ValueError('must be an amount in dollars, e.g. "100.00" (ASCII digits)')
-    return Decimal(value.strip())
+    """Whole dollars as a JSON integer, or an ASCII decimal string with at most 2 decimals:
+    money is exact, so a binary fraction (100.1 as a JSON number) is refused."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9_999_999:
+        return Decimal(value)
+    if not isinstance(value, str) or not _MONEY.fullmatch(value):
+        raise ValueError('must be whole dollars or a string of dollars, e.g. "100.00"')
+    return Decimal(value)
 
 
 def _free_text(field: str) -> BeforeValidator:
     return _rule(lambda value: queries.text_field(value, field))
 
 
-Code = Annotated[str, _rule(queries.code)]
-ZipCode = Annotated[str | None, _rule(queries.zip_code)]
-LocalityCode = Annotated[str | None, _rule(queries.locality)]
-SettingText = Annotated[str | None, _rule(queries.setting)]
-PosText = Annotated[str | None, _rule(queries.pos)]
-ReleaseId = Annotated[str | None, _rule(queries.release)]
+def _documented(pattern: str, nullable: bool = True) -> WithJsonSchema:
+    text = {"type": "string", "pattern": pattern}
+    return WithJsonSchema({"anyOf": [text, {"type": "null"}]} if nullable else text)
+
+
+def _pattern(name: str) -> str:
+    return f"^({queries.PATTERNS[name]})$"
+
+
+Code = Annotated[str, _rule(queries.code), _documented(_pattern("code"), nullable=False)]
+ZipCode = Annotated[str | None, _rule(queries.zip_code), _documented(_pattern("zip"))]
+LocalityCode = Annotated[str | None, _rule(queries.locality), _documented(_pattern("locality"))]
+SettingText = Annotated[str | None, _rule(queries.setting), _documented(_pattern("setting"))]
+PosText = Annotated[str | None, _rule(queries.pos), _documented(_pattern("pos"))]
+ReleaseId = Annotated[str | None, _rule(queries.release), _documented(_pattern("release"))]
 DateText = Annotated[dt.date | None, _rule(queries.date)]
-Money = Annotated[Decimal | None, BeforeValidator(_money)]
+Money = Annotated[Decimal | None, BeforeValidator(_money), WithJsonSchema(MONEY_SCHEMA)]
+Modifier = Annotated[str, Field(pattern=MODIFIER)]
+
+
+def _text(field: str, max_length: int, min_length: int = 0) -> Any:
+    schema = {"type": "string", "pattern": FREE_TEXT, "maxLength": max_length}
+    if min_length:
+        schema["minLength"] = min_length
+    return Annotated[str, _free_text(field), WithJsonSchema(schema)]
+
 
 LINE_EXAMPLE: dict[str, Any] = {"code": "27447", "modifiers": ["RT"], "units": 1, "pos": "21"}
 PLAN_EXAMPLE: dict[str, Any] = {
@@ -86,7 +124,7 @@ PLAN_EXAMPLE: dict[str, Any] = {
 
 
 class Shape(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class PlanLineIn(Shape):
@@ -95,15 +133,16 @@ class PlanLineIn(Shape):
     model_config = ConfigDict(json_schema_extra={"examples": [LINE_EXAMPLE]})
 
     code: Code = Field(description="HCPCS code, e.g. 27447")
-    modifiers: list[Annotated[str, Field(max_length=2)]] = Field(
+    modifiers: list[Modifier] = Field(
         default_factory=list,
         max_length=4,
+        json_schema_extra={"uniqueItems": True},
         description="26/TC/53, 50, 51, 54/55/56, 62, 66, 80/81/82/AS, informational RT/LT/59...",
     )
     units: int = Field(default=1, ge=1, le=MAX_UNITS)
     setting: SettingText = Field(default=None, description="office or facility (line's own)")
     pos: PosText = Field(default=None, description="place of service (line's own)")
-    provider: Annotated[str, _free_text("provider")] = Field(
+    provider: _text("provider", 64) = Field(  # type: ignore[valid-type]
         default="",
         max_length=64,
         description="who bills the line; multiple procedure rules rank one provider's lines",
@@ -127,7 +166,7 @@ class PlanFields(Shape):
 class PlanIn(PlanFields):
     """A plan to price: a place, a date of service and up to 200 lines."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [PLAN_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [PLAN_EXAMPLE], "anyOf": WHERE})
 
     zip: ZipCode = Field(default=None, description="ZIP5 or ZIP+4")
     locality: LocalityCode = Field(default=None, description="carrier + locality, e.g. 1320201")
@@ -137,14 +176,25 @@ class SavedPlanIn(PlanIn):
     """A plan to save (create or replace)."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"name": "TKA episode, Manhattan", **PLAN_EXAMPLE}]}
+        json_schema_extra={
+            "examples": [{"name": "TKA episode, Manhattan", **PLAN_EXAMPLE}],
+            "anyOf": WHERE,
+        }
     )
 
-    name: Annotated[str, _free_text("name")] = Field(min_length=1, max_length=200)
+    name: _text("name", 200, 1) = Field(min_length=1, max_length=200)  # type: ignore[valid-type]
 
 
 class LocationIn(Shape):
-    label: Annotated[str | None, _free_text("label")] = Field(default=None, max_length=64)
+    model_config = ConfigDict(json_schema_extra={"anyOf": WHERE})
+
+    label: Annotated[
+        str | None,
+        _free_text("label"),
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "pattern": FREE_TEXT, "maxLength": 64}, {"type": "null"}]}
+        ),
+    ] = Field(default=None, max_length=64)
     zip: ZipCode = None
     locality: LocalityCode = None
 

@@ -27,12 +27,12 @@ from cms_pricing.cache.clients import SyncClient, sync_client
 from cms_pricing.cache.shared import FAULTS
 from cms_pricing.db.repository import record_invalidation
 from cms_pricing.errors import BadRequest
+from cms_pricing.service import queries
 
 log = logging.getLogger(__name__)
 
 SCOPES = ("all", "release", "pattern")
 BATCH = 500
-_RELEASE_ID = re.compile(r"[A-Z0-9]{1,16}")
 _GLOB = re.compile(r"([*?\[\]\\])")
 
 
@@ -51,10 +51,7 @@ def prefixes_for(scope: str, target: str) -> tuple[str, ...]:
     if scope == "all":
         return (keys.NAMESPACE,)
     if scope == "release":
-        release = target.strip().upper()
-        if not _RELEASE_ID.fullmatch(release):
-            raise BadRequest("target must be a release id such as RVU25B", field="target")
-        return (keys.release_prefix(release),)
+        return (keys.release_prefix(queries.release(target, field="target")),)
     if scope == "pattern":
         if not target.startswith(keys.NAMESPACE):
             raise BadRequest(f"a pattern must start with {keys.NAMESPACE!r}", field="target")

@@ -35,6 +35,7 @@ PAYMENT_MODIFIERS = frozenset({"50", "51", "62", "66"}) | ASSISTANT | SPLITS
 INFORMATIONAL = frozenset(
     {"RT", "LT", "59", "XE", "XP", "XS", "XU", "76", "77", "79", "25", "57", "24", "GC"}
 )
+MODIFIERS = ROW_MODIFIERS | PAYMENT_MODIFIERS | INFORMATIONAL  # every modifier a line may carry
 MAX_MODIFIERS = 4  # a claim line carries at most four modifiers
 
 ASSISTANT_SHARE = Decimal("0.16")
@@ -104,8 +105,8 @@ def parse_modifiers(values: tuple[str, ...] | list[str]) -> Modifiers:
     if len(values) > MAX_MODIFIERS:
         raise BadRequest(f"at most {MAX_MODIFIERS} modifiers per line", field="modifiers")
     seen = [v.strip().upper() for v in values if v and v.strip()]
-    if len(set(seen)) != len(seen):
-        raise BadRequest(f"a modifier is repeated: {', '.join(seen)}", field="modifiers")
+    if len(set(seen)) != len(seen):  # "rt" and "RT": the same modifier twice
+        raise Unprocessable(f"a modifier is repeated: {', '.join(seen)}", field="modifiers")
     unknown = [v for v in seen if v not in ROW_MODIFIERS | PAYMENT_MODIFIERS | INFORMATIONAL]
     if unknown:
         raise BadRequest(

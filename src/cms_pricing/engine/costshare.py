@@ -50,8 +50,9 @@ def deductible_for(year: int, remaining: Decimal | None) -> Decimal:
     full = PART_B_DEDUCTIBLE.get(year)
     if remaining is not None:
         if remaining < 0 or (full is not None and remaining > full):
+            # Over the year's deductible: a well-formed amount this year cannot have (422).
             limit = f"0 to {full}" if full is not None else "at least 0"
-            raise BadRequest(
+            raise (BadRequest if remaining < 0 else Unprocessable)(
                 f"deductible_remaining must be {limit}; got {remaining}",
                 field="deductible_remaining",
             )

@@ -98,7 +98,7 @@ def setting_for(setting: str | None, pos: str | None) -> tuple[str, str | None]:
     if chosen is None:
         raise BadRequest(f"setting must be office or facility; got {setting!r}", field="setting")
     if from_pos and from_pos[1] != chosen:
-        raise BadRequest(
+        raise Unprocessable(
             f"pos {from_pos[0]} is {_ARTICLE[from_pos[1]]} place of service "
             f"but setting is {chosen}",
             field="pos",
@@ -159,12 +159,12 @@ def _geography(
     snapshot: Snapshot, release: ReleaseView, query: PriceQuery
 ) -> tuple[Geography, Locality]:
     if query.zip is not None and query.locality is not None:
-        raise BadRequest("give zip or locality, not both", field="locality")
+        raise Unprocessable("give zip or locality, not both", field="locality")
     if query.zip is not None:
         geo = snapshot.resolve_zip(query.zip, release)
         return geo, release.localities[(geo.carrier, geo.locality)]
     if query.locality is None:
-        raise BadRequest("zip or locality is required", field="zip")
+        raise Unprocessable("zip or locality is required", field="zip")
     geo = snapshot.resolve_locality(release, query.locality)
     return geo, release.localities[(geo.carrier, geo.locality)]
 

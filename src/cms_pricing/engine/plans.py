@@ -49,7 +49,7 @@ from cms_pricing.engine.costshare import CostShare, cent, cost_share
 from cms_pricing.engine.mpfs import price_code, setting_for
 from cms_pricing.engine.quote import Geography, PriceQuery, Quote, ReleaseRef
 from cms_pricing.engine.snapshot import ReleaseView, Snapshot
-from cms_pricing.errors import BadRequest, PricingError
+from cms_pricing.errors import BadRequest, PricingError, Unprocessable
 from cms_pricing.reference.rows import RvuRow
 
 MAX_LINES = 200
@@ -148,11 +148,11 @@ def _check_size(plan: Plan) -> None:
 
 def _geography(snapshot: Snapshot, release: ReleaseView, plan: Plan) -> Geography:
     if plan.zip is not None and plan.locality is not None:
-        raise BadRequest("give zip or locality, not both", field="locality")
+        raise Unprocessable("give zip or locality, not both", field="locality")
     if plan.zip is not None:
         return snapshot.resolve_zip(plan.zip, release)
     if plan.locality is None:
-        raise BadRequest("zip or locality is required", field="zip")
+        raise Unprocessable("zip or locality is required", field="zip")
     return snapshot.resolve_locality(release, plan.locality)
 
 

@@ -39,7 +39,7 @@ from cms_pricing.engine.geography import (
     zip_geography,
 )
 from cms_pricing.engine.quote import Geography, Gpci, ReleaseRef
-from cms_pricing.errors import BadRequest, NotFound, NotReady
+from cms_pricing.errors import NotFound, NotReady, Unprocessable
 from cms_pricing.reference.datasets import ReleaseData, ZipData, ZipMeta
 from cms_pricing.reference.rows import (
     AnesCfRow,
@@ -232,7 +232,7 @@ class Snapshot:
         # Errors name the public query parameters (release, date, year), not these arguments.
         given = [n for n, v in (("release", release_id), ("date", on), ("year", year)) if v]
         if len(given) > 1:
-            raise BadRequest(
+            raise Unprocessable(
                 f"give at most one of release, date and year; got {' and '.join(given)}",
                 field=given[1],
             )

@@ -35,7 +35,7 @@ from urllib.parse import unquote_plus
 from cms_pricing.engine.geography import parse_locality, parse_zip
 from cms_pricing.engine.mpfs import normalise_modifier, setting_for
 from cms_pricing.engine.quote import PriceQuery
-from cms_pricing.errors import BadRequest, PreconditionRequired, echo
+from cms_pricing.errors import BadRequest, PreconditionRequired, Unprocessable, echo
 
 PRICE_PARAMS = frozenset(
     {"code", "zip", "locality", "setting", "pos", "modifier", "date", "year", "release"}
@@ -47,6 +47,28 @@ LIST_PARAMS = frozenset({"cursor", "limit"})
 
 MAX_UNITS = 999
 MAX_PAGE = 100
+
+
+def any_case(*words: str) -> str:
+    """A regex alternative matching each word in any letter case (``[Tt][Cc]``)."""
+    return "|".join("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in w)
+                    for w in words)  # fmt: skip
+
+
+# What each field rule accepts, as a regex (for the OpenAPI document: api/endpoints.py and
+# api/plan_schemas.py). ``date`` is ``format: date``; existence (a known code, a ZIP in the
+# file, a published release) is the data's answer, not a pattern's.
+PATTERNS: dict[str, str] = {
+    "code": "[A-Za-z0-9]{5}",
+    "zip": "[0-9]{5}(-?[0-9]{4})?",
+    "locality": "[0-9]{7}",
+    "setting": any_case("office", "facility"),
+    "pos": "0?[1-9]|[1-9][0-9]",
+    "modifier": any_case("26", "tc", "53"),
+    "year": "[0-9]{4}",
+    "release": "[A-Za-z0-9]{1,16}",
+    "units": "0{0,8}[1-9]|0{0,7}[1-9][0-9]|0{0,6}[1-9][0-9]{2}",
+}
 
 _CODE = re.compile(r"[A-Z0-9]{5}")
 _YEAR = re.compile(r"[0-9]{4}")
@@ -94,9 +116,7 @@ def read(raw: str, allowed: frozenset[str]) -> dict[str, str]:
             )
         if name in given:
             raise BadRequest(f"parameter {name!r} is given more than once", field=name)
-        given[name] = (
-            value.strip(_BLANKS) if value[:1] in _BLANKS or value[-1:] in _BLANKS else value
-        )
+        given[name] = value
     return {name: value for name, value in given.items() if value}
 
 
@@ -110,7 +130,7 @@ def _field(name: str) -> str:
 def code(value: str | None, field: str = "code") -> str:
     if not value:
         raise BadRequest(f"parameter {field!r} is required (a 5-character HCPCS code)", field=field)
-    upper = value.strip(_BLANKS).upper()
+    upper = value.upper()
     if not (value.isascii() and _CODE.fullmatch(upper)):
         raise BadRequest(
             f"code {echo(value)} is not a HCPCS code: 5 letters or digits, e.g. 99213",
@@ -145,7 +165,7 @@ def modifier(value: str | None) -> str:
 
 
 def date(value: str, field: str = "date") -> dt.date:
-    text = value.strip(_BLANKS)
+    text = value
     if text.isascii() and _DATE.fullmatch(text):
         try:
             return dt.date.fromisoformat(text)
@@ -155,14 +175,14 @@ def date(value: str, field: str = "date") -> dt.date:
 
 
 def year(value: str) -> int:
-    text = value.strip(_BLANKS)
+    text = value
     if not (text.isascii() and _YEAR.fullmatch(text)):
         raise BadRequest(f"year {echo(value)} is not a 4-digit year", field="year")
     return int(text)
 
 
 def release(value: str, field: str = "release") -> str:
-    upper = value.strip(_BLANKS).upper()
+    upper = value.upper()
     if not (value.isascii() and _RELEASE.fullmatch(upper)):
         raise BadRequest(f"release {echo(value)} is not a release id such as RVU25B", field=field)
     return upper
@@ -171,7 +191,7 @@ def release(value: str, field: str = "release") -> str:
 def units(value: str | None) -> int:
     if value is None:
         return 1
-    text = value.strip(_BLANKS)
+    text = value
     if not (text.isascii() and _DIGITS.fullmatch(text)) or not 1 <= int(text) <= MAX_UNITS:
         raise BadRequest(
             f"units must be a whole number 1 to {MAX_UNITS}; got {echo(value)}", field="units"
@@ -179,8 +199,11 @@ def units(value: str | None) -> int:
     return int(text)
 
 
-def _bounded(value: str, _field: str) -> str:
-    """Engine rules quote the value they refuse: cut it first (every valid value is short)."""
+def _bounded(value: str, field: str) -> str:
+    """Engine rules quote the value they refuse and forgive blanks around it: refuse blanks
+    here (a value is exact; bulk lines strip theirs first) and cut a long value."""
+    if value[:1].isspace() or value[-1:].isspace():
+        raise BadRequest(f"{field} {echo(value)} has blanks around it", field=field)
     return value if len(value) <= 40 else value[:40] + "..."
 
 
@@ -265,9 +288,9 @@ def price_fields(given: Mapping[str, str | None]) -> PriceQuery:
     pos_ = pos(pos_text) if pos_text else None
     chosen = selector(given) if _SELECTS & given.keys() else _LATEST
     if zip_ and locality_:
-        raise BadRequest("give zip or locality, not both", field="locality")
+        raise Unprocessable("give zip or locality, not both", field="locality")
     if not zip_ and not locality_:
-        raise BadRequest("zip or locality is required", field="zip")
+        raise Unprocessable("zip or locality is required", field="zip")
     resolved, normalised_pos = setting_for(setting_, pos_)
     return PriceQuery(
         code=code_,
