@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cms_pricing.api import examples, handlers, schemas, wire
 from cms_pricing.api.fastpath import FastPath
 from cms_pricing.api.handlers import Handler
+from cms_pricing.api.limits import Limits
 from cms_pricing.api.plans import plans_router
 from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
@@ -68,7 +69,7 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Instrum
     _add_routes(app, service)
     app.include_router(plans_router(service))
     _add_admin_routes(app, service)
-    return instrument(FastPath(app, service), service, app, settings)
+    return instrument(Limits(FastPath(app, service), settings), service, app, settings)
 
 
 def _send(service: ServiceState, handler: Handler, request: Request, arg: str = "") -> Response:
