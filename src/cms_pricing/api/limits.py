@@ -64,25 +64,19 @@ class Limits:
         if scope["type"] != "http":
             await self._inner(scope, receive, send)
             return
-        started = time.monotonic()
-        try:
-            self._check_target(scope)
-            if scope["method"] not in WITHOUT_BODY:
-                receive = await self._buffered(scope, receive, started)
-        except PricingError as exc:
-            await answer(send, exc)
-            return
-        except _Disconnected:
-            return
-        await self._inner(scope, receive, send)
-
-    def _check_target(self, scope: Scope) -> None:
         limit = self._max_query
         if len(scope["query_string"]) > limit or len(scope["path"]) > limit:
-            raise UriTooLong(
-                f"the path and the query string may each be at most {limit} bytes",
-                limit=limit,
-            )
+            await answer(send, uri_too_long(limit))
+            return
+        if scope["method"] not in WITHOUT_BODY:
+            try:
+                receive = await self._buffered(scope, receive, time.monotonic())
+            except PricingError as exc:
+                await answer(send, exc)
+                return
+            except _Disconnected:
+                return
+        await self._inner(scope, receive, send)
 
     async def _buffered(self, scope: Scope, receive: Receive, started: float) -> Receive:
         limit = self._body_limit(scope["method"], scope["path"])
@@ -103,6 +97,12 @@ class Limits:
 
 class _Disconnected(Exception):
     """The client went away before its body was complete."""
+
+
+def uri_too_long(limit: int) -> UriTooLong:
+    return UriTooLong(
+        f"the path and the query string may each be at most {limit} bytes", limit=limit
+    )
 
 
 def too_large(limit: int) -> PayloadTooLarge:
