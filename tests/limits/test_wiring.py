@@ -92,3 +92,14 @@ def test_bulk_gets_its_own_larger_limit(client: TestClient) -> None:
     )
     assert response.status_code == 200
     assert response.json()["count"] == 150
+
+
+def test_long_distinct_queries_leave_nothing_in_the_response_cache(client: TestClient) -> None:
+    """50 distinct 2,000-character ZIPs (under the query limit, over the 1 KiB key bound) are
+    answered, and the worker's response cache neither grows nor changes its byte count."""
+    cache = client.app.state.current.cache  # type: ignore[attr-defined]
+    before = (len(cache), cache.bytes)
+    for n in range(50):
+        response = client.get(f"/codes/price?code=99213&zip={n}{'9' * 2000}")
+        assert response.status_code == 400
+    assert (len(cache), cache.bytes) == before
