@@ -44,6 +44,26 @@ class Settings(BaseSettings):
     response_cache_size: int = Field(
         default=50_000, ge=0, validation_alias=AliasChoices("CMS_PRICING_RESPONSE_CACHE_SIZE")
     )
+    response_cache_bytes: int = Field(
+        default=128 * 1024 * 1024,
+        ge=0,
+        validation_alias=AliasChoices("CMS_PRICING_RESPONSE_CACHE_BYTES"),
+    )
+    # -- limits (docs/limits.md) ----------------------------------------------------------------
+    max_query_bytes: int = Field(
+        default=8192, ge=1, validation_alias=AliasChoices("CMS_PRICING_MAX_QUERY_BYTES")
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=0, validation_alias=AliasChoices("CMS_PRICING_MAX_BODY_BYTES")
+    )
+    max_bulk_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=0,
+        validation_alias=AliasChoices("CMS_PRICING_MAX_BULK_BODY_BYTES"),
+    )
+    body_timeout_s: float = Field(
+        default=30, gt=0, validation_alias=AliasChoices("CMS_PRICING_BODY_TIMEOUT_SECONDS")
+    )
     # -- caching and freshness (docs/caching.md) ---------------------------------------------
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL"))
     redis_timeout_ms: int = Field(

@@ -2,7 +2,7 @@
 
 ``create_app(settings)`` composes, outermost first: the security headers (``api/headers.py``),
 the observability middleware (request
-ids, metrics), the boundary (``api/boundary.py``: 404/405/OPTIONS/HEAD, query and content
+ids, metrics), the limits (``api/limits.py``: query and body sizes, body timeout), the boundary (``api/boundary.py``: 404/405/OPTIONS/HEAD, query and content
 type rules, every error as the envelope), the fast path (``api/fastpath.py``: the snapshot
 GETs with their caches) and FastAPI (plans, bulk, admin, docs). Every route comes from
 ``api/endpoints.py``. The documented GET routes of the fast path's endpoints answer through
@@ -27,6 +27,7 @@ from cms_pricing.api.docs import add_docs_routes
 from cms_pricing.api.endpoints import BY_NAME, ENDPOINTS, Endpoint, route_rows
 from cms_pricing.api.fastpath import Answerer, FastPath
 from cms_pricing.api.headers import SecurityHeaders
+from cms_pricing.api.limits import Limits
 from cms_pricing.api.plans import plans_router
 from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
@@ -85,7 +86,8 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Securit
     app.include_router(plans_router(service))
     _add_admin_routes(app, service)
     openapi.install(app)
-    return SecurityHeaders(instrument(boundary.Boundary(fast), service, route_rows(), settings))
+    limited = Limits(boundary.Boundary(fast), settings)
+    return SecurityHeaders(instrument(limited, service, route_rows(), settings))
 
 
 Route = Callable[[Request], Coroutine[Any, Any, Response]]

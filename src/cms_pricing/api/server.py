@@ -9,6 +9,14 @@ listening socket (new connections are refused), sends SIGTERM to every worker, w
 finishes the requests it has in flight and runs the lifespan shutdown, and exits 0. A worker
 still busy after ``CMS_PRICING_DRAIN_SECONDS`` is killed (the exit code is then 1), so a
 stop is always bounded.
+
+HTTP/1 limits Granian applies before the app sees a request (docs/limits.md, measured on
+Granian 2.8): a request head (request line and headers) that fills ``HEAD_BUFFER_BYTES``
+before it ends is ``431`` with an empty body; more than 100 header lines is ``431``; a
+request target over 65,534 bytes is ``414``; a malformed request line, header or
+``Content-Length`` is ``400``; a head not complete within ``CMS_PRICING_BODY_TIMEOUT_SECONDS``
+closes the connection without an answer. Everything up to the service's own limits
+(``api/limits.py``: 8 KiB query) reaches the app and is answered in the JSON envelope.
 """
 
 from __future__ import annotations
@@ -18,10 +26,22 @@ import shutil
 
 from granian import Granian
 from granian.constants import Interfaces, Loops
+from granian.http import HTTP1Settings
 
 from cms_pricing.config import Settings
 from cms_pricing.observability import shared
 from cms_pricing.observability.exposition import metrics_directory
+
+# Above hyper's 65,534-byte request-target limit, so an over-long URI is a 414 rather than a
+# 431, and a quarter of Granian's default (408 KiB), so an idle half-sent head holds less.
+HEAD_BUFFER_BYTES = 128 * 1024
+
+
+def http1_settings(settings: Settings) -> HTTP1Settings:
+    return HTTP1Settings(
+        header_read_timeout=round(settings.body_timeout_s * 1000),
+        max_buffer_size=HEAD_BUFFER_BYTES,
+    )
 
 
 def run(settings: Settings) -> None:
@@ -48,4 +68,5 @@ def _serve(settings: Settings) -> None:
         log_access=False,
         respawn_failed_workers=True,
         workers_kill_timeout=settings.drain_seconds,
+        http1_settings=http1_settings(settings),
     ).serve()

@@ -1,10 +1,14 @@
 """The application layer: ready-to-send answers in each worker process.
 
 An ``Entry`` holds the status, the full header list and the body, so a hit costs one dict
-pop and re-insert and one clock read. Entries expire after their class's TTL, the cache
-holds at most ``capacity`` entries (the least recently used goes first: popular answers
-stay under a long-tailed mix), and the whole cache is dropped with the snapshot that
-produced it or on an invalidation.
+pop and re-insert and one clock read. Entries expire after their class's TTL, and the whole
+cache is dropped with the snapshot that produced it or on an invalidation.
+
+Bounds (docs/limits.md), so no mix of requests can grow a worker without limit: at most
+``capacity`` entries and at most ``max_bytes`` bytes, an entry's size being its key, body
+and headers plus ``ENTRY_OVERHEAD`` (the objects around them); the least recently used go
+first (popular answers stay under a long-tailed mix). A key over ``max_key`` characters,
+or an entry bigger than the whole budget, is simply not stored.
 
 Single flight: computing an answer never awaits, so within a worker N concurrent identical
 requests cannot start N computations; the first fills the entry before the event loop runs
@@ -26,26 +30,55 @@ class Entry:
     expires: float  # time.monotonic() deadline
 
 
+MAX_KEY = 1024
+# CPython cost of one entry beyond its bytes: the Entry, its header list and tuples, the key
+# and body object headers and the dict slot (tracemalloc over 20,000 price answers: 440).
+ENTRY_OVERHEAD = 512
+
+
+def entry_size(key: str, entry: Entry) -> int:
+    """What ``entry`` under ``key`` counts against the byte budget."""
+    headers = sum(len(name) + len(value) for name, value in entry.headers)
+    return len(key) + len(entry.body) + headers + ENTRY_OVERHEAD
+
+
 class LocalCache:
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, max_bytes: int = 128 << 20, max_key: int = MAX_KEY) -> None:
         self.capacity = capacity
+        self.max_bytes = max_bytes
+        self.max_key = max_key
+        self.bytes = 0
         self._entries: dict[str, Entry] = {}
 
     def get(self, key: str) -> Entry | None:
         entries = self._entries
         entry = entries.pop(key, None)
-        if entry is None or entry.expires < time.monotonic():
+        if entry is None:
+            return None
+        if entry.expires < time.monotonic():
+            self.bytes -= entry_size(key, entry)
             return None
         entries[key] = entry  # re-inserted last: the dict's order is least recently used first
         return entry
 
     def put(self, key: str, entry: Entry) -> None:
-        if self.capacity <= 0:
+        if self.capacity <= 0 or len(key) > self.max_key:
+            return
+        size = entry_size(key, entry)
+        if size > self.max_bytes:
             return
         entries = self._entries
-        if key not in entries and len(entries) >= self.capacity:
-            del entries[next(iter(entries))]
+        old = entries.pop(key, None)
+        if old is not None:
+            self.bytes -= entry_size(key, old)
+        while entries and (len(entries) >= self.capacity or self.bytes + size > self.max_bytes):
+            self._evict_oldest()
         entries[key] = entry
+        self.bytes += size
+
+    def _evict_oldest(self) -> None:
+        key = next(iter(self._entries))
+        self.bytes -= entry_size(key, self._entries.pop(key))
 
     def __len__(self) -> int:
         return len(self._entries)

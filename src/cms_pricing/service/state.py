@@ -121,7 +121,8 @@ class ServiceState:
         self.generation += 1
 
     def _new_cache(self) -> LocalCache:
-        return LocalCache(self.settings.response_cache_size)
+        settings = self.settings
+        return LocalCache(settings.response_cache_size, settings.response_cache_bytes)
 
     @property
     def loaded(self) -> Loaded:
