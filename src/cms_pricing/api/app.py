@@ -1,10 +1,10 @@
 """The ASGI application: the endpoint table's routes, the fast path and one error boundary.
 
 ``create_app(settings)`` composes, outermost first: the security headers (``api/headers.py``),
-the observability middleware (request
-ids, metrics), the limits (``api/limits.py``: query and body sizes, body timeout), the boundary (``api/boundary.py``: 404/405/OPTIONS/HEAD, query and content
-type rules, every error as the envelope), the fast path (``api/fastpath.py``: the snapshot
-GETs with their caches) and FastAPI (plans, bulk, admin, docs). Every route comes from
+the observability middleware (request ids, metrics), the limits (``api/limits.py``: query and
+body sizes, the body timeout), the boundary (``api/boundary.py``: 404/405/OPTIONS/HEAD, query
+and content type rules, every error as the envelope), the fast path (``api/fastpath.py``: the
+snapshot GETs with their caches) and FastAPI (plans, bulk, admin, docs). Every route comes from
 ``api/endpoints.py``. The documented GET routes of the fast path's endpoints answer through
 the same ``Answerer`` the fast path uses, so both give the same bytes for the same request;
 their parameters are documentation only (FastAPI validates nothing the parser would not).
