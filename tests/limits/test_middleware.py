@@ -203,14 +203,16 @@ def test_a_body_that_does_not_arrive_in_time_is_408() -> None:
     assert body["error"]["details"] == {"limit_seconds": 0.05}
 
 
-def test_a_client_that_leaves_mid_body_gets_no_answer() -> None:
-    """``http.disconnect`` while reading: nothing is sent and the app is not called."""
+def test_a_client_that_leaves_mid_body_is_recorded_as_499() -> None:
+    """``http.disconnect`` while reading: the app is not called, and the answer nobody reads
+    is a 499 (so the metrics record it, never as a 5xx)."""
     inner = Inner()
 
     async def receive() -> Message:
         return {"type": "http.disconnect"}
 
-    assert run(Limits(inner, settings()), scope_of("POST", "/plans"), receive) == []
+    sent = run(Limits(inner, settings()), scope_of("POST", "/plans"), receive)
+    assert sent[0]["status"] == 499
     assert inner.calls == 0
 
 
