@@ -80,12 +80,12 @@ def test_create_then_read_then_price(plan_client: TestClient) -> None:
 def test_create_validates_by_pricing_and_stores_nothing_when_bad(
     plan_client: TestClient, db: Engine
 ) -> None:
-    """An unknown code (404, lines.0.code), a modifier the code refuses (422) and a missing
-    name (400) are refused, and no plan or line row is written."""
+    """An unknown code (422, lines.0.code: on /plans a 404 means no such plan), a modifier
+    the code refuses (422) and a missing name (400) are refused, and no row is written."""
     before = (store.count_plans(db), line_rows(db))
     bad_code = {**SAVED, "lines": [{"code": "0000Z"}]}
     response = plan_client.post("/plans", json=bad_code)
-    assert response.status_code == 404
+    assert response.status_code == 422
     assert error_of(response)["details"]["field"] == "lines.0.code"
     refused = {**SAVED, "lines": [{"code": "43239", "modifiers": ["50", "TC"]}]}
     assert plan_client.post("/plans", json=refused).status_code == 422
@@ -194,7 +194,7 @@ def test_replace_replaces_the_lines_and_revalidates(plan_client: TestClient) -> 
     plan_id = create(plan_client).json()["id"]
     url = f"/plans/{plan_id}"
     bad = {**SAVED, "lines": [{"code": "0000Z"}]}
-    assert plan_client.put(url, json=bad, headers={"If-Match": '"v1"'}).status_code == 404
+    assert plan_client.put(url, json=bad, headers={"If-Match": '"v1"'}).status_code == 422
     kept = plan_client.get(url).json()
     assert kept["version"] == 1 and kept["lines"] == 2
     one = {**SAVED, "lines": [{"code": "99213"}]}
@@ -311,3 +311,17 @@ def test_list_refuses_a_bad_cursor_and_limit(plan_client: TestClient) -> None:
     response = plan_client.get("/plans", params={"limit": 0})
     assert response.status_code == 400 and error_of(response)["details"] == {"field": "limit"}
     assert plan_client.get("/plans", params={"limit": 101}).status_code == 400
+
+
+def test_deleting_a_plan_releases_its_idempotency_key(plan_client: TestClient) -> None:
+    """A create replayed after its plan was deleted must not answer 201 naming a plan that
+    no longer exists: the delete releases the key, and the retry creates a new plan."""
+    key = {"Idempotency-Key": secrets.token_hex(8)}
+    first = plan_client.post("/plans", json=SAVED, headers=key)
+    assert first.status_code == 201
+    gone = plan_client.delete(f"/plans/{first.json()['id']}", headers={"If-Match": "*"})
+    assert gone.status_code == 204
+    again = plan_client.post("/plans", json=SAVED, headers=key)
+    assert again.status_code == 201
+    assert again.json()["id"] != first.json()["id"]
+    assert plan_client.get(f"/plans/{again.json()['id']}").status_code == 200

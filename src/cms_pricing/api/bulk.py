@@ -127,12 +127,13 @@ BODY_SCHEMA: dict[str, Any] = {
     "required": ["lines"],
     "additionalProperties": False,
 }
-_NAME = r"[ \t]*(code|zip|locality|modifier|setting|pos|date|year|release|units)[ \\t]*"
-_END = r"(\\r\\n|\\r|\\n)"
+_NAME = r"[ \t]*(code|zip|locality|modifier|setting|pos|date|year|release|units)[ \t]*"
+_END = r"(\r\n|\r|\n)"
+_ROW = r'[^"\r\n]'  # no quoting in the documented form (quoted fields are accepted too)
 CSV_SCHEMA: dict[str, Any] = {
     "type": "string",
     "description": "a header row naming columns among the line fields, then 1 to 10,000 rows",
-    "pattern": f'^\\ufeff?{_NAME}(,{_NAME})*{_END}[^"\\r\\n]+({_END}[^"\\r\\n]*)*$',
+    "pattern": "^\ufeff?" + f"{_NAME}(,{_NAME})*{_END}" + _ROW + f"+({_END}" + _ROW + "*)*$",
 }
 OPENAPI: dict[str, Any] = {
     "requestBody": {
@@ -337,6 +338,7 @@ def bulk_router(service: ServiceState) -> APIRouter:
             400: {"model": ErrorEnvelope,
                   "description": "Not a batch (bad body, too many lines, unknown CSV column)"},
             413: {"model": ErrorEnvelope, "description": "The body is over its size limit"},
+            422: {"model": ErrorEnvelope, "description": "A CSV header naming a column twice"},
             415: {"model": ErrorEnvelope, "description": "Neither application/json nor text/csv"},
             503: {"model": ErrorEnvelope,
                   "description": "No release loaded, or this worker's bulk budget is full"},

@@ -10,6 +10,9 @@ FastAPI's generated document is post-processed once (``install(app)``):
   ready, overloaded or database unavailable, with ``Retry-After``); operations with a body
   also 408 (body too slow), 413 (body too large) and 415 (content type); operations with a
   path parameter 404.
+- ``If-Match`` is required where it is declared (PUT/DELETE of a saved plan): FastAPI sees it
+  as optional so that a request without it is answered 428, not 400;
+- the 201 of ``POST /plans`` links to the operations on the plan it created;
 - ``HTTPValidationError`` and ``ValidationError`` leave the components.
 """
 
@@ -46,6 +49,12 @@ def _is_automatic(answer: dict[str, Any]) -> bool:
 
 
 def _operation(path: str, operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        if parameter.get("name") == "If-Match":  # optional to FastAPI so that missing is 428
+            parameter["required"] = True
+            parameter["schema"] = {
+                k: v for k, v in parameter["schema"].items() if k not in ("anyOf", "default")
+            } | {"type": "string", "pattern": _if_match_pattern(parameter["schema"])}
     answers: dict[str, Any] = operation.setdefault("responses", {})
     for status in [s for s, answer in answers.items() if _is_automatic(answer)]:
         del answers[status]
@@ -58,11 +67,46 @@ def _operation(path: str, operation: dict[str, Any]) -> None:
         answers.setdefault(status, _error(words))
 
 
+def _if_match_pattern(schema: dict[str, Any]) -> str:
+    for option in schema.get("anyOf", [schema]):
+        if "pattern" in option:
+            return str(option["pattern"])
+    raise ValueError("If-Match has no pattern")
+
+
+# A saved plan's id and ETag in the 201 of POST /plans lead to the operations on that plan
+# (OpenAPI links: clients and the stateful fuzzing phase follow them).
+PLAN = "/plans/{plan_id}"
+LINKS = {
+    "ReadPlan": (PLAN, "get", False),
+    "ReplacePlan": (PLAN, "put", True),
+    "DeletePlan": (PLAN, "delete", True),
+    "PriceSavedPlan": (PLAN + "/price", "get", False),
+}
+
+
+def _links(paths: dict[str, Any]) -> None:
+    created = paths.get("/plans", {}).get("post", {}).get("responses", {}).get("201")
+    if created is None:
+        return
+    links: dict[str, Any] = {}
+    for name, (path, method, versioned) in LINKS.items():
+        operation = paths.get(path, {}).get(method)
+        if operation is None:
+            continue
+        parameters = {"plan_id": "$response.body#/id"}
+        if versioned:
+            parameters["header.If-Match"] = "$response.body#/etag"
+        links[name] = {"operationId": operation["operationId"], "parameters": parameters}
+    created["links"] = links
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     doc = app.openapi()
     for path, operations in doc.get("paths", {}).items():
         for operation in operations.values():
             _operation(path, operation)
+    _links(doc.get("paths", {}))
     schemas = doc.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)

@@ -59,7 +59,7 @@ from cms_pricing.db import plans as store
 from cms_pricing.engine.adjustments import Adjustment
 from cms_pricing.engine.costshare import CostShare
 from cms_pricing.engine.plans import Plan, PricedLine, PricedPlan, price_plan
-from cms_pricing.errors import BadRequest, PricingError, echo
+from cms_pricing.errors import BadRequest, NotFound, PricingError, Unprocessable, echo
 from cms_pricing.service import queries
 from cms_pricing.service.state import ServiceState
 
@@ -325,8 +325,13 @@ def saved_json(stored: store.StoredPlan) -> dict[str, Any]:
 
 
 def _validated(service: ServiceState, cache: PlanPriceCache, body: SavedPlanIn) -> Plan:
+    """The plan to store, priced first. A code, ZIP, locality or release the data does not
+    hold is 422 here, not 404: on /plans a 404 means the saved plan does not exist."""
     plan = to_plan(body, body.zip, body.locality)
-    priced_answer(service, cache, plan)  # raises the 4xx of a bad line; warms the cache
+    try:
+        priced_answer(service, cache, plan)  # raises the 4xx of a bad line; warms the cache
+    except NotFound as exc:
+        raise Unprocessable(exc.message, **exc.details) from exc
     return plan
 
 
@@ -367,9 +372,22 @@ def decode_cursor(cursor: str | None) -> int | None:
 # -- the router --------------------------------------------------------------------------------
 
 IdemHeader = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="retry-safe create key")
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="retry-safe create key: 1-255 printable ASCII characters",
+        pattern="^[\\x20-\\x7e]{1,255}$",
+    ),
 ]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='the ETag read, e.g. "v3"')]
+# Required on PUT and DELETE (428 without it: api/openapi.py marks it required).
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='the ETag read, e.g. "v3", or *',
+        pattern='^(\\*|(W/)?"v[0-9]{1,40}")$',
+    ),
+]
 
 
 def _route(
@@ -427,10 +445,10 @@ def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCach
     @_route(router, "plan_list", _example(LIST_EXAMPLE) | _errors(400, 503))
     def list_(
         request: Request,
-        cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
-        limit: Annotated[
-            str | None, Query(description="plans per page, 1-100", pattern="^[0-9]{1,3}$")
+        cursor: Annotated[
+            str | None, Query(description="next_cursor of the last page", pattern=CURSOR)
         ] = None,
+        limit: Annotated[int | None, Query(description="plans per page", ge=1, le=100)] = None,
     ) -> Response:
         page = queries.page_query(request.url.query, decode_cursor)
         rows, more = service.databases.read(store.list_plans, page.after, page.limit)

@@ -11,8 +11,10 @@ Contract:
 - ``create_plan`` with an idempotency key: the first call stores its answer (status and body)
   under the key in the same transaction as the plan; a later call with the same key and the
   same request hash gets that answer back without writing; with another request hash it
-  raises ``Conflict`` (409). Two concurrent first calls race on the key's primary key: the
-  loser's transaction rolls back and it replays the winner's answer.
+  raises ``Conflict`` (409). Deleting a plan releases the keys whose answer named it (a
+  replayed 201 would name a plan that no longer exists). Two concurrent first calls race on
+  the key's primary key: the loser's transaction rolls back and it replays the winner's
+  answer.
 - On SQLite every write transaction takes the database's write lock with its first
   statement (``_write_lock``): a deferred transaction that reads first and writes later
   cannot wait for another writer (SQLite answers "database is locked" at once), whereas
@@ -298,6 +300,8 @@ def delete_plan(engine: Engine, public_id: str, expected: int | None) -> None:
         )
         if done.rowcount != 1:
             raise _stale(public_id, current["version"], expected)
+        # Public ids are random and unique, so only the keys that created this plan match.
+        conn.execute(delete(KEYS).where(KEYS.c.body.contains(public_id, autoescape=True)))
 
 
 def _stale(public_id: str, current: int, expected: int | None) -> PreconditionFailed:
