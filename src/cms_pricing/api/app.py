@@ -31,6 +31,7 @@ from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
 from cms_pricing.errors import Forbidden, PricingError, Unauthorized, envelope
 from cms_pricing.observability.middleware import Instrumented, instrument
+from cms_pricing.service.offload import Offload
 from cms_pricing.service.state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -49,13 +50,16 @@ def _example(answer: dict[str, Any]) -> dict[str, Any]:
 
 def create_app(settings: Settings, state: ServiceState | None = None) -> Instrumented:
     service = state if state is not None else ServiceState(settings)
+    offload = Offload(settings, service)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         service.load()
+        await offload.start()
         service.start_background()
         yield
         await service.stop_background()
+        await offload.stop()  # after the drain: queued expensive work finishes first
         service.databases.dispose()
 
     app = FastAPI(
@@ -66,7 +70,7 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Instrum
     )
     _add_error_handlers(app)
     _add_routes(app, service)
-    app.include_router(plans_router(service))
+    app.include_router(plans_router(service, offload))
     _add_admin_routes(app, service)
     return instrument(FastPath(app, service), service, app, settings)
 

@@ -26,12 +26,12 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, ParamSpec, TypeVar
 
-import anyio.from_thread
 import orjson
+from anyio import to_thread
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
@@ -61,8 +61,10 @@ from cms_pricing.db import plans as store
 from cms_pricing.engine.adjustments import Adjustment
 from cms_pricing.engine.costshare import CostShare
 from cms_pricing.engine.plans import Plan, PricedLine, PricedPlan, price_plan
+from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import BadRequest, PreconditionFailed, PreconditionRequired, PricingError
-from cms_pricing.service.state import ServiceState
+from cms_pricing.service.offload import Offload
+from cms_pricing.service.state import Loaded, ServiceState
 
 P = ParamSpec("P")
 JSON = "application/json"
@@ -101,71 +103,91 @@ class PlanPriceCache:
         self._lock = threading.Lock()
 
     def get_or_compute(self, key: str, compute: Callable[[], bytes]) -> bytes:
+        found = self.get(key)
+        if found is not None:
+            return found
+        value = compute()
+        self.put(key, value)
+        return value
+
+    def get(self, key: str) -> bytes | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
-                return found
-        value = compute()
+            return found
+
+    def put(self, key: str, value: bytes) -> None:
         with self._lock:
             self._entries[key] = value
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
-        return value
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
-def priced_answer(service: ServiceState, cache: PlanPriceCache, plan: Plan) -> bytes:
+async def priced_answer(
+    service: ServiceState, offload: Offload, cache: PlanPriceCache, plan: Plan
+) -> bytes:
     """The priced plan as JSON bytes, from a cache when the same plan met the same data.
 
     Two layers: this worker's ``PlanPriceCache`` (keyed by content, snapshot fingerprint and
     the state's generation, so an invalidation empties it), then the shared Redis layer
     (keyed by the release and ZIP file hashes; a plan costs milliseconds to price, far more
-    than a Redis round trip).
+    than a Redis round trip). A miss is priced in an offload child (``plans`` budget); an
+    answer the child computed from other data than this worker's (a publish in between)
+    is returned but not cached under this worker's keys.
     """
-    snapshot = service.loaded.snapshot
-    digest = content_sha256(plan)
-    key = f"plan:{digest}:{snapshot.fingerprint}:{service.generation}"
-    return cache.get_or_compute(key, lambda: _shared_or_priced(service, plan, digest))
-
-
-def _shared_or_priced(service: ServiceState, plan: Plan, digest: str) -> bytes:
     loaded = service.loaded
-
-    def compute() -> bytes:
-        return wire.dumps(priced_json(price_plan(loaded.snapshot, plan)))
-
-    try:
-        release = loaded.snapshot.select_release(plan.release_id, plan.on, None)
-    except PricingError:
-        return compute()  # raises the same error with its 4xx
-    zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
-    scope = keys.release_scope(release.release_id, release.ref.sha256, zip_sha)
-    shared_key = keys.shared_key(scope, "plan", "/plans/price", digest)
-    found = _on_loop(service.shared.get, shared_key)
-    if isinstance(found, bytes):
-        HITS["redis", CacheClass.PRICING].inc()
-        return unpack(found)[2]
-    MISSES["redis", CacheClass.PRICING].inc()
-    body = compute()
-    _on_loop(
-        service.shared.set,
-        shared_key,
-        pack(200, None, body),
-        service.policy.ttl[CacheClass.PRICING],
-    )
+    digest = content_sha256(plan)
+    key = f"plan:{digest}:{loaded.snapshot.fingerprint}:{service.generation}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    body, fresh = await _shared_or_priced(service, offload, loaded, plan, digest)
+    if fresh:
+        cache.put(key, body)
     return body
 
 
-def _on_loop(call: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T | None:
-    """Run an async shared-cache call from this route's worker thread on the server's loop;
-    None outside a server thread (a plain function call, as in benchmarks)."""
+async def _shared_or_priced(
+    service: ServiceState, offload: Offload, loaded: Loaded, plan: Plan, digest: str
+) -> tuple[bytes, bool]:
     try:
-        return anyio.from_thread.run(call, *args)
-    except RuntimeError:
-        return None
+        release = loaded.snapshot.select_release(plan.release_id, plan.on, None)
+    except PricingError:
+        return await _priced(offload, loaded, plan)  # raises the same error with its 4xx
+    zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
+    scope = keys.release_scope(release.release_id, release.ref.sha256, zip_sha)
+    shared_key = keys.shared_key(scope, "plan", "/plans/price", digest)
+    found = await service.shared.get(shared_key)
+    if isinstance(found, bytes):
+        HITS["redis", CacheClass.PRICING].inc()
+        return unpack(found)[2], True
+    MISSES["redis", CacheClass.PRICING].inc()
+    body, fresh = await _priced(offload, loaded, plan)
+    if fresh:
+        ttl = service.policy.ttl[CacheClass.PRICING]
+        await service.shared.set(shared_key, pack(200, None, body), ttl)
+    return body, fresh
+
+
+async def _priced(offload: Offload, loaded: Loaded, plan: Plan) -> tuple[bytes, bool]:
+    """(answer, whether it was priced from ``loaded``'s data) from an offload child."""
+    with offload.admitted("plans"):
+        done = await offload.run(priced_bytes, plan)
+    return done.value, done.version == loaded.version
+
+
+def priced_bytes(loaded: Loaded, plan: Plan) -> bytes:
+    """The offload task: one plan priced and rendered."""
+    return wire.dumps(priced_json(price_plan(loaded.snapshot, plan)))
+
+
+def compared_bytes(loaded: Loaded, body: CompareIn) -> bytes:
+    """The offload task: one comparison priced and rendered."""
+    return wire.dumps(compare_json(loaded.snapshot, body))
 
 
 # -- wire ------------------------------------------------------------------------------------
@@ -238,6 +260,21 @@ def _json(body: bytes | dict[str, Any], status: int = 200, **headers: str) -> Re
     return Response(data, status_code=status, media_type=JSON, headers=headers or None)
 
 
+def enveloped_async(
+    route: Callable[P, Awaitable[Response]],
+) -> Callable[P, Coroutine[Any, Any, Response]]:
+    """``enveloped`` for a coroutine route; the error's headers (``Retry-After``) go too."""
+
+    @functools.wraps(route)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        try:
+            return await route(*args, **kwargs)
+        except PricingError as exc:
+            return _json(exc.body(), exc.status_code, **dict(exc.headers))
+
+    return wrapper
+
+
 def enveloped(route: Callable[P, Response]) -> Callable[P, Response]:
     """Answer a ``PricingError`` raised by ``route`` with its 4xx envelope."""
 
@@ -265,8 +302,7 @@ def _at_location(index: int) -> Iterator[None]:
         raise type(exc)(f"location {index}: {exc.message}", **details) from exc
 
 
-def compare_json(service: ServiceState, body: CompareIn) -> dict[str, Any]:
-    snapshot = service.loaded.snapshot
+def compare_json(snapshot: Snapshot, body: CompareIn) -> dict[str, Any]:
     priced: list[tuple[str, PricedPlan]] = []
     for index, where in enumerate(body.locations):
         with _at_location(index):
@@ -348,9 +384,11 @@ def saved_json(stored: store.StoredPlan) -> dict[str, Any]:
     return out
 
 
-def _validated(service: ServiceState, cache: PlanPriceCache, body: SavedPlanIn) -> Plan:
+async def _validated(
+    service: ServiceState, offload: Offload, cache: PlanPriceCache, body: SavedPlanIn
+) -> Plan:
     plan = to_plan(body, body.zip, body.locality)
-    priced_answer(service, cache, plan)  # raises the 4xx of a bad line; warms the cache
+    await priced_answer(service, offload, cache, plan)  # the 4xx of a bad line; warms the cache
     return plan
 
 
@@ -398,26 +436,29 @@ IdemHeader = Annotated[
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='the ETag read, e.g. "v3"')]
 
 
-def plans_router(service: ServiceState) -> APIRouter:
-    """Every plan and bulk route, bound to ``service``."""
+def plans_router(service: ServiceState, offload: Offload) -> APIRouter:
+    """Every plan and bulk route, bound to ``service``; pricing runs through ``offload``."""
     router = APIRouter()
     cache = PlanPriceCache()
-    _pricing_routes(router, service, cache)
-    _saved_routes(router, service, cache)
-    router.include_router(bulk.bulk_router(service))
+    _pricing_routes(router, service, offload, cache)
+    _saved_routes(router, service, offload, cache)
+    router.include_router(bulk.bulk_router(offload))
     return router
 
 
-def _pricing_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
+def _pricing_routes(
+    router: APIRouter, service: ServiceState, offload: Offload, cache: PlanPriceCache
+) -> None:
     @router.post(
         "/plans/price",
         tags=["plans"],
         responses=_example(PRICED_EXAMPLE) | _errors(400, 404, 422, 503),
         summary="Price a treatment plan: every line, its adjustments, totals and cost sharing",
     )
-    @enveloped
-    def price(body: PlanIn) -> Response:
-        return _json(priced_answer(service, cache, to_plan(body, body.zip, body.locality)))
+    @enveloped_async
+    async def price(body: PlanIn) -> Response:
+        plan = to_plan(body, body.zip, body.locality)
+        return _json(await priced_answer(service, offload, cache, plan))
 
     @router.post(
         "/plans/compare",
@@ -425,12 +466,16 @@ def _pricing_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCa
         responses=_example(COMPARE_EXAMPLE) | _errors(400, 404, 422, 503),
         summary="The same plan at two to six places, side by side with the differences",
     )
-    @enveloped
-    def compare(body: CompareIn) -> Response:
-        return _json(compare_json(service, body))
+    @enveloped_async
+    async def compare(body: CompareIn) -> Response:
+        with offload.admitted("compare"):
+            done = await offload.run(compared_bytes, body)
+        return _json(done.value)
 
 
-def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
+def _saved_routes(
+    router: APIRouter, service: ServiceState, offload: Offload, cache: PlanPriceCache
+) -> None:
     engine = service.engine
 
     @router.post(
@@ -440,16 +485,18 @@ def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCach
         responses=_example(SAVED_EXAMPLE, 201, "Saved") | _errors(400, 404, 409, 422, 503),
         summary="Save a plan (validated by pricing it); Idempotency-Key makes retries safe",
     )
-    @enveloped
-    def create(body: SavedPlanIn, idempotency_key: IdemHeader = None) -> Response:
+    @enveloped_async
+    async def create(body: SavedPlanIn, idempotency_key: IdemHeader = None) -> Response:
         idem = _idempotency(idempotency_key, body)
-        plan = _validated(service, cache, body)
+        plan = await _validated(service, offload, cache, body)
 
         def render(stored: store.StoredPlan) -> tuple[int, str]:
             return 201, wire.dumps(saved_json(stored)).decode()
 
         sha = content_sha256(plan)
-        answer = store.create_plan(engine, body.name, plan, sha=sha, idem=idem, render=render)
+        answer = await to_thread.run_sync(
+            lambda: store.create_plan(engine, body.name, plan, sha=sha, idem=idem, render=render)
+        )
         return _saved_response(answer.status, answer.body, answer.replayed)
 
     @router.get("/plans", tags=["saved plans"], responses=_example(LIST_EXAMPLE) | _errors(400),
@@ -463,10 +510,12 @@ def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCach
         next_cursor = encode_cursor(rows[-1].pk) if more and rows else None
         return _json({"plans": [saved_json(r) for r in rows], "next_cursor": next_cursor})
 
-    _one_plan_routes(router, service, cache)
+    _one_plan_routes(router, service, offload, cache)
 
 
-def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
+def _one_plan_routes(
+    router: APIRouter, service: ServiceState, offload: Offload, cache: PlanPriceCache
+) -> None:
     engine = service.engine
 
     @router.get("/plans/{plan_id}", tags=["saved plans"],
@@ -480,12 +529,16 @@ def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceC
     @router.put("/plans/{plan_id}", tags=["saved plans"],
                 responses=_example(SAVED_EXAMPLE) | _errors(400, 404, 412, 422, 428),
                 summary="Replace a saved plan; If-Match must name the version read")  # fmt: skip
-    @enveloped
-    def replace(plan_id: str, body: SavedPlanIn, if_match: IfMatch = None) -> Response:
+    @enveloped_async
+    async def replace(plan_id: str, body: SavedPlanIn, if_match: IfMatch = None) -> Response:
         expected = expected_version(if_match)
-        plan = _validated(service, cache, body)
-        stored = store.update_plan(engine, plan_id, expected=expected, name=body.name,
-                                   plan=plan, sha=content_sha256(plan))  # fmt: skip
+        plan = await _validated(service, offload, cache, body)
+        sha = content_sha256(plan)
+        stored = await to_thread.run_sync(
+            lambda: store.update_plan(
+                engine, plan_id, expected=expected, name=body.name, plan=plan, sha=sha
+            )
+        )
         return _json(saved_json(stored), ETag=etag(stored.version))
 
     @router.delete("/plans/{plan_id}", status_code=204, tags=["saved plans"],
@@ -499,10 +552,10 @@ def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceC
     @router.get("/plans/{plan_id}/price", tags=["saved plans"],
                 responses=_example(SAVED_PRICE_EXAMPLE) | _errors(404, 422, 503),
                 summary="Price a saved plan with the data loaded now")  # fmt: skip
-    @enveloped
-    def price_saved(plan_id: str) -> Response:
-        stored = service.databases.read(store.get_plan, plan_id)
+    @enveloped_async
+    async def price_saved(plan_id: str) -> Response:
+        stored = await to_thread.run_sync(service.databases.read, store.get_plan, plan_id)
         plan_of = stored.plan or Plan(lines=())  # get_plan always reads the lines
-        priced = orjson.Fragment(priced_answer(service, cache, plan_of))
+        priced = orjson.Fragment(await priced_answer(service, offload, cache, plan_of))
         plan = {"id": stored.public_id, "version": stored.version, "etag": etag(stored.version)}
         return _json(wire.dumps({"plan": plan, "price": priced}), ETag=etag(stored.version))
