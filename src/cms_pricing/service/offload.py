@@ -123,8 +123,8 @@ class _Child:
 
     def __init__(self, settings: Settings) -> None:
         self.state = ServiceState(settings)
-        self.state.load()
-        self.asked = self.state.loaded.version
+        loaded = self.state.load()
+        self.asked = loaded.version  # an empty database too: its version names no release
 
     def loaded_at(self, version: str) -> Loaded:
         current = self.state.current
@@ -195,7 +195,10 @@ class Offload:
         """Spawn the children and wait until each has its data (no-op with 0 processes)."""
         if self.processes:
             self._pool = self._new_pool()
-            await asyncio.gather(*(self.run(_version) for _ in range(self.processes)))
+            current = self.state.current  # None with nothing published: children wait too
+            version = current.version if current else ""
+            warm = (self._submit(version, _version, ()) for _ in range(self.processes))
+            await asyncio.gather(*warm)
 
     async def stop(self) -> None:
         pool, self._pool = self._pool, None
