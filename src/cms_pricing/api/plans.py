@@ -28,7 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec
 
 import orjson
 from anyio import to_thread
@@ -69,7 +69,6 @@ from cms_pricing.service.state import Loaded, ServiceState
 P = ParamSpec("P")
 JSON = "application/json"
 CACHE_SIZE = 2048
-T = TypeVar("T")
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
