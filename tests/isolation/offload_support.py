@@ -58,3 +58,8 @@ def pid_and_nice(_loaded: Loaded) -> tuple[int, int]:
 def version_of(loaded: Loaded) -> str:
     """A task: the content version of the data the child holds."""
     return loaded.version
+
+
+def die(_loaded: Loaded) -> None:
+    """A task that kills its child, as the kernel's OOM killer would."""
+    os._exit(1)

@@ -2,7 +2,7 @@
 
 Each test runs the same task function twice, once through a real offload child (spawned,
 with its own snapshot loaded from the database) and once in this process on the worker's
-own snapshot, and compares the bytes (or the error) exactly.
+own snapshot, and compares the bytes (or the error) exactly. A child that dies is replaced.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 
 import orjson
 import pytest
-from offload_support import Worker, pid_and_nice
+from offload_support import Worker, die, pid_and_nice, worker_on
 
 from cms_pricing.api.bulk import bulk_reply
 from cms_pricing.api.plan_schemas import CompareIn, PlanIn, to_plan
@@ -116,3 +116,21 @@ def test_a_plan_error_keeps_its_details(worker: Worker) -> None:
     assert isinstance(child, NotFound)
     assert child.details == local.details and child.details
     assert child.body() == local.body()
+
+
+def test_a_child_that_dies_is_503_and_replaced(database: str) -> None:
+    """A child killed mid-task fails that request with 503 ``unavailable`` (Retry-After);
+    the next task starts a new child, which prices as before."""
+    with worker_on(database) as worker:
+        failed = _error_of(lambda: worker.run(die))
+        assert (failed.status_code, failed.code, dict(failed.headers)) == (
+            503,
+            "unavailable",
+            {"retry-after": "1"},
+        )
+        pid, _nice = worker.run(pid_and_nice).value
+        assert pid != os.getpid()
+        body = orjson.dumps({"lines": GOOD})
+        assert worker.run(bulk_reply, "application/json", body).value == bulk_reply(
+            worker.state.loaded, "application/json", body
+        )
