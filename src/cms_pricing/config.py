@@ -116,6 +116,22 @@ class Settings(BaseSettings):
     db_replica_retry_s: float = Field(
         default=5, gt=0, validation_alias=AliasChoices("CMS_PRICING_DB_REPLICA_RETRY_SECONDS")
     )
+    # -- load isolation (docs/architecture.md, service/offload.py) ----------------------------
+    expensive_processes: int = Field(
+        default=1, ge=0, le=16, validation_alias=AliasChoices("CMS_PRICING_EXPENSIVE_PROCESSES")
+    )
+    expensive_nice: int = Field(
+        default=10, ge=0, le=19, validation_alias=AliasChoices("CMS_PRICING_EXPENSIVE_NICE")
+    )
+    admit_bulk: int = Field(
+        default=8, ge=1, validation_alias=AliasChoices("CMS_PRICING_ADMIT_BULK")
+    )
+    admit_plans: int = Field(
+        default=16, ge=1, validation_alias=AliasChoices("CMS_PRICING_ADMIT_PLANS")
+    )
+    admit_compare: int = Field(
+        default=8, ge=1, validation_alias=AliasChoices("CMS_PRICING_ADMIT_COMPARE")
+    )
 
     @field_validator("database_replica_urls", mode="before")
     @classmethod

@@ -1,11 +1,11 @@
 """The ASGI application: the endpoint table's routes, the fast path and one error boundary.
 
 ``create_app(settings)`` composes, outermost first: the security headers (``api/headers.py``),
-the observability middleware (request ids, metrics), the limits (``api/limits.py``: query and
-body sizes, the body timeout), the boundary (``api/boundary.py``: 404/405/OPTIONS/HEAD, query
-and content type rules, every error as the envelope), the fast path (``api/fastpath.py``: the
-snapshot GETs with their caches) and FastAPI (plans, bulk, admin, docs). Every route comes from
-``api/endpoints.py``. The documented GET routes of the fast path's endpoints answer through
+the observability middleware (request ids, metrics), the boundary (``api/boundary.py``:
+404/405/OPTIONS/HEAD, query and content type rules, bulk admission, every error as the
+envelope), the limits (``api/limits.py``: query and body sizes, the body timeout), the fast
+path (``api/fastpath.py``: the snapshot GETs with their caches) and FastAPI (plans, bulk,
+admin, docs). Every route comes from ``api/endpoints.py``. The documented GET routes of the fast path's endpoints answer through
 the same ``Answerer`` the fast path uses, so both give the same bytes for the same request;
 their parameters are documentation only (FastAPI validates nothing the parser would not).
 """
@@ -33,6 +33,7 @@ from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
 from cms_pricing.errors import Forbidden, Unauthorized
 from cms_pricing.observability.middleware import instrument
+from cms_pricing.service.offload import Offload
 from cms_pricing.service.state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -62,13 +63,16 @@ def _example(answer: dict[str, Any]) -> dict[str, Any]:
 
 def create_app(settings: Settings, state: ServiceState | None = None) -> SecurityHeaders:
     service = state if state is not None else ServiceState(settings)
+    offload = Offload(settings, service)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         service.load()
+        await offload.start()
         service.start_background()
         yield
         await service.stop_background()
+        await offload.stop()  # after the drain: queued expensive work finishes first
         service.databases.dispose()
 
     app = FastAPI(
@@ -83,11 +87,13 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Securit
     boundary.install(app)
     fast = FastPath(app, service)
     _add_read_routes(app, fast.answerer)
-    app.include_router(plans_router(service))
+    app.include_router(plans_router(service, offload))
     _add_admin_routes(app, service)
     openapi.install(app)
-    limited = Limits(boundary.Boundary(fast), settings)
-    return SecurityHeaders(instrument(limited, service, route_rows(), settings))
+    # The boundary goes first (404/405, query rules, bulk admission), then the limits read
+    # the body (413/408), then the fast path and FastAPI.
+    guarded = boundary.Boundary(Limits(fast, settings), admit=offload.admitted)
+    return SecurityHeaders(instrument(guarded, service, route_rows(), settings))
 
 
 Route = Callable[[Request], Coroutine[Any, Any, Response]]

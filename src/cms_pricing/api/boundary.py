@@ -8,7 +8,9 @@ Handlers raise; this module turns every error into the one JSON envelope
   404; ``OPTIONS`` is 204 with ``Allow``; a method the path does not take is 405 with
   ``Allow``; ``HEAD`` is answered as ``GET`` without the body; for the routes FastAPI serves,
   unknown or repeated query parameters are 400 (``service.queries.read``) and a body whose
-  content type the endpoint does not take (or that has none) is 415. A ``PricingError``
+  content type the endpoint does not take (or that has none) is 415; a bulk request takes
+  its admission budget here, before anything reads its body (503 ``overloaded`` when the
+  budget is full). A ``PricingError``
   raised below it before the response started becomes its envelope here.
 - ``install(app)`` gives FastAPI the same rendering: ``PricingError`` -> its envelope, a
   body that fails its model -> 400 naming the field (``lines.3.units``), the database not
@@ -20,6 +22,8 @@ Handlers raise; this module turns every error into the one JSON envelope
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -55,6 +59,7 @@ INTERNAL = envelope("internal_error", "the server failed to answer; it is logged
 TABLE = RouteTable((e.method, e.path, e.sla) for e in ENDPOINTS)
 BY_ROUTE = {(e.method, e.path): e for e in ENDPOINTS}
 FAST = frozenset((e.method, e.path) for e in ENDPOINTS if e.parse is not None)
+FAST_PATHS = frozenset(path for method, path in FAST if method == "GET" and "{" not in path)
 
 
 def allowed(template: str) -> str:
@@ -81,17 +86,30 @@ def _check_body(scope: Scope, bodies: tuple[str, ...]) -> None:
         )
 
 
+Admit = Callable[[Any], AbstractContextManager[None]]
+# Bulk bodies are up to 4 MiB: their budget is taken here, before the limits layer reads the
+# body, so a refusal reads nothing. Plan and compare bodies are small, and their budget is
+# taken in the route only when the answer is not cached (api/plans.py).
+BEFORE_BODY = frozenset({"bulk"})
+
+
+def _no_admission(_kind: Any) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
 class Boundary:
     """The endpoint table's rules in front of ``app`` (module docstring)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, admit: Admit = _no_admission) -> None:
         self.app = app
+        self.admit = admit
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.app, name)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (scope["method"] == "GET" and scope["path"] in FAST_PATHS):
+            # The hot path: the fast path answers every error of these itself.
             await self.app(scope, receive, send)
             return
         sent = Sent(send)
@@ -123,6 +141,10 @@ class Boundary:
             queries.read(scope["query_string"].decode("latin-1"), endpoint.query_names)
             if endpoint.bodies:
                 _check_body(scope, endpoint.bodies)
+        if endpoint.admission in BEFORE_BODY:
+            with self.admit(endpoint.admission):  # Overloaded (503) at once when full
+                await self.app(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 

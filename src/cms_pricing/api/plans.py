@@ -23,12 +23,12 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec
 
-import anyio.from_thread
 import orjson
+from anyio import to_thread
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
@@ -59,14 +59,15 @@ from cms_pricing.db import plans as store
 from cms_pricing.engine.adjustments import Adjustment
 from cms_pricing.engine.costshare import CostShare
 from cms_pricing.engine.plans import Plan, PricedLine, PricedPlan, price_plan
+from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import BadRequest, NotFound, PricingError, Unprocessable, echo
 from cms_pricing.service import queries
-from cms_pricing.service.state import ServiceState
+from cms_pricing.service.offload import Offload
+from cms_pricing.service.state import Loaded, ServiceState
 
 P = ParamSpec("P")
 JSON = "application/json"
 CACHE_SIZE = 2048
-T = TypeVar("T")
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -102,71 +103,91 @@ class PlanPriceCache:
         self._lock = threading.Lock()
 
     def get_or_compute(self, key: str, compute: Callable[[], bytes]) -> bytes:
+        found = self.get(key)
+        if found is not None:
+            return found
+        value = compute()
+        self.put(key, value)
+        return value
+
+    def get(self, key: str) -> bytes | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
-                return found
-        value = compute()
+            return found
+
+    def put(self, key: str, value: bytes) -> None:
         with self._lock:
             self._entries[key] = value
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
-        return value
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
-def priced_answer(service: ServiceState, cache: PlanPriceCache, plan: Plan) -> bytes:
+async def priced_answer(
+    service: ServiceState, offload: Offload, cache: PlanPriceCache, plan: Plan
+) -> bytes:
     """The priced plan as JSON bytes, from a cache when the same plan met the same data.
 
     Two layers: this worker's ``PlanPriceCache`` (keyed by content, snapshot fingerprint and
     the state's generation, so an invalidation empties it), then the shared Redis layer
     (keyed by the release and ZIP file hashes; a plan costs milliseconds to price, far more
-    than a Redis round trip).
+    than a Redis round trip). A miss is priced in an offload child (``plans`` budget); an
+    answer the child computed from other data than this worker's (a publish in between)
+    is returned but not cached under this worker's keys.
     """
-    snapshot = service.loaded.snapshot
-    digest = content_sha256(plan)
-    key = f"plan:{digest}:{snapshot.fingerprint}:{service.generation}"
-    return cache.get_or_compute(key, lambda: _shared_or_priced(service, plan, digest))
-
-
-def _shared_or_priced(service: ServiceState, plan: Plan, digest: str) -> bytes:
     loaded = service.loaded
-
-    def compute() -> bytes:
-        return wire.dumps(priced_json(price_plan(loaded.snapshot, plan)))
-
-    try:
-        release = loaded.snapshot.select_release(plan.release_id, plan.on, None)
-    except PricingError:
-        return compute()  # raises the same error with its 4xx
-    zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
-    scope = keys.release_scope(release.release_id, release.ref.sha256, zip_sha)
-    shared_key = keys.shared_key(scope, "plan", "/plans/price", digest)
-    found = _on_loop(service.shared.get, shared_key)
-    if isinstance(found, bytes):
-        HITS["redis", CacheClass.PRICING].inc()
-        return unpack(found)[2]
-    MISSES["redis", CacheClass.PRICING].inc()
-    body = compute()
-    _on_loop(
-        service.shared.set,
-        shared_key,
-        pack(200, None, body),
-        service.policy.ttl[CacheClass.PRICING],
-    )
+    digest = content_sha256(plan)
+    key = f"plan:{digest}:{loaded.snapshot.fingerprint}:{service.generation}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    body, fresh = await _shared_or_priced(service, offload, loaded, plan, digest)
+    if fresh:
+        cache.put(key, body)
     return body
 
 
-def _on_loop(call: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T | None:
-    """Run an async shared-cache call from this route's worker thread on the server's loop;
-    None outside a server thread (a plain function call, as in benchmarks)."""
+async def _shared_or_priced(
+    service: ServiceState, offload: Offload, loaded: Loaded, plan: Plan, digest: str
+) -> tuple[bytes, bool]:
     try:
-        return anyio.from_thread.run(call, *args)
-    except RuntimeError:
-        return None
+        release = loaded.snapshot.select_release(plan.release_id, plan.on, None)
+    except PricingError:
+        return await _priced(offload, loaded, plan)  # raises the same error with its 4xx
+    zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
+    scope = keys.release_scope(release.release_id, release.ref.sha256, zip_sha)
+    shared_key = keys.shared_key(scope, "plan", "/plans/price", digest)
+    found = await service.shared.get(shared_key)
+    if isinstance(found, bytes):
+        HITS["redis", CacheClass.PRICING].inc()
+        return unpack(found)[2], True
+    MISSES["redis", CacheClass.PRICING].inc()
+    body, fresh = await _priced(offload, loaded, plan)
+    if fresh:
+        ttl = service.policy.ttl[CacheClass.PRICING]
+        await service.shared.set(shared_key, pack(200, None, body), ttl)
+    return body, fresh
+
+
+async def _priced(offload: Offload, loaded: Loaded, plan: Plan) -> tuple[bytes, bool]:
+    """(answer, whether it was priced from ``loaded``'s data) from an offload child."""
+    with offload.admitted("plans"):
+        done = await offload.run(priced_bytes, plan)
+    return done.value, done.version == loaded.version
+
+
+def priced_bytes(loaded: Loaded, plan: Plan) -> bytes:
+    """The offload task: one plan priced and rendered."""
+    return wire.dumps(priced_json(price_plan(loaded.snapshot, plan)))
+
+
+def compared_bytes(loaded: Loaded, body: CompareIn) -> bytes:
+    """The offload task: one comparison priced and rendered."""
+    return wire.dumps(compare_json(loaded.snapshot, body))
 
 
 # -- wire ------------------------------------------------------------------------------------
@@ -253,8 +274,7 @@ def _at_location(index: int) -> Iterator[None]:
         raise type(exc)(f"location {index}: {exc.message}", **details) from exc
 
 
-def compare_json(service: ServiceState, body: CompareIn) -> dict[str, Any]:
-    snapshot = service.loaded.snapshot
+def compare_json(snapshot: Snapshot, body: CompareIn) -> dict[str, Any]:
     priced: list[tuple[str, PricedPlan]] = []
     for index, where in enumerate(body.locations):
         with _at_location(index):
@@ -324,12 +344,14 @@ def saved_json(stored: store.StoredPlan) -> dict[str, Any]:
     return out
 
 
-def _validated(service: ServiceState, cache: PlanPriceCache, body: SavedPlanIn) -> Plan:
+async def _validated(
+    service: ServiceState, offload: Offload, cache: PlanPriceCache, body: SavedPlanIn
+) -> Plan:
     """The plan to store, priced first. A code, ZIP, locality or release the data does not
     hold is 422 here, not 404: on /plans a 404 means the saved plan does not exist."""
     plan = to_plan(body, body.zip, body.locality)
     try:
-        priced_answer(service, cache, plan)  # raises the 4xx of a bad line; warms the cache
+        await priced_answer(service, offload, cache, plan)  # a bad line's 4xx; warms the cache
     except NotFound as exc:
         raise Unprocessable(exc.message, **exc.details) from exc
     return plan
@@ -405,41 +427,50 @@ def _route(
     )
 
 
-def plans_router(service: ServiceState) -> APIRouter:
-    """Every plan and bulk route, bound to ``service``."""
+def plans_router(service: ServiceState, offload: Offload) -> APIRouter:
+    """Every plan and bulk route, bound to ``service``; pricing runs through ``offload``."""
     router = APIRouter()
     cache = PlanPriceCache()
-    _pricing_routes(router, service, cache)
-    _saved_routes(router, service, cache)
-    router.include_router(bulk.bulk_router(service))
+    _pricing_routes(router, service, offload, cache)
+    _saved_routes(router, service, offload, cache)
+    router.include_router(bulk.bulk_router(offload))
     return router
 
 
-def _pricing_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
+def _pricing_routes(
+    router: APIRouter, service: ServiceState, offload: Offload, cache: PlanPriceCache
+) -> None:
     @_route(router, "plan_price", _example(PRICED_EXAMPLE) | _errors(400, 404, 415, 422, 503))
-    def price(body: PlanIn) -> Response:
-        return _json(priced_answer(service, cache, to_plan(body, body.zip, body.locality)))
+    async def price(body: PlanIn) -> Response:
+        plan = to_plan(body, body.zip, body.locality)
+        return _json(await priced_answer(service, offload, cache, plan))
 
     @_route(router, "plan_compare", _example(COMPARE_EXAMPLE) | _errors(400, 404, 415, 422, 503))
-    def compare(body: CompareIn) -> Response:
-        return _json(compare_json(service, body))
+    async def compare(body: CompareIn) -> Response:
+        with offload.admitted("compare"):
+            done = await offload.run(compared_bytes, body)
+        return _json(done.value)
 
 
-def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
+def _saved_routes(
+    router: APIRouter, service: ServiceState, offload: Offload, cache: PlanPriceCache
+) -> None:
     engine = service.engine
 
     @_route(router, "plan_create",
             _example(SAVED_EXAMPLE, 201, "Saved") | _errors(400, 404, 409, 415, 422, 503),
             status_code=201)  # fmt: skip
-    def create(body: SavedPlanIn, idempotency_key: IdemHeader = None) -> Response:
+    async def create(body: SavedPlanIn, idempotency_key: IdemHeader = None) -> Response:
         idem = _idempotency(idempotency_key, body)
-        plan = _validated(service, cache, body)
+        plan = await _validated(service, offload, cache, body)
 
         def render(stored: store.StoredPlan) -> tuple[int, str]:
             return 201, wire.dumps(saved_json(stored)).decode()
 
         sha = content_sha256(plan)
-        answer = store.create_plan(engine, body.name, plan, sha=sha, idem=idem, render=render)
+        answer = await to_thread.run_sync(
+            lambda: store.create_plan(engine, body.name, plan, sha=sha, idem=idem, render=render)
+        )
         return _saved_response(answer.status, answer.body, answer.replayed)
 
     @_route(router, "plan_list", _example(LIST_EXAMPLE) | _errors(400, 503))
@@ -455,10 +486,12 @@ def _saved_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCach
         next_cursor = encode_cursor(rows[-1].pk) if more and rows else None
         return _json({"plans": [saved_json(r) for r in rows], "next_cursor": next_cursor})
 
-    _one_plan_routes(router, service, cache)
+    _one_plan_routes(router, service, offload, cache)
 
 
-def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceCache) -> None:
+def _one_plan_routes(
+    router: APIRouter, service: ServiceState, offload: Offload, cache: PlanPriceCache
+) -> None:
     engine = service.engine
 
     @_route(router, "plan_read", _example(SAVED_EXAMPLE) | _errors(404, 503))
@@ -468,11 +501,15 @@ def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceC
 
     @_route(router, "plan_replace",
             _example(SAVED_EXAMPLE) | _errors(400, 404, 412, 415, 422, 428, 503))  # fmt: skip
-    def replace(plan_id: str, body: SavedPlanIn, if_match: IfMatch = None) -> Response:
+    async def replace(plan_id: str, body: SavedPlanIn, if_match: IfMatch = None) -> Response:
         expected = expected_version(if_match)
-        plan = _validated(service, cache, body)
-        stored = store.update_plan(engine, plan_id, expected=expected, name=body.name,
-                                   plan=plan, sha=content_sha256(plan))  # fmt: skip
+        plan = await _validated(service, offload, cache, body)
+        sha = content_sha256(plan)
+        stored = await to_thread.run_sync(
+            lambda: store.update_plan(
+                engine, plan_id, expected=expected, name=body.name, plan=plan, sha=sha
+            )
+        )
         return _json(saved_json(stored), ETag=etag(stored.version))
 
     @_route(router, "plan_delete", DELETED | _errors(400, 404, 412, 428, 503), status_code=204)
@@ -481,9 +518,9 @@ def _one_plan_routes(router: APIRouter, service: ServiceState, cache: PlanPriceC
         return Response(status_code=204)
 
     @_route(router, "plan_price_saved", _example(SAVED_PRICE_EXAMPLE) | _errors(404, 422, 503))
-    def price_saved(plan_id: str) -> Response:
-        stored = service.databases.read(store.get_plan, plan_id)
+    async def price_saved(plan_id: str) -> Response:
+        stored = await to_thread.run_sync(service.databases.read, store.get_plan, plan_id)
         plan_of = stored.plan or Plan(lines=())  # get_plan always reads the lines
-        priced = orjson.Fragment(priced_answer(service, cache, plan_of))
+        priced = orjson.Fragment(await priced_answer(service, offload, cache, plan_of))
         plan = {"id": stored.public_id, "version": stored.version, "etag": etag(stored.version)}
         return _json(wire.dumps({"plan": plan, "price": priced}), ETag=etag(stored.version))

@@ -1,0 +1,239 @@
+"""Expensive work (bulk, plan pricing, comparisons) away from the event loop, and its admission.
+
+Contract (docs/architecture.md, "Load isolation"; measurements in docs/performance.md):
+
+- ``Offload(settings, state)`` belongs to one server worker. ``start()`` (in the lifespan,
+  after the first load) spawns ``CMS_PRICING_EXPENSIVE_PROCESSES`` child processes (spawned,
+  never forked: the worker runs Rust and Python threads) and waits until each has loaded its
+  own snapshot through ``ServiceState(settings).load()``. Each child lowers its CPU priority
+  by ``CMS_PRICING_EXPENSIVE_NICE``, so the kernel runs the worker's cheap reads first.
+  ``stop()`` lets queued work finish, then ends the children.
+- ``admitted(kind)`` holds one place of the kind's budget (``CMS_PRICING_ADMIT_BULK``,
+  ``_PLANS``, ``_COMPARE``: requests in flight plus waiting, per worker); when the budget
+  is full it raises ``errors.Overloaded`` (503, ``Retry-After``) at once, never a wait.
+  Enter it before reading a large body.
+- ``await run(func, *args)`` runs ``func(loaded, *args)`` in a child whose data is at the
+  content version this worker has now (a child that is behind refreshes once for each new
+  version). ``func`` is a module-level function (it is pickled by name) returning plain
+  data. A ``PricingError`` it raises is raised here again with its class, message, details
+  and headers. The result is ``Done(value, version)``: ``version`` is the content version
+  that produced it, which a caller compares with its own before caching the value.
+- With 0 processes ``run`` calls ``func`` on the event loop with this worker's data: the
+  behaviour before this module, which the tests compare the children with.
+- A child that dies (killed for memory, say) fails the work it held with 503
+  ``unavailable``; the next ``run`` starts new children. A child whose worker dies exits
+  within a second, so no orphan keeps a snapshot in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any, Generic, Literal, TypeVar
+
+from cms_pricing.config import Settings
+from cms_pricing.errors import Overloaded, PricingError, Unavailable
+from cms_pricing.service.state import Loaded, ServiceState
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["bulk", "plans", "compare"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Done(Generic[T]):
+    """What ``func`` returned, and the content version of the data it read."""
+
+    value: T
+    version: str
+
+
+# -- admission -------------------------------------------------------------------------------
+
+
+class Admission:
+    """Per-kind budgets of requests in flight plus waiting; over budget is ``Overloaded``."""
+
+    def __init__(self, budgets: Mapping[Kind, int]) -> None:
+        self.budgets = dict(budgets)
+        self.busy: dict[Kind, int] = dict.fromkeys(self.budgets, 0)
+        self._lock = threading.Lock()  # routes run on the loop, but tests call from threads
+
+    @contextmanager
+    def admitted(self, kind: Kind) -> Iterator[None]:
+        self._enter(kind)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.busy[kind] -= 1
+
+    def _enter(self, kind: Kind) -> None:
+        limit = self.budgets[kind]
+        with self._lock:
+            if self.busy[kind] >= limit:
+                raise Overloaded(
+                    f"this server is busy with {limit} {kind} requests; retry in a second",
+                    kind=kind,
+                    limit=limit,
+                )
+            self.busy[kind] += 1
+
+
+# -- the child side --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A ``PricingError`` as plain data (some subclasses cannot be rebuilt from their args)."""
+
+    module: str
+    name: str
+    message: str
+    details: dict[str, Any]
+    headers: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, exc: PricingError) -> Failure:
+        kind = type(exc)
+        return cls(kind.__module__, kind.__qualname__, exc.message, exc.details, exc.headers)
+
+    def error(self) -> PricingError:
+        kind = getattr(importlib.import_module(self.module), self.name)
+        exc: PricingError = kind.__new__(kind)
+        PricingError.__init__(exc, self.message, **self.details)
+        exc.headers = self.headers
+        return exc
+
+
+class _Child:
+    """A child's own data: loaded at start, refreshed once per content version asked for."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.state = ServiceState(settings)
+        loaded = self.state.load()
+        self.asked = loaded.version  # an empty database too: its version names no release
+
+    def loaded_at(self, version: str) -> Loaded:
+        current = self.state.current
+        if (current is None or current.version != version) and version != self.asked:
+            self.asked = version  # once per version: the database may already be newer
+            self.state.refresh()
+        return self.state.loaded
+
+
+_CHILD: _Child | None = None
+
+
+def _start_child(settings: Settings, nice: int, parent: int) -> None:
+    """The child's initializer: lower priority, ignore Ctrl-C (the worker drains), watch
+    the parent, load the data."""
+    global _CHILD  # noqa: PLW0603 -- one per child process, set once here
+    os.nice(nice)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    _CHILD = _Child(settings)
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+def _call(version: str, func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, str]:
+    """Run one task in the child: (value or ``Failure``, version of the data used)."""
+    assert _CHILD is not None, "the child was not initialised"
+    try:
+        loaded = _CHILD.loaded_at(version)
+        return func(loaded, *args), loaded.version
+    except PricingError as exc:
+        return Failure.of(exc), version
+
+
+def _version(loaded: Loaded) -> str:
+    return loaded.version
+
+
+# -- the worker side -------------------------------------------------------------------------
+
+
+def budgets_of(settings: Settings) -> dict[Kind, int]:
+    return {
+        "bulk": settings.admit_bulk,
+        "plans": settings.admit_plans,
+        "compare": settings.admit_compare,
+    }
+
+
+class Offload:
+    """One worker's children and admission budgets (see the module docstring)."""
+
+    def __init__(self, settings: Settings, state: ServiceState) -> None:
+        self.settings = settings
+        self.state = state
+        self.processes = settings.expensive_processes
+        self.admission = Admission(budgets_of(settings))
+        self._pool: ProcessPoolExecutor | None = None
+
+    def admitted(self, kind: Kind) -> Any:
+        return self.admission.admitted(kind)
+
+    async def start(self) -> None:
+        """Spawn the children and wait until each has its data (no-op with 0 processes)."""
+        if self.processes:
+            self._pool = self._new_pool()
+            current = self.state.current  # None with nothing published: children wait too
+            version = current.version if current else ""
+            warm = (self._submit(version, _version, ()) for _ in range(self.processes))
+            await asyncio.gather(*warm)
+
+    async def stop(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, True)
+
+    async def run(self, func: Callable[..., T], *args: Any) -> Done[T]:
+        loaded = self.state.loaded  # NotReady before the first load
+        if not self.processes:
+            return Done(func(loaded, *args), loaded.version)
+        value, version = await self._submit(loaded.version, func, args)
+        if isinstance(value, Failure):
+            raise value.error()
+        return Done(value, version)
+
+    async def _submit(self, version: str, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        pool = self._pool or self._restart()
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(pool, _call, version, func, args)
+        except BrokenProcessPool as exc:
+            if self._pool is pool:
+                self._pool = None  # the next run starts new children
+            log.error("an expensive-work child died; starting new ones")
+            raise Unavailable("the pricing process failed; retry in a second") from exc
+
+    def _restart(self) -> ProcessPoolExecutor:
+        self._pool = self._new_pool()
+        return self._pool
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        child_settings = self.settings.model_copy(update={"redis_url": None})
+        return ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=get_context("spawn"),
+            initializer=_start_child,
+            initargs=(child_settings, self.settings.expensive_nice, os.getpid()),
+        )
