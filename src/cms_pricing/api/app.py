@@ -5,9 +5,10 @@ the observability middleware (request ids, metrics), the boundary (``api/boundar
 404/405/OPTIONS/HEAD, query and content type rules, bulk admission, every error as the
 envelope), the limits (``api/limits.py``: query and body sizes, the body timeout), the fast
 path (``api/fastpath.py``: the snapshot GETs with their caches) and FastAPI (plans, bulk,
-admin, docs). Every route comes from ``api/endpoints.py``. The documented GET routes of the fast path's endpoints answer through
-the same ``Answerer`` the fast path uses, so both give the same bytes for the same request;
-their parameters are documentation only (FastAPI validates nothing the parser would not).
+admin, docs). Every route comes from ``api/endpoints.py``. The documented GET routes of the
+fast path's endpoints answer through the same ``Answerer`` the fast path uses, so both give
+the same bytes for the same request; their parameters are documentation only (FastAPI
+validates nothing the parser would not).
 """
 
 from __future__ import annotations
