@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     expensive_nice: int = Field(
         default=10, ge=0, le=19, validation_alias=AliasChoices("CMS_PRICING_EXPENSIVE_NICE")
     )
+    expensive_warm: bool = Field(
+        default=False, validation_alias=AliasChoices("CMS_PRICING_EXPENSIVE_WARM")
+    )
     admit_bulk: int = Field(
         default=8, ge=1, validation_alias=AliasChoices("CMS_PRICING_ADMIT_BULK")
     )

@@ -2,10 +2,13 @@
 
 Contract (docs/architecture.md, "Load isolation"; measurements in docs/performance.md):
 
-- ``Offload(settings, state)`` belongs to one server worker. ``start()`` (in the lifespan,
-  after the first load) spawns ``CMS_PRICING_EXPENSIVE_PROCESSES`` child processes (spawned,
-  never forked: the worker runs Rust and Python threads) and waits until each has loaded its
-  own snapshot through ``ServiceState(settings).load()``. Each child lowers its CPU priority
+- ``Offload(settings, state)`` belongs to one server worker. It spawns
+  ``CMS_PRICING_EXPENSIVE_PROCESSES`` child processes (spawned, never forked: the worker runs
+  Rust and Python threads), each loading its own snapshot through
+  ``ServiceState(settings).load()``: at the first ``run`` (default: a worker that only
+  serves reads never holds a second copy of the data), or in ``start()`` (the lifespan,
+  after the first load) with ``CMS_PRICING_EXPENSIVE_WARM``, which waits until each child
+  has its data. Each child lowers its CPU priority
   by ``CMS_PRICING_EXPENSIVE_NICE``, so the kernel runs the worker's cheap reads first.
   ``stop()`` lets queued work finish, then ends the children.
 - ``admitted(kind)`` holds one place of the kind's budget (``CMS_PRICING_ADMIT_BULK``,
@@ -192,8 +195,9 @@ class Offload:
         return self.admission.admitted(kind)
 
     async def start(self) -> None:
-        """Spawn the children and wait until each has its data (no-op with 0 processes)."""
-        if self.processes:
+        """With ``expensive_warm``, spawn the children and wait until each has its data
+        (otherwise the first ``run`` spawns them; no-op with 0 processes)."""
+        if self.processes and self.settings.expensive_warm:
             self._pool = self._new_pool()
             current = self.state.current  # None with nothing published: children wait too
             version = current.version if current else ""
