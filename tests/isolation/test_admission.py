@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from offload_support import Worker, worker_on
 
+from cms_pricing.api import boundary
 from cms_pricing.api.plans import plans_router
 from cms_pricing.errors import Overloaded
 from cms_pricing.service.offload import Admission
@@ -60,6 +61,7 @@ def plan_app(tmp_path_factory: pytest.TempPathFactory, ingested_url: str) -> Ite
     budgets = {f"CMS_PRICING_ADMIT_{kind}": 1 for kind in ("BULK", "PLANS", "COMPARE")}
     with worker_on(url, CMS_PRICING_EXPENSIVE_PROCESSES=0, **budgets) as worker:
         app = FastAPI()
+        boundary.install(app)  # errors rendered as the whole app renders them
         app.include_router(plans_router(worker.state, worker.offload))
         with TestClient(app) as client:
             yield client, worker
@@ -186,11 +188,13 @@ def test_bulk_over_budget_is_503_before_its_body_is_read(tmp_path: Path, ingeste
 
 
 def test_a_refused_bulk_request_reads_no_body(plan_app: tuple[TestClient, Worker]) -> None:
-    """With the bulk place taken, the route answers 503 overloaded without once asking the
-    server for the body (``receive`` is never called)."""
+    """With the bulk place taken, the boundary answers 503 overloaded without once asking
+    the server for the body (``receive`` is never called)."""
     _client, worker = plan_app
-    app = FastAPI()
-    app.include_router(plans_router(worker.state, worker.offload))
+    routes = FastAPI()
+    boundary.install(routes)
+    routes.include_router(plans_router(worker.state, worker.offload))
+    app = boundary.Boundary(routes, admit=worker.offload.admitted)
     asked: list[str] = []
     sent: list[dict[str, Any]] = []
 
