@@ -101,6 +101,10 @@ def servers(args: argparse.Namespace, env: dict[str, str]) -> Iterator[tuple[Ser
         **env,
         "CMS_PRICING_PORT": str(service_port),
         "CMS_PRICING_RESPONSE_CACHE_SIZE": "0",
+        # The gate measures the read path: the bulk/plan pricing children (a copy of the
+        # data each, measured in docs/performance.md "Load isolation") start only if a bulk
+        # or plan request comes, and the gate sends none.
+        "CMS_PRICING_EXPENSIVE_WARM": "false",
         DELAY_ENV: str(args.inject_delay_us),
     }
     ceiling_cmd = granian("raw_asgi:app", ceiling_port, args.workers, factory=False)

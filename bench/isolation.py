@@ -150,9 +150,6 @@ def server_env(env: dict[str, str], port: int, args: argparse.Namespace, src: Pa
     dict[str, str]
 ):  # fmt: skip
     out = {**env, "CMS_PRICING_PORT": str(port), "CMS_PRICING_WORKERS": str(args.workers)}
-    # Steady state: the children load their data at start, not under the first bulk request
-    # (--env CMS_PRICING_EXPENSIVE_WARM=false measures the lazy default's first seconds too).
-    out["CMS_PRICING_EXPENSIVE_WARM"] = "true"
     out.update(pair.split("=", 1) for pair in args.env)
     if src is not None:  # the other commit's package shadows the installed (editable) one
         out["PYTHONPATH"] = str(src)

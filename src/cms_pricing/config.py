@@ -124,7 +124,7 @@ class Settings(BaseSettings):
         default=10, ge=0, le=19, validation_alias=AliasChoices("CMS_PRICING_EXPENSIVE_NICE")
     )
     expensive_warm: bool = Field(
-        default=False, validation_alias=AliasChoices("CMS_PRICING_EXPENSIVE_WARM")
+        default=True, validation_alias=AliasChoices("CMS_PRICING_EXPENSIVE_WARM")
     )
     admit_bulk: int = Field(
         default=8, ge=1, validation_alias=AliasChoices("CMS_PRICING_ADMIT_BULK")

@@ -137,7 +137,10 @@ def test_a_declared_body_over_the_bulk_limit_is_413_before_it_is_sent(port: int)
 
 def test_other_endpoints_have_the_256_kib_limit(port: int) -> None:
     """A 300,000-byte plan declared: 413 naming the general 256 KiB limit."""
-    request = b"POST /plans/price HTTP/1.1\r\nHost: t\r\nContent-Length: 300000\r\n\r\n"
+    request = (
+        b"POST /plans/price HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 300000\r\n\r\n"
+    )
     status, _headers, body = parsed(exchange(port, request))
     assert (status, envelope(body)["details"]) == (413, {"limit": 262144})
 

@@ -22,6 +22,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from cms_pricing.api.endpoints import BY_NAME
+
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
 COMMON = {
     "400": "A malformed, unknown or repeated parameter; details.field names it",
@@ -76,22 +78,23 @@ def _if_match_pattern(schema: dict[str, Any]) -> str:
 
 # A saved plan's id and ETag in the 201 of POST /plans lead to the operations on that plan
 # (OpenAPI links: clients and the stateful fuzzing phase follow them).
-PLAN = "/plans/{plan_id}"
-LINKS = {
-    "ReadPlan": (PLAN, "get", False),
-    "ReplacePlan": (PLAN, "put", True),
-    "DeletePlan": (PLAN, "delete", True),
-    "PriceSavedPlan": (PLAN + "/price", "get", False),
+LINKS = {  # link name -> (endpoint, whether it takes the ETag as If-Match)
+    "ReadPlan": ("plan_read", False),
+    "ReplacePlan": ("plan_replace", True),
+    "DeletePlan": ("plan_delete", True),
+    "PriceSavedPlan": ("plan_price_saved", False),
 }
 
 
 def _links(paths: dict[str, Any]) -> None:
-    created = paths.get("/plans", {}).get("post", {}).get("responses", {}).get("201")
+    create = BY_NAME["plan_create"]
+    created = paths.get(create.path, {}).get("post", {}).get("responses", {}).get("201")
     if created is None:
         return
     links: dict[str, Any] = {}
-    for name, (path, method, versioned) in LINKS.items():
-        operation = paths.get(path, {}).get(method)
+    for name, (endpoint, versioned) in LINKS.items():
+        target = BY_NAME[endpoint]
+        operation = paths.get(target.path, {}).get(target.method.lower())
         if operation is None:
             continue
         parameters = {"plan_id": "$response.body#/id"}

@@ -5,11 +5,12 @@ Contract (docs/architecture.md, "Load isolation"; measurements in docs/performan
 - ``Offload(settings, state)`` belongs to one server worker. It spawns
   ``CMS_PRICING_EXPENSIVE_PROCESSES`` child processes (spawned, never forked: the worker runs
   Rust and Python threads), each loading its own snapshot through
-  ``ServiceState(settings).load()``: at the first ``run`` (default: a worker that only
-  serves reads never holds a second copy of the data), or in ``start()`` (the lifespan,
-  after the first load) with ``CMS_PRICING_EXPENSIVE_WARM``, which waits until each child
-  has its data. Each child lowers its CPU priority
-  by ``CMS_PRICING_EXPENSIVE_NICE``, so the kernel runs the worker's cheap reads first.
+  ``ServiceState(settings).load()``: in ``start()`` (the lifespan, after the first load),
+  which waits until each child has its data (``CMS_PRICING_EXPENSIVE_WARM``, the default),
+  or at the first ``run`` (with it off, a worker that only serves reads never holds a
+  second copy of the data, but the first expensive request waits for its child). Each
+  child lowers its CPU priority by ``CMS_PRICING_EXPENSIVE_NICE``, so the kernel runs the
+  worker's cheap reads first.
   ``stop()`` lets queued work finish, then ends the children.
 - ``admitted(kind)`` holds one place of the kind's budget (``CMS_PRICING_ADMIT_BULK``,
   ``_PLANS``, ``_COMPARE``: requests in flight plus waiting, per worker); when the budget
