@@ -17,7 +17,6 @@ Exit status: schemathesis's, so 0 only when no check failed on any operation.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import subprocess
 import sys
@@ -26,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for servers.py
 
+from conftest import cms_data_root
 from servers import serve
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"  # why each setting: its comments
 SEED = 20261201
@@ -36,14 +35,6 @@ SEED = 20261201
 # same 21 in 21 s, 50 found 20 (--every-failure, 2 cores): CI runs 100.
 EXAMPLES = 100
 PHASES = "examples,coverage,fuzzing,stateful"
-
-
-def cms_data_root() -> Path:
-    configured = os.environ.get("CMS_DATA_DIR")
-    root = Path(configured) if configured else REPO_ROOT.parent / "shared" / "cms-data"
-    if not (root / "2025").is_dir():
-        raise RuntimeError(f"the real CMS files are not at {root}; set CMS_DATA_DIR")
-    return root
 
 
 def command(
