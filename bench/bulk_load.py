@@ -50,7 +50,8 @@ Body = dict[str, Any]
 Request = tuple[str, str, Body, dict[str, str]]
 NO_HEADERS: dict[str, str] = {}
 
-LUA = """
+# The wrk request loop over a list of bulk bodies (bench/isolation.py uses it too).
+BULK_REQUESTS = """
 local bodies = {%(bodies)s}
 local i = 0
 init = function(args) i = math.random(#bodies) end
@@ -59,7 +60,10 @@ request = function()
   return wrk.format("POST", "/codes/price/bulk", {["Content-Type"] = "application/json"},
                     bodies[i])
 end
-done = function(summary, latency, requests)
+"""
+LUA = (
+    BULK_REQUESTS
+    + """done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     "WRKJSON {\\"requests\\":%%d,\\"duration_us\\":%%d,\\"non2xx\\":%%d,\\"socket_errors\\":%%d," ..
@@ -68,6 +72,7 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
 end
 """
+)
 
 
 class Mix:

@@ -35,21 +35,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bulk_load import Mix
+from bulk_load import BULK_REQUESTS, Mix
 from price_load import BIN, ROOT, add_data_arguments, free_port, ingested_env, request_mix, wait_for
 
-LUA = """
-local bodies = {%(bodies)s}
-local i = 0
+LUA = (
+    BULK_REQUESTS
+    + """
 local counts = {}
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
-init = function(args) i = math.random(#bodies) end
-request = function()
-  i = i %% #bodies + 1
-  return wrk.format("POST", "/codes/price/bulk", {["Content-Type"] = "application/json"},
-                    bodies[i])
-end
 response = function(status, headers, body)
   counts[status] = (counts[status] or 0) + 1
   local s = "";
@@ -67,6 +61,7 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99), latency.max))
 end
 """
+)
 ENDPOINTS = ("/health", "/ready", "/codes/price")
 
 

@@ -170,6 +170,10 @@ def envelope(code: str, message: str, details: dict[str, Any] | None = None) -> 
     return orjson.dumps({"error": {"code": code, "message": message, "details": details or {}}})
 
 
+# The one body of an unexpected failure (no trace, no SQL), for every layer that answers one.
+INTERNAL_ERROR = envelope("internal_error", "the server failed to answer; it is logged")
+
+
 class FileRejected(Exception):
     """A CMS file that must not be published. ``line`` is 1-based, 0 for whole-file faults."""
 

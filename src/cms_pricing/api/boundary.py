@@ -36,6 +36,7 @@ from starlette.requests import ClientDisconnect
 
 from cms_pricing.api.endpoints import ENDPOINTS
 from cms_pricing.errors import (
+    INTERNAL_ERROR,
     BadRequest,
     ClientClosed,
     DatabaseUnavailable,
@@ -44,7 +45,6 @@ from cms_pricing.errors import (
     PricingError,
     UnsupportedMediaType,
     echo,
-    envelope,
 )
 from cms_pricing.observability.routes import RouteTable
 from cms_pricing.protocol import ASGIApp, Message, Receive, Scope, Send
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 
 NO_STORE = (b"cache-control", b"no-store")
 JSON = (b"content-type", b"application/json")
-INTERNAL = envelope("internal_error", "the server failed to answer; it is logged")
 
 TABLE = RouteTable((e.method, e.path, e.sla) for e in ENDPOINTS)
 BY_ROUTE = {(e.method, e.path): e for e in ENDPOINTS}
@@ -240,4 +239,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
-        return Response(INTERNAL, 500, {"cache-control": "no-store"}, media_type="application/json")
+        return Response(
+            INTERNAL_ERROR, 500, {"cache-control": "no-store"}, media_type="application/json"
+        )

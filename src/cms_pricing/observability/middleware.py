@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cms_pricing.config import Settings
-from cms_pricing.errors import envelope
+from cms_pricing.errors import INTERNAL_ERROR
 from cms_pricing.observability import logs
 from cms_pricing.observability.exposition import Exporter
 from cms_pricing.observability.recorder import Recorder
@@ -37,7 +37,6 @@ from cms_pricing.service.state import ServiceState
 log = logging.getLogger(__name__)
 
 HEADER = b"x-request-id"
-ERROR_500 = envelope("internal_error", "the server failed to answer; it is logged")
 
 
 def instrument(
@@ -114,9 +113,14 @@ class Instrumented:
 
 
 async def _answer_500(response: Response) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(ERROR_500))]
+    body = INTERNAL_ERROR
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(body)),
+        (b"cache-control", b"no-store"),
+    ]
     await response.send({"type": "http.response.start", "status": 500, "headers": headers})
-    await response.send({"type": "http.response.body", "body": ERROR_500})
+    await response.send({"type": "http.response.body", "body": body})
 
 
 class Response:

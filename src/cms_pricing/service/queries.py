@@ -260,7 +260,6 @@ def _join(pairs: list[tuple[str, str | None]]) -> str:
     return "&".join(f"{n}={v}" for n, v in sorted(pairs) if v is not None)
 
 
-_SELECTS = SELECTOR_PARAMS
 _LATEST = Selector()
 
 
@@ -283,15 +282,18 @@ def price_fields(given: Mapping[str, str | None]) -> PriceQuery:
     zip_ = zip_code(zip_text) if zip_text else None
     locality_ = locality(locality_text) if locality_text else None
     modifier_ = modifier(given.get("modifier"))
+    chosen = selector(given) if SELECTOR_PARAMS & given.keys() else _LATEST
     setting_text, pos_text = given.get("setting"), given.get("pos")
-    setting_ = setting(setting_text) if setting_text else None
-    pos_ = pos(pos_text) if pos_text else None
-    chosen = selector(given) if _SELECTS & given.keys() else _LATEST
+    # One call checks the place of service, then the setting, then whether they agree
+    # (engine.mpfs.setting_for): the last of the single-value checks, the first combination.
+    resolved, normalised_pos = setting_for(
+        _ascii(setting_text, "setting") if setting_text else None,
+        _ascii(pos_text, "pos") if pos_text else None,
+    )
     if zip_ and locality_:
         raise Unprocessable("give zip or locality, not both", field="locality")
     if not zip_ and not locality_:
         raise Unprocessable("zip or locality is required", field="zip")
-    resolved, normalised_pos = setting_for(setting_, pos_)
     return PriceQuery(
         code=code_,
         zip=zip_,
