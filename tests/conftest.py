@@ -7,23 +7,13 @@ correctness evidence of this project is those files.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from cms_pricing.db.repository import create_db_engine, migrate
 from cms_pricing.reference.publish import ingest_path
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def cms_data_root() -> Path:
-    configured = os.environ.get("CMS_DATA_DIR")
-    root = Path(configured) if configured else REPO_ROOT.parent / "shared" / "cms-data"
-    if not (root / "2025").is_dir():
-        raise RuntimeError(f"the real CMS files are not at {root}; set CMS_DATA_DIR")
-    return root
+from servers import cms_data_root
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,17 @@ from pathlib import Path
 from typing import Any
 
 CLI = Path(sys.executable).parent / "cms-pricing"
+REPO_ROOT = Path(__file__).resolve().parent.parent
 PRICE = "/codes/price?code=99213&zip=94110&setting=office&year=2025"
+
+
+def cms_data_root() -> Path:
+    """The real CMS files: ``CMS_DATA_DIR`` or ``../shared/cms-data`` (missing is an error)."""
+    configured = os.environ.get("CMS_DATA_DIR")
+    root = Path(configured) if configured else REPO_ROOT.parent / "shared" / "cms-data"
+    if not (root / "2025").is_dir():
+        raise RuntimeError(f"the real CMS files are not at {root}; set CMS_DATA_DIR")
+    return root
 
 
 def free_port() -> int:

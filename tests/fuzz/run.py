@@ -25,8 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for servers.py
 
-from conftest import cms_data_root
-from servers import serve
+from servers import cms_data_root, serve
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"  # why each setting: its comments
