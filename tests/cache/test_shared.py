@@ -162,7 +162,8 @@ def test_cli_invalidates_everything(
         get_settings.cache_clear()
     assert "1 redis keys deleted" in capsys.readouterr().out
     assert shared_keys(redis_db) == []
-    assert first.get(LOCALITY).headers["x-cache"] == "miss"
+    # The instance hears the CLI's pub/sub event on its own event loop, a moment later.
+    assert eventually(lambda: first.get(LOCALITY).headers["x-cache"] == "miss")
 
 
 PLAN = {"locality": "0111205", "release": "RVU25D", "lines": [{"code": "27447"}, {"code": "99213"}]}
