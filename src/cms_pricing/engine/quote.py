@@ -101,3 +101,50 @@ class Quote:
     components: Components
     opps_cap: OppsCap | None  # None when the code/locality has no OPPSCAP row
     indicators: dict[str, str]  # pctc, global_days, mult_proc, bilateral, ...
+
+
+# -- the other fee schedules (CLFS, DMEPOS, ASP, anesthesia; OPPS and ASC next) -------------
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRef:
+    """One published dataset of a non-MPFS schedule, as an answer names it."""
+
+    schedule: str  # "clfs", "dmepos", "asp", "anesthesia"
+    dataset_id: str  # "CLFS-2025Q1"
+    effective_from: date
+    effective_to: date | None  # last day in force; None: until a newer dataset replaces it
+    sha256: str
+    published_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CostSharing:
+    """How the beneficiary shares a schedule's payment (docs/pricing.md, per schedule)."""
+
+    deductible_applies: bool  # the Part B deductible applies (not for CLFS)
+    coinsurance_rate: Decimal  # 0.20; 0 for CLFS; the ASP file's percentage for drugs
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleQuote:
+    """The price of one line under a schedule other than the MPFS.
+
+    ``components`` holds the schedule's own arithmetic, in the order it is shown: values
+    are ``Decimal`` (exact, as the file writes them or as computed), ``int``, ``bool``,
+    ``str`` or ``None``. ``amount`` is None when ``payable`` is False (never a made-up
+    zero), and ``reason`` then says why. ``geography`` is a plain mapping for schedules
+    priced by place (DMEPOS: state, rural; anesthesia: the MPFS locality), else None.
+    """
+
+    schedule: str
+    code: str
+    modifiers: tuple[str, ...]  # as priced, in order ("RR",), ("NU", "KL")
+    payable: bool
+    reason: str | None
+    amount: Decimal | None  # rounded half-up to the cent once
+    dataset: DatasetRef
+    components: tuple[tuple[str, Any], ...]
+    cost_sharing: CostSharing
+    geography: tuple[tuple[str, Any], ...] | None = None
+    notes: tuple[str, ...] = ()

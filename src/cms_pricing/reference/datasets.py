@@ -8,8 +8,10 @@ into the immutable in-memory snapshot. Plain data only: no I/O here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from cms_pricing.reference.rows import (
     AnesCfRow,
@@ -64,3 +66,24 @@ class ZipMeta:
 class ZipData:
     meta: ZipMeta
     rows: list[Zip5Row] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleMeta:
+    """One dataset of a fee schedule other than the MPFS (CLFS, DMEPOS, ASP, anesthesia)."""
+
+    schedule: str  # "clfs", "dmepos", "asp", "anesthesia"
+    dataset_id: str  # "CLFS-2025Q1", "DMEPOS-2025Q1", "ASP-2025Q1", "ANESBU-2022"
+    effective_from: date
+    effective_to: date | None  # the last day the file covers; None: until replaced
+    sha256: str  # content_sha256 over its files
+    files: tuple[SourceFile, ...]
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleData:
+    """A schedule dataset with its rows, by file kind (``{"clfs": [ClfsRow, ...]}``)."""
+
+    meta: ScheduleMeta
+    rows: Mapping[str, Sequence[Any]] = field(default_factory=dict)
