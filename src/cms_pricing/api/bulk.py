@@ -45,7 +45,8 @@ from cms_pricing.api import wire
 from cms_pricing.api.endpoints import BY_NAME
 from cms_pricing.api.schemas import ErrorEnvelope
 from cms_pricing.engine.mpfs import price_code
-from cms_pricing.engine.quote import Quote, ReleaseRef
+from cms_pricing.engine.quote import DatasetRef, Quote, ReleaseRef, ScheduleQuote, ScheduleRequest
+from cms_pricing.engine.schedules import price_schedule
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import (
     ECHO_LIMIT,
@@ -65,7 +66,8 @@ FIELDS = queries.LINE_FIELDS
 FIELD_SET = queries.LINE_FIELD_SET
 CSV_OUT = ("line", "code", "modifier", "zip", "carrier_locality", "setting", "pos", "status",
            "payable", "units", "amount", "non_participating", "limiting_charge", "total",
-           "release", "release_sha256", "error_code", "error_field", "error_message")  # fmt: skip
+           "release", "release_sha256", "error_code", "error_field", "error_message",
+           "schedule")  # fmt: skip
 
 
 class BulkLineIn(BaseModel):
@@ -81,9 +83,15 @@ class BulkLineIn(BaseModel):
     year: int | Annotated[str, Field(pattern=r"^ *[0-9]{4} *$")] | None = None
     release: str | None = None
     units: (
-        Annotated[int, Field(ge=1, le=MAX_UNITS)]
-        | Annotated[str, Field(pattern=r"^ *[1-9][0-9]{0,2} *$")]
+        Annotated[int, Field(ge=1, le=queries.MAX_DRUG_UNITS)]
+        | Annotated[str, Field(pattern=r"^ *[1-9][0-9]{0,4} *$")]
     ) = 1
+    schedule: str | None = None
+    modifier2: str | None = None
+    modifier3: str | None = None
+    state: str | None = None
+    rural: bool | str | None = None
+    minutes: int | str | None = None
 
 
 class BulkIn(BaseModel):
@@ -129,7 +137,7 @@ BODY_SCHEMA: dict[str, Any] = {
     "required": ["lines"],
     "additionalProperties": False,
 }
-_NAME = r"[ \t]*(code|zip|locality|modifier|setting|pos|date|year|release|units)[ \t]*"
+_NAME = r"[ \t]*(" + "|".join(FIELDS) + r")[ \t]*"
 _END = r"(\r\n|\r|\n)"
 _ROW = r'[^"\r\n]'  # no quoting in the documented form (quoted fields are accepted too)
 CSV_SCHEMA: dict[str, Any] = {
@@ -151,9 +159,14 @@ OPENAPI: dict[str, Any] = {
 }
 
 
-def price_line(snapshot: Snapshot, raw: Any) -> tuple[Quote, int] | PricingError:
+Priced = Quote | ScheduleQuote
+
+
+def price_line(snapshot: Snapshot, raw: Any) -> tuple[Priced, int] | PricingError:
     try:
         query, units = queries.bulk_line(raw)
+        if isinstance(query, ScheduleRequest):
+            return price_schedule(snapshot, query), units
         return price_code(snapshot, query), units
     except PricingError as exc:
         return exc
@@ -163,11 +176,38 @@ def _money(name: str, value: Any) -> dict[str, Any]:
     return {name: wire.money(value), f"{name}_cents": wire.cents(value)}
 
 
+def _schedule_json(index: int, quote: ScheduleQuote, units: int) -> dict[str, Any]:
+    """A line of another schedule: the MPFS line's fields, those it lacks null."""
+    geo = dict(quote.geography or ())
+    total = None if quote.amount is None else quote.amount * units
+    drug_units = dict(quote.components).get("units") if quote.schedule == "asp" else None
+    return {
+        "line": index,
+        "schedule": quote.schedule,
+        "code": quote.code,
+        "modifier": "-".join(quote.modifiers),
+        "zip": geo.get("zip"),
+        "carrier_locality": geo.get("carrier_locality"),
+        "setting": None,
+        "pos": None,
+        "status": None,
+        "payable": quote.payable,
+        "units": drug_units or units,
+        **_money("amount", quote.amount),
+        **_money("non_participating", None),
+        **_money("limiting_charge", None),
+        **_money("total", total),
+        "release": quote.dataset.dataset_id,
+        "notes": [quote.reason, *quote.notes] if quote.reason else list(quote.notes),
+    }
+
+
 def _ok_json(index: int, quote: Quote, units: int) -> dict[str, Any]:
     geo = quote.geography
     total = None if quote.amount is None else quote.amount * units
     return {
         "line": index,
+        "schedule": "mpfs",
         "code": quote.code,
         "modifier": quote.modifier,
         "zip": geo.zip,
@@ -196,13 +236,17 @@ def _error_json(index: int, exc: PricingError, raw: Any) -> dict[str, Any]:
 
 def price_json(snapshot: Snapshot, lines: list[Any]) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
-    releases: dict[str, ReleaseRef] = {}
+    releases: dict[str, ReleaseRef | DatasetRef] = {}
     for index, raw in enumerate(lines):
         outcome = price_line(snapshot, raw)
         if isinstance(outcome, PricingError):
             results.append(_error_json(index, outcome, raw))
             continue
         quote, units = outcome
+        if isinstance(quote, ScheduleQuote):
+            releases[quote.dataset.dataset_id] = quote.dataset
+            results.append(_schedule_json(index, quote, units))
+            continue
         releases[quote.release.release_id] = quote.release
         results.append(_ok_json(index, quote, units))
     errors = sum(1 for r in results if "error" in r)
@@ -210,9 +254,15 @@ def price_json(snapshot: Snapshot, lines: list[Any]) -> dict[str, Any]:
         "count": len(results),
         "priced": len(results) - errors,
         "errors": errors,
-        "releases": {rid: wire.release_json(ref) for rid, ref in releases.items()},
+        "releases": {rid: _ref_json(ref) for rid, ref in releases.items()},
         "results": results,
     }
+
+
+def _ref_json(ref: ReleaseRef | DatasetRef) -> dict[str, Any]:
+    if isinstance(ref, DatasetRef):
+        return wire.dataset_json(ref)
+    return wire.release_json(ref) | {"schedule": "mpfs"}
 
 
 def _json_lines(body: bytes) -> list[Any]:
@@ -279,10 +329,12 @@ def _csv_row(result: dict[str, Any], refs: dict[str, Any]) -> list[Any]:
         error, sent = result["error"], result["input"]
         field = error["details"].get("field", "")
         echo = [sent.get(name, "") for name in ("code", "modifier", "zip")]
-        return [result["line"], *echo, *[""] * 12, error["code"], field, error["message"]]
+        schedule = sent.get("schedule") or "mpfs"
+        return [result["line"], *echo, *[""] * 12, error["code"], field, error["message"],
+                schedule]  # fmt: skip
     release = result["release"]
     cells = [_cell(result[name]) for name in CSV_OUT[:14]]
-    return [*cells, release, refs[release]["sha256"], "", "", ""]
+    return [*cells, release, refs[release]["sha256"], "", "", "", result["schedule"]]
 
 
 def _cell(value: Any) -> Any:

@@ -93,14 +93,23 @@ _SELECTOR = (
     Param("release", "pin a release, e.g. RVU25B"),
 )
 _PRICE = (
+    Param("schedule", "mpfs (default), clfs, dmepos, asp or anesthesia: the parameters each "
+          "takes are in docs/pricing.md; another schedule's parameter is a 422"),
     Param("code", "HCPCS code, e.g. 99213", required=True),
-    Param("zip", "ZIP5 or ZIP+4: 94110, 94110-1234, 941101234"),
-    Param("locality", "carrier (5) + locality (2) digits, e.g. 0111205"),
-    Param("setting", "office (default) or facility"),
-    Param("pos", "place-of-service code, e.g. 11, 22"),
-    Param("modifier", "blank, 26, TC or 53"),
+    Param("zip", "ZIP5 or ZIP+4: 94110, 94110-1234, 941101234 (mpfs, dmepos, anesthesia)"),
+    Param("locality", "carrier (5) + locality (2) digits, e.g. 0111205 (mpfs, anesthesia)"),
+    Param("setting", "office (default) or facility (mpfs)"),
+    Param("pos", "place-of-service code, e.g. 11, 22 (mpfs)"),
+    Param("modifier", "mpfs: blank, 26, TC or 53; clfs: e.g. QW; dmepos: the first modifier, "
+          "e.g. RR; anesthesia: AA, AD, QK, QX, QY or QZ"),
+    Param("modifier2", "dmepos: the second modifier"),
+    Param("modifier3", "dmepos: the third modifier"),
+    Param("state", "dmepos: the beneficiary's state, instead of zip"),
+    Param("rural", "dmepos: true or false; by default the DME rural ZIP file decides"),
+    Param("units", "asp: dosage units, 1-99,999 (default 1)"),
+    Param("minutes", "anesthesia: anesthesia time in minutes, 1-1440 (required)"),
     *_SELECTOR,
-)
+)  # fmt: skip
 _PLAN_ID = Param("plan_id", "the id of a saved plan", where="path")
 
 
@@ -110,7 +119,7 @@ def _whole_list(query: queries.LocalityQuery) -> bool:
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("price", "GET", "/codes/price", "pricing",
-             "Price one HCPCS code at a ZIP or carrier-locality on a date", ("pricing",),
+             "Price one HCPCS code under a fee schedule, at a place, on a date", ("pricing",),
              _PRICE, queries.price_query, handlers.price, CacheClass.PRICING),
     Endpoint("localities", "GET", "/reference/localities", "reference",
              "All localities with their GPCIs, or the locality of one ZIP", ("reference",),
@@ -121,8 +130,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              (Param("code", "HCPCS code, e.g. 99213", where="path"), *_SELECTOR),
              queries.code_query, handlers.code_reference, CacheClass.REFERENCE),
     Endpoint("releases", "GET", "/releases", "reference",
-             "Every published release and ZIP dataset with its files, hashes and row counts",
-             ("reference",), (), queries.no_query, handlers.releases, CacheClass.REFERENCE),
+             "Every published dataset (MPFS releases, ZIP file, other schedules) with its "
+             "files, hashes and row counts", ("reference",), (), queries.no_query,
+             handlers.releases, CacheClass.REFERENCE),
+    Endpoint("schedules", "GET", "/reference/schedules", "reference",
+             "Each fee schedule with its published datasets, effective dates and hashes",
+             ("reference",), (), queries.no_query, handlers.schedules, CacheClass.REFERENCE),
     Endpoint("health", "GET", "/health", "read", "The process is up", ("operations",),
              (), queries.no_query, handlers.health),
     Endpoint("ready", "GET", "/ready", "read", "A release is loaded and the database answers",

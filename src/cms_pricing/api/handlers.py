@@ -14,20 +14,24 @@ from typing import Any
 
 from cms_pricing.api import wire
 from cms_pricing.engine.mpfs import STATUS_REASONS, price_code
-from cms_pricing.engine.quote import PriceQuery
+from cms_pricing.engine.quote import PriceQuery, ScheduleRequest
+from cms_pricing.engine.schedules import TITLES, price_schedule
 from cms_pricing.engine.snapshot import Locality, ReleaseView
 from cms_pricing.errors import envelope
-from cms_pricing.reference.datasets import ReleaseMeta, ZipMeta
+from cms_pricing.reference.datasets import ReleaseMeta, ScheduleMeta, ZipMeta
 from cms_pricing.reference.rows import RvuRow
 from cms_pricing.service.queries import CodeQuery, LocalityQuery, NoQuery, Selector
 from cms_pricing.service.state import Loaded, Reply, ServiceState
 
 
-def price(state: ServiceState, query: PriceQuery) -> Any:
-    return wire.quote_json(price_code(state.loaded.snapshot, query))
+def price(state: ServiceState, query: PriceQuery | ScheduleRequest) -> Any:
+    snapshot = state.loaded.snapshot
+    if isinstance(query, PriceQuery):
+        return wire.quote_json(price_code(snapshot, query))
+    return wire.schedule_quote_json(price_schedule(snapshot, query))
 
 
-def _meta_json(meta: ReleaseMeta | ZipMeta) -> dict[str, Any]:
+def _meta_json(meta: ReleaseMeta | ZipMeta | ScheduleMeta) -> dict[str, Any]:
     return {
         "sha256": meta.sha256,
         "published_at": meta.published_at.isoformat() if meta.published_at else None,
@@ -44,6 +48,7 @@ def releases(state: ServiceState, _query: NoQuery) -> Any:
         "releases": [
             {
                 "id": r.meta.release_id,
+                "schedule": "mpfs",
                 "year": r.meta.year,
                 "effective_from": r.meta.effective_from.isoformat(),
                 "effective_to": _iso(refs[r.meta.release_id].effective_to),
@@ -55,6 +60,36 @@ def releases(state: ServiceState, _query: NoQuery) -> Any:
             {"id": z.meta.dataset_id, "year_quarter": z.meta.year_quarter, **_meta_json(z.meta)}
             for z in ([loaded.zips] if loaded.zips else [])
         ],
+        "datasets": [_dataset_json(loaded, d.meta) for d in loaded.schedules],
+    }
+
+
+def _dataset_json(loaded: Loaded, meta: ScheduleMeta) -> dict[str, Any]:
+    """A dataset of another schedule, with the dates the engine keeps it in force."""
+    views = loaded.snapshot.schedules.views.get(meta.schedule, ())
+    end = next((v.ref.effective_to for v in views if v.ref.dataset_id == meta.dataset_id), None)
+    return {
+        "id": meta.dataset_id,
+        "schedule": meta.schedule,
+        "effective_from": meta.effective_from.isoformat(),
+        "effective_to": _iso(end),
+        **_meta_json(meta),
+    }
+
+
+def schedules(state: ServiceState, _query: NoQuery) -> Any:
+    """``GET /reference/schedules``: each schedule and its published datasets."""
+    listed = releases(state, _query)
+    by_schedule: dict[str, list[Any]] = {name: [] for name in TITLES}
+    by_schedule["mpfs"] = listed["releases"]
+    for dataset in listed["datasets"]:
+        by_schedule.setdefault(dataset["schedule"], []).append(dataset)
+    return {
+        "schedules": [
+            {"schedule": name, "title": TITLES.get(name, name), "datasets": found}
+            for name, found in by_schedule.items()
+        ],
+        "zip_datasets": listed["zip_datasets"],
     }
 
 

@@ -7,9 +7,9 @@ the docs are truthful, and ``tests/api`` validates real answers against them
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Strict(BaseModel):
@@ -73,6 +73,9 @@ class OppsCapOut(Strict):
 
 
 class PriceOut(Strict):
+    """An MPFS price (``schedule=mpfs``, the default)."""
+
+    schedule: Literal["mpfs"]
     code: str
     modifier: str
     setting: str
@@ -104,6 +107,7 @@ class SourceFileOut(Strict):
 
 class PublishedReleaseOut(Strict):
     id: str
+    schedule: Literal["mpfs"]
     year: int
     effective_from: str
     effective_to: str | None
@@ -120,9 +124,50 @@ class ZipDatasetOut(Strict):
     files: list[SourceFileOut]
 
 
+class PublishedDatasetOut(Strict):
+    """A published dataset of a schedule other than the MPFS."""
+
+    id: str
+    schedule: str
+    effective_from: str
+    effective_to: str | None
+    sha256: str
+    published_at: str | None
+    files: list[SourceFileOut]
+
+
 class ReleasesOut(Strict):
     releases: list[PublishedReleaseOut]
     zip_datasets: list[ZipDatasetOut]
+    datasets: list[PublishedDatasetOut]
+
+
+class ScheduleOut(Strict):
+    schedule: str
+    title: str
+    datasets: list[PublishedReleaseOut | PublishedDatasetOut]
+
+
+class SchedulesOut(Strict):
+    schedules: list[ScheduleOut]
+    zip_datasets: list[ZipDatasetOut]
+
+
+# -- the answers of the other schedules ------------------------------------------------------
+
+
+class DatasetOut(Strict):
+    id: str
+    schedule: str
+    effective_from: str
+    effective_to: str | None
+    sha256: str
+    published_at: str | None
+
+
+class CostSharingOut(Strict):
+    deductible_applies: bool
+    coinsurance_rate: str
 
 
 class LocalityOut(Strict):

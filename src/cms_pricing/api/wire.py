@@ -15,7 +15,15 @@ from typing import Any
 
 import orjson
 
-from cms_pricing.engine.quote import Components, Geography, OppsCap, Quote, ReleaseRef
+from cms_pricing.engine.quote import (
+    Components,
+    DatasetRef,
+    Geography,
+    OppsCap,
+    Quote,
+    ReleaseRef,
+    ScheduleQuote,
+)
 
 JSON = dict[str, Any]
 
@@ -92,6 +100,7 @@ def opps_cap_json(cap: OppsCap | None) -> JSON:
 
 def quote_json(q: Quote) -> JSON:
     return {
+        "schedule": "mpfs",
         "code": q.code,
         "modifier": q.modifier,
         "setting": q.setting,
@@ -111,6 +120,43 @@ def quote_json(q: Quote) -> JSON:
         "components": components_json(q.components),
         "opps_cap": opps_cap_json(q.opps_cap),
         "indicators": q.indicators,
+        "notes": list(q.notes),
+    }
+
+
+def dataset_json(ref: DatasetRef) -> JSON:
+    return {
+        "id": ref.dataset_id,
+        "schedule": ref.schedule,
+        "effective_from": ref.effective_from.isoformat(),
+        "effective_to": ref.effective_to.isoformat() if ref.effective_to else None,
+        "sha256": ref.sha256,
+        "published_at": ref.published_at.isoformat() if ref.published_at else None,
+    }
+
+
+def _value(value: Any) -> Any:
+    """A component as it goes out: decimals as exact strings, the rest as JSON has them."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def schedule_quote_json(q: ScheduleQuote) -> JSON:
+    """The answer of a schedule other than the MPFS: today's envelope, its own components."""
+    return {
+        "schedule": q.schedule,
+        "code": q.code,
+        "modifiers": list(q.modifiers),
+        "payable": q.payable,
+        "reason": q.reason,
+        "amount_cents": cents(q.amount),
+        "amount": money(q.amount),
+        "release": dataset_json(q.dataset),
+        "geography": None if q.geography is None else {k: _value(v) for k, v in q.geography},
+        "components": {name: _value(value) for name, value in q.components},
+        "cost_sharing": {
+            "deductible_applies": q.cost_sharing.deductible_applies,
+            "coinsurance_rate": str(q.cost_sharing.coinsurance_rate),
+        },
         "notes": list(q.notes),
     }
 

@@ -300,6 +300,41 @@ class Zip5Record(Base):
     year_quarter: Mapped[str] = mapped_column(String(5))
 
 
+class ScheduleDataset(Base):
+    """One published dataset of a fee schedule other than the MPFS (CLFS, DMEPOS, ASP,
+    anesthesia base units): ``dataset_id`` such as ``CLFS-2025Q1`` is unique."""
+
+    __tablename__ = "schedule_datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule: Mapped[str] = mapped_column(String(16))
+    dataset_id: Mapped[str] = mapped_column(String(32), unique=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    sha256: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ScheduleFile(Base):
+    """A source file of a schedule dataset and its parsed rows.
+
+    ``content`` holds the rows as JSON (db/schedules.py): one array of field values per row,
+    in file order, decimals as exact strings. One generic table serves every schedule, so a
+    new schedule needs a parser and a row type, not a migration.
+    """
+
+    __tablename__ = "schedule_files"
+
+    dataset_pk: Mapped[int] = mapped_column(
+        ForeignKey("schedule_datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+
+
 class IngestionRun(Base):
     """One attempt to ingest one dataset; ``finished_at`` stays NULL if the process died.
 

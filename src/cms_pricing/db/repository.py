@@ -45,10 +45,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from cms_pricing.db import models as m
-from cms_pricing.db import runs
+from cms_pricing.db import runs, schedules
 from cms_pricing.reference.datasets import (
     ReleaseData,
     ReleaseMeta,
+    ScheduleData,
+    ScheduleMeta,
     SourceFile,
     ZipData,
     ZipMeta,
@@ -210,6 +212,21 @@ def load_published(
             return releases, reuse_zip
         rows = _load_rows(conn, ZIP_ROWS, Zip5Row, ZIP_ROWS.c.dataset_pk == pk)
         return releases, ZipData(meta=meta, rows=rows)
+
+
+def list_schedule_datasets(engine: Engine) -> list[ScheduleMeta]:
+    """Every published dataset of the other schedules, without rows."""
+    with engine.connect() as conn:
+        return schedules.list_schedules(conn)
+
+
+def load_schedule_datasets(
+    engine: Engine, reuse: Sequence[ScheduleData] = ()
+) -> list[ScheduleData]:
+    """Every published dataset of the other schedules with its rows (``reuse`` as in
+    ``load_published``)."""
+    with engine.connect() as conn:
+        return schedules.load_schedules(conn, reuse)
 
 
 def _files(conn: Connection, table: Table, fk: str) -> dict[int, tuple[SourceFile, ...]]:
@@ -380,7 +397,8 @@ def content_version(engine: Engine) -> str:
                 ZIP_DATASETS.c.dataset_id
             )
         ).all()
-    text_form = ";".join(f"{a}={b}" for a, b in [*releases, *zips])
+        others = schedules.version_lines(conn)
+    text_form = ";".join(f"{a}={b}" for a, b in [*releases, *zips, *others])
     return sha256(text_form.encode()).hexdigest()[:16]
 
 

@@ -148,3 +148,28 @@ class ScheduleQuote:
     cost_sharing: CostSharing
     geography: tuple[tuple[str, Any], ...] | None = None
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRequest:
+    """A typed request for one code's price under a schedule other than the MPFS.
+
+    Built by ``service.queries`` (which checked every field and how they combine); each
+    schedule reads the fields it takes: CLFS ``modifiers`` (0-1); DMEPOS ``modifiers`` (0-3,
+    in billing order), ``zip`` or ``state``, ``rural``; ASP ``units``; anesthesia ``zip`` or
+    ``locality``, ``minutes``, ``modifiers`` (0-1). ``release_id`` pins a dataset (for
+    anesthesia: the RVU release whose anesthesia CF applies).
+    """
+
+    schedule: str  # "clfs", "dmepos", "asp", "anesthesia"
+    code: str
+    modifiers: tuple[str, ...] = ()
+    on: date | None = None
+    year: int | None = None
+    release_id: str | None = None
+    zip: str | None = None
+    locality: str | None = None
+    state: str | None = None
+    rural: bool | None = None
+    units: int | None = None
+    minutes: int | None = None

@@ -39,8 +39,9 @@ from cms_pricing.engine.geography import (
     zip_geography,
 )
 from cms_pricing.engine.quote import Geography, Gpci, ReleaseRef
+from cms_pricing.engine.schedules import ScheduleSet
 from cms_pricing.errors import NotFound, NotReady, Unprocessable
-from cms_pricing.reference.datasets import ReleaseData, ZipData, ZipMeta
+from cms_pricing.reference.datasets import ReleaseData, ScheduleData, ZipData, ZipMeta
 from cms_pricing.reference.rows import (
     AnesCfRow,
     GpciRow,
@@ -199,10 +200,17 @@ class Snapshot:
     views: Mapping[str, ReleaseView]  # by release_id
     by_year: Mapping[int, tuple[ReleaseView, ...]]  # each year's releases by effective date
     zips: Mapping[str, Zip5Row]
+    schedules: ScheduleSet  # CLFS, DMEPOS, ASP, anesthesia base units (engine/schedules.py)
 
     @classmethod
-    def build(cls, releases: Sequence[ReleaseData], zips: ZipData | None) -> Snapshot:
-        """Index ``releases`` and ``zips``; raises ValueError on a repeated release id."""
+    def build(
+        cls,
+        releases: Sequence[ReleaseData],
+        zips: ZipData | None,
+        schedules: Sequence[ScheduleData] = (),
+    ) -> Snapshot:
+        """Index ``releases``, ``zips`` and the other schedules' datasets; raises ValueError
+        on a repeated release id."""
         ids = [r.meta.release_id for r in releases]
         if len(set(ids)) != len(ids):
             raise ValueError(f"release ids repeat: {sorted(ids)}")
@@ -212,13 +220,20 @@ class Snapshot:
         by_year: dict[int, list[ReleaseView]] = {}
         for view in views.values():
             by_year.setdefault(view.year, []).append(view)
+        others = ScheduleSet.build(schedules)
+        fingerprint = _fingerprint(releases, zips)
+        if schedules:  # MPFS-only snapshots keep the fingerprint (and ETags) they had
+            fingerprint = hashlib.sha256(
+                f"{fingerprint}:{others.fingerprint}".encode()
+            ).hexdigest()[:16]
         return cls(
             releases=tuple(refs),
-            fingerprint=_fingerprint(releases, zips),
+            fingerprint=fingerprint,
             zip_meta=zips.meta if zips else None,
             views=MappingProxyType(views),
             by_year=MappingProxyType({y: tuple(v) for y, v in by_year.items()}),
             zips=MappingProxyType({row.zip5: row for row in zips.rows} if zips else {}),
+            schedules=others,
         )
 
     # -- releases ---------------------------------------------------------------------------

@@ -13,8 +13,11 @@ Contract:
   year/quarter field, so only ingestion knows it).
 - CMS publishes each file in several forms; exactly one is picked per kind, ``.txt`` before
   ``.csv`` before ``.xlsx``. Two files of one kind in the same best form are refused.
-- Folders with other data files (OPPS, ASC, CLFS, DMEPOS, ASP) are not ingested yet; each
-  gets a note in ``Discovery.notes``.
+- A folder holding files of another fee schedule (CLFS, DMEPOS, ASP, anesthesia base units;
+  the kinds of ``reference/schedules.py``) is a *schedule* folder: one dataset per schedule
+  and folder, its required kinds present, one file picked per kind as above.
+- Folders with other data files (OPPS, ASC) are not ingested yet; each gets a note in
+  ``Discovery.notes``.
 - Faults (no datasets at all, an unknown release id, a missing kind, an ambiguous pick)
   raise :class:`~cms_pricing.errors.FileRejected` naming the folder, line 0.
 """
@@ -29,6 +32,7 @@ from pathlib import Path
 
 from cms_pricing.errors import FileRejected
 from cms_pricing.reference.parsers import detect_kind
+from cms_pricing.reference.schedules import BY_SCHEDULE, KIND_SCHEDULE
 
 RELEASE_KINDS = ("pprrvu", "gpci", "locco", "anes", "oppscap")
 FORM_PREFERENCE = (".txt", ".csv", ".xlsx")
@@ -59,9 +63,19 @@ class ZipSource:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleSource:
+    """The files of one dataset of another fee schedule, one path per kind."""
+
+    schedule: str  # "clfs", "dmepos", "asp", "anesthesia"
+    folder: Path
+    files: dict[str, Path]  # kind -> chosen file
+
+
+@dataclass(frozen=True, slots=True)
 class Discovery:
     releases: list[ReleaseSource] = field(default_factory=list)
     zips: list[ZipSource] = field(default_factory=list)
+    schedules: list[ScheduleSource] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -72,8 +86,8 @@ def discover(path: Path) -> Discovery:
     found = Discovery()
     for folder in _folders(path):
         _classify(folder, found)
-    if not found.releases and not found.zips:
-        raise FileRejected(str(path), 0, "no MPFS release or ZIP5 files found")
+    if not found.releases and not found.zips and not found.schedules:
+        raise FileRejected(str(path), 0, "no MPFS release, ZIP5 or fee schedule files found")
     found.releases.sort(key=lambda r: (r.effective_from, r.release_id))
     return found
 
@@ -107,8 +121,27 @@ def _classify(folder: Path, found: Discovery) -> None:
         found.releases.append(_release(folder, files, by_kind))
     if "zip5" in by_kind:
         found.zips.append(ZipSource(folder, _pick(folder, "zip5", by_kind["zip5"])))
-    elif not by_kind and any(f.suffix.lower() in DATA_SUFFIXES for f in files):
-        found.notes.append(f"{folder}: not an MPFS release or ZIP5 folder; ignored for now")
+    found.schedules.extend(_schedules(folder, by_kind))
+    if not by_kind and any(f.suffix.lower() in DATA_SUFFIXES for f in files):
+        found.notes.append(
+            f"{folder}: not an MPFS release, ZIP5 or priced fee schedule folder; ignored for now"
+        )
+
+
+def _schedules(folder: Path, by_kind: dict[str, list[Path]]) -> list[ScheduleSource]:
+    """One source per schedule whose files the folder holds."""
+    named = sorted({KIND_SCHEDULE[k] for k in by_kind if k in KIND_SCHEDULE})
+    out = []
+    for schedule in named:
+        declared = BY_SCHEDULE[schedule]
+        missing = [kind for kind in declared.required if kind not in by_kind]
+        if missing:
+            raise FileRejected(
+                str(folder), 0, f"{schedule.upper()}: no {', '.join(missing).upper()} file"
+            )
+        chosen = {k: _pick(folder, k, by_kind[k]) for k in declared.kinds if k in by_kind}
+        out.append(ScheduleSource(schedule, folder, chosen))
+    return out
 
 
 def _release(folder: Path, files: list[Path], by_kind: dict[str, list[Path]]) -> ReleaseSource:

@@ -18,6 +18,9 @@ Contract of :func:`ingest_path`:
   marked ``failed`` with the reason before anything else (``db/runs.py``).
 - **Progress.** ``progress`` gets one line per file read and one per dataset outcome.
 
+The datasets of the other fee schedules (``reference/schedules.py``) follow the same rules;
+each is named and dated by its declaration from its files (``CLFS-2025Q1``).
+
 Releases are published before ZIP datasets, so a ZIP file is checked against the GPCI file
 of the newest release, including one published a moment earlier in the same run.
 """
@@ -35,18 +38,27 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cms_pricing.db import repository as repo
-from cms_pricing.db import runs
+from cms_pricing.db import runs, schedules
 from cms_pricing.errors import FileRejected
 from cms_pricing.reference.datasets import (
     ReleaseData,
     ReleaseMeta,
+    ScheduleData,
+    ScheduleMeta,
     SourceFile,
     ZipData,
     ZipMeta,
 )
-from cms_pricing.reference.discover import Discovery, ReleaseSource, ZipSource, discover
+from cms_pricing.reference.discover import (
+    Discovery,
+    ReleaseSource,
+    ScheduleSource,
+    ZipSource,
+    discover,
+)
 from cms_pricing.reference.parsers import parse_file
-from cms_pricing.reference.validate import ParsedFile, check_release, check_zip
+from cms_pricing.reference.schedules import BY_SCHEDULE, SourceRead
+from cms_pricing.reference.validate import ParsedFile, check_release, check_schedule, check_zip
 
 Progress = Callable[[str], None]
 
@@ -83,6 +95,10 @@ def ingest_path(engine: Engine, path: Path, progress: Progress) -> IngestReport:
         (str(r.folder), r.release_id, partial(_ingest_release, engine, r, progress, notes))
         for r in found.releases
     ] + [(str(z.file), None, partial(_ingest_zip, engine, z, progress, notes)) for z in found.zips]
+    steps += [
+        (str(s.folder), None, partial(_ingest_schedule, engine, s, progress, notes))
+        for s in found.schedules
+    ]
     outcomes = [_logged(engine, source, dataset_id, step) for source, dataset_id, step in steps]
     return IngestReport(outcomes, notes, time.perf_counter() - started)
 
@@ -200,6 +216,34 @@ def _ingest_zip(
     return _finish(
         dataset_id, outcome, sha, rows=len(parsed.rows), started=started, progress=progress
     )
+
+
+def _ingest_schedule(
+    engine: Engine, source: ScheduleSource, progress: Progress, notes: list[str]
+) -> DatasetOutcome:
+    started = time.perf_counter()
+    declared = BY_SCHEDULE[source.schedule]
+    read = [_read(kind, path) for kind, path in source.files.items()]
+    label = source.schedule.upper()
+    parsed = {f.kind: _parse(label, f, progress) for f in read}
+    files = {f.kind: SourceRead(f.kind, f.name, f.data) for f in read}
+    dataset_id, start, end = declared.dated(
+        source.folder, files, {kind: p.rows for kind, p in parsed.items()}
+    )
+    notes.extend(_progressed(check_schedule(parsed), progress))
+    sources = _source_files(read, parsed)
+    sha = content_sha256(sources)
+    with engine.begin() as conn:
+        previous = schedules.published_sha256(conn, dataset_id)
+        if previous == sha:
+            progress(f"{dataset_id}: unchanged, sha256 {sha[:12]}…")
+            return DatasetOutcome(dataset_id, "unchanged", sha, 0, time.perf_counter() - started)
+        meta = ScheduleMeta(source.schedule, dataset_id, start, end, sha, tuple(sources))
+        rows = {kind: tuple(p.rows) for kind, p in parsed.items()}
+        schedules.write_schedule(conn, ScheduleData(meta, rows), datetime.now(UTC))
+    outcome = "published" if previous is None else "replaced"
+    count = sum(f.rows for f in sources)
+    return _finish(dataset_id, outcome, sha, rows=count, started=started, progress=progress)
 
 
 def _finish(

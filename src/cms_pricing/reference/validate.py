@@ -94,6 +94,13 @@ def check_release(files: Mapping[str, ParsedFile]) -> list[str]:
     return [f"{files['oppscap'].name}: localities {listed} not in GPCI (known CMS quirk, kept)"]
 
 
+def check_schedule(files: Mapping[str, ParsedFile]) -> list[str]:
+    """The checks of one dataset of another fee schedule: each file's row count and keys."""
+    for parsed in files.values():
+        check_file(parsed)
+    return []
+
+
 def check_zip(parsed: ParsedFile, gpci_keys: AbstractSet[Key], gpci_source: str) -> str:
     """All checks of a ZIP5 file against the newest release's GPCI; returns its year/quarter."""
     check_file(parsed)

@@ -33,8 +33,8 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from cms_pricing.engine.geography import parse_locality, parse_zip
-from cms_pricing.engine.mpfs import normalise_modifier, setting_for
-from cms_pricing.engine.quote import PriceQuery
+from cms_pricing.engine.mpfs import SUPPORTED_MODIFIERS, normalise_modifier, setting_for
+from cms_pricing.engine.quote import PriceQuery, ScheduleRequest
 from cms_pricing.errors import BadRequest, PreconditionRequired, Unprocessable, echo
 
 PRICE_PARAMS = frozenset(
@@ -46,6 +46,21 @@ NO_PARAMS: frozenset[str] = frozenset()
 LIST_PARAMS = frozenset({"cursor", "limit"})
 
 MAX_UNITS = 999
+MAX_DRUG_UNITS = 99_999  # Part B drug units: a clotting factor is billed per IU
+MAX_MINUTES = 1440
+
+# The fee schedules ``GET /codes/price?schedule=`` prices and the parameters each takes
+# (docs/pricing.md). A parameter of another schedule is a 422 naming the schedule.
+SCHEDULES = ("mpfs", "clfs", "dmepos", "asp", "anesthesia")
+SCHEDULE_PARAMS: dict[str, frozenset[str]] = {
+    "mpfs": PRICE_PARAMS,
+    "clfs": SELECTOR_PARAMS | {"code", "modifier"},
+    "dmepos": SELECTOR_PARAMS
+    | {"code", "modifier", "modifier2", "modifier3", "zip", "state", "rural"},
+    "asp": SELECTOR_PARAMS | {"code", "units"},
+    "anesthesia": SELECTOR_PARAMS | {"code", "zip", "locality", "minutes", "modifier"},
+}
+ALL_PRICE_PARAMS = frozenset({"schedule"}).union(*SCHEDULE_PARAMS.values())
 MAX_PAGE = 100
 
 
@@ -64,10 +79,16 @@ PATTERNS: dict[str, str] = {
     "locality": "[0-9]{7}",
     "setting": any_case("office", "facility"),
     "pos": "0?[1-9]|[1-9][0-9]",
-    "modifier": any_case("26", "tc", "53"),
+    "modifier": "[A-Za-z0-9]{2}",
+    "modifier2": "[A-Za-z0-9]{2}",
+    "modifier3": "[A-Za-z0-9]{2}",
+    "schedule": any_case(*SCHEDULES),
+    "state": "[A-Za-z]{2}",
+    "rural": any_case("true", "false"),
+    "minutes": "0{0,8}[1-9][0-9]{0,3}",
     "year": "[0-9]{4}",
     "release": "[A-Za-z0-9]{1,16}",
-    "units": "0{0,8}[1-9]|0{0,7}[1-9][0-9]|0{0,6}[1-9][0-9]{2}",
+    "units": "0{0,8}[1-9][0-9]{0,4}",
 }
 
 _CODE = re.compile(r"[A-Z0-9]{5}")
@@ -75,6 +96,8 @@ _YEAR = re.compile(r"[0-9]{4}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _RELEASE = re.compile(r"[A-Z0-9]{1,16}")
 _DIGITS = re.compile(r"[0-9]{1,9}")
+_MODIFIER = re.compile(r"[A-Z0-9]{2}")
+_STATE = re.compile(r"[A-Z]{2}")
 _BLANKS = " \t"
 
 
@@ -161,7 +184,18 @@ def pos(value: str) -> str:
 
 
 def modifier(value: str | None) -> str:
-    return normalise_modifier(_ascii(value, "modifier") if value else None)
+    """An MPFS modifier: blank, 26, TC or 53. Another well-formed modifier (``QW``) is
+    another schedule's (422); anything else is not a modifier (400)."""
+    if not value:
+        return ""
+    form = any_modifier(_bounded(value, "modifier"))
+    if form not in SUPPORTED_MODIFIERS:
+        raise Unprocessable(
+            f"modifier {form} does not change an MPFS price: give blank, 26, TC or 53 "
+            "(other schedules take other modifiers: schedule=clfs, dmepos, anesthesia)",
+            field="modifier",
+        )
+    return normalise_modifier(form)
 
 
 def date(value: str, field: str = "date") -> dt.date:
@@ -188,15 +222,48 @@ def release(value: str, field: str = "release") -> str:
     return upper
 
 
-def units(value: str | None) -> int:
+def units(value: str | None, most: int = MAX_UNITS, field: str = "units") -> int:
     if value is None:
         return 1
     text = value
-    if not (text.isascii() and _DIGITS.fullmatch(text)) or not 1 <= int(text) <= MAX_UNITS:
+    if not (text.isascii() and _DIGITS.fullmatch(text)) or not 1 <= int(text) <= most:
         raise BadRequest(
-            f"units must be a whole number 1 to {MAX_UNITS}; got {echo(value)}", field="units"
+            f"{field} must be a whole number 1 to {most:,}; got {echo(value)}", field=field
         )
     return int(text)
+
+
+def schedule(value: str) -> str:
+    lower = value.lower()
+    if not (value.isascii() and lower in SCHEDULES):
+        raise BadRequest(
+            f"schedule {echo(value)} is not one of {', '.join(SCHEDULES)}", field="schedule"
+        )
+    return lower
+
+
+def any_modifier(value: str, field: str = "modifier") -> str:
+    """A HCPCS modifier of any schedule: two letters or digits (``RR``, ``QW``, ``KL``)."""
+    upper = value.upper()
+    if not (value.isascii() and _MODIFIER.fullmatch(upper)):
+        raise BadRequest(
+            f"{field} {echo(value)} is not a modifier: 2 letters or digits, e.g. RR", field=field
+        )
+    return upper
+
+
+def state(value: str) -> str:
+    upper = value.upper()
+    if not (value.isascii() and _STATE.fullmatch(upper)):
+        raise BadRequest(f"state {echo(value)} is not a 2-letter state code", field="state")
+    return upper
+
+
+def boolean(value: str, field: str) -> bool:
+    lower = value.lower()
+    if not value.isascii() or lower not in ("true", "false"):
+        raise BadRequest(f"{field} must be true or false; got {echo(value)}", field=field)
+    return lower == "true"
 
 
 def _bounded(value: str, field: str) -> str:
@@ -332,6 +399,8 @@ def canonical(typed: Any) -> str:
     """The canonical query string of any typed query of this module."""
     if isinstance(typed, PriceQuery):
         return price_canonical(typed)
+    if isinstance(typed, ScheduleRequest):
+        return schedule_canonical(typed)
     text: str = typed.canonical()
     return text
 
@@ -339,9 +408,89 @@ def canonical(typed: Any) -> str:
 # -- the query of each read endpoint ---------------------------------------------------------
 
 
-def price_query(raw: str, _arg: str = "") -> PriceQuery:
-    """``GET /codes/price``."""
-    return price_fields(read(raw, PRICE_PARAMS))
+def price_query(raw: str, _arg: str = "") -> PriceQuery | ScheduleRequest:
+    """``GET /codes/price``: an MPFS ``PriceQuery`` (no ``schedule``, or ``mpfs``) or a
+    ``ScheduleRequest`` for the other schedules."""
+    given = read(raw, ALL_PRICE_PARAMS)
+    return any_price_fields(given)
+
+
+def any_price_fields(given: Mapping[str, str | None]) -> PriceQuery | ScheduleRequest:
+    """The typed request of named text fields under any schedule (query, bulk line)."""
+    named = given.get("schedule")
+    chosen = schedule(named) if named else "mpfs"
+    accepted = SCHEDULE_PARAMS[chosen]
+    for name in given:
+        if name not in accepted and name != "schedule" and given[name] is not None:
+            takes = ", ".join(sorted(accepted))
+            raise Unprocessable(
+                f"{name} does not apply to schedule {chosen}; it takes {takes}", field=name
+            )
+    if chosen == "mpfs":
+        return price_fields(given)
+    return schedule_fields(chosen, given)
+
+
+def _modifiers(given: Mapping[str, str | None]) -> tuple[str, ...]:
+    found = []
+    for name in ("modifier", "modifier2", "modifier3"):
+        value = given.get(name)
+        if value:
+            if len(found) < ("modifier", "modifier2", "modifier3").index(name):
+                raise Unprocessable(f"{name} is given without the modifier before it", field=name)
+            found.append(any_modifier(value, name))
+    return tuple(found)
+
+
+def schedule_fields(chosen: str, given: Mapping[str, str | None]) -> ScheduleRequest:
+    """A ``ScheduleRequest``: each field checked on its own, then how they combine."""
+    code_ = code(given.get("code"))
+    modifiers = _modifiers(given)
+    picked = selector(given) if SELECTOR_PARAMS & given.keys() else _LATEST
+    zip_text, locality_text, state_text = given.get("zip"), given.get("locality"), given.get("state")
+    zip_ = zip_code(zip_text) if zip_text else None
+    locality_ = locality(locality_text) if locality_text else None
+    state_ = state(state_text) if state_text else None
+    rural_text, units_text, minutes_text = given.get("rural"), given.get("units"), given.get("minutes")
+    rural = boolean(rural_text, "rural") if rural_text else None
+    units_ = units(units_text, MAX_DRUG_UNITS) if units_text else None
+    minutes = units(minutes_text, MAX_MINUTES, "minutes") if minutes_text else None
+    _combine(chosen, zip_, locality_ or state_, minutes)
+    return ScheduleRequest(
+        schedule=chosen, code=code_, modifiers=modifiers, on=picked.on, year=picked.year,
+        release_id=picked.release_id, zip=zip_, locality=locality_, state=state_, rural=rural,
+        units=units_ if chosen != "asp" else (units_ or 1), minutes=minutes,
+    )  # fmt: skip
+
+
+def _combine(chosen: str, zip_: str | None, other_place: str | None, minutes: int | None) -> None:
+    """Which schedules need a place, and of which kind (a schema cannot say it: 422)."""
+    if chosen in ("dmepos", "anesthesia"):
+        other = "state" if chosen == "dmepos" else "locality"
+        if zip_ and other_place:
+            raise Unprocessable(f"give zip or {other}, not both", field=other)
+        if not zip_ and not other_place:
+            raise Unprocessable(f"zip or {other} is required for schedule {chosen}", field="zip")
+    if chosen == "anesthesia" and minutes is None:
+        raise Unprocessable("minutes is required for schedule anesthesia", field="minutes")
+
+
+def schedule_canonical(query: ScheduleRequest) -> str:
+    """Names in alphabetical order, absent fields left out; modifiers by position."""
+    mods = [("modifier", "modifier2", "modifier3")[n] for n in range(len(query.modifiers))]
+    pairs: list[tuple[str, str | None]] = [
+        ("schedule", query.schedule),
+        ("code", query.code),
+        *zip(mods, query.modifiers, strict=True),
+        *Selector(query.release_id, query.on, query.year).pairs(),
+        ("zip", query.zip),
+        ("locality", query.locality),
+        ("state", query.state),
+        ("rural", None if query.rural is None else str(query.rural).lower()),
+        ("units", None if query.units is None else str(query.units)),
+        ("minutes", None if query.minutes is None else str(query.minutes)),
+    ]
+    return _join(pairs)
 
 
 def locality_query(raw: str, _arg: str = "") -> LocalityQuery:
@@ -365,8 +514,10 @@ def no_query(raw: str, _arg: str = "") -> NoQuery:
 # -- bulk lines ------------------------------------------------------------------------------
 
 LINE_FIELDS = ("code", "zip", "locality", "modifier", "setting", "pos", "date", "year",
-               "release", "units")  # fmt: skip
+               "release", "units", "schedule", "modifier2", "modifier3", "state", "rural",
+               "minutes")  # fmt: skip
 LINE_FIELD_SET = frozenset(LINE_FIELDS)
+_WHOLE = ("year", "units", "minutes")
 
 
 def _line_text(name: str, value: Any) -> str | None:
@@ -374,14 +525,22 @@ def _line_text(name: str, value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value.strip(_BLANKS) or None
-    if isinstance(value, int) and not isinstance(value, bool) and name in ("year", "units"):
+    if isinstance(value, bool):
+        if name == "rural":
+            return str(value).lower()
+    elif isinstance(value, int) and name in _WHOLE:
         return str(value)
-    kind = "a whole number or text" if name in ("year", "units") else "text"
+    kind = "a whole number or text" if name in _WHOLE else "text"
+    kind = "true, false or text" if name == "rural" else kind
     raise BadRequest(f"{name} must be {kind}; got {type(value).__name__}", field=name)
 
 
-def bulk_line(raw: Any) -> tuple[PriceQuery, int]:
-    """One bulk line (a JSON object or a CSV row) as an engine query and its units."""
+def bulk_line(raw: Any) -> tuple[PriceQuery | ScheduleRequest, int]:
+    """One bulk line (a JSON object or a CSV row) as an engine request and its units.
+
+    ASP lines price their ``units`` (the payment limit is per dosage unit, so the amount is
+    limit x units, rounded once): their multiplier is 1. Other lines multiply their amount
+    by ``units`` (1-999)."""
     if not isinstance(raw, dict):
         raise BadRequest("a line must be an object of pricing parameters", field="line")
     for name in raw:
@@ -391,7 +550,16 @@ def bulk_line(raw: Any) -> tuple[PriceQuery, int]:
                 f"unknown field {echo(name)}; accepted: {accepted}", field=_field(str(name))
             )
     given = {name: _line_text(name, value) for name, value in raw.items()}
-    return price_fields(given), units(given.get("units"))
+    units_text = given.pop("units", None)
+    request = any_price_fields(given | ({"units": units_text} if _drug(given) else {}))
+    if isinstance(request, ScheduleRequest) and request.schedule == "asp":
+        return request, 1
+    return request, units(units_text)
+
+
+def _drug(given: Mapping[str, str | None]) -> bool:
+    named = given.get("schedule")
+    return bool(named) and schedule(named or "") == "asp"
 
 
 # -- saved plans: page queries and headers ---------------------------------------------------

@@ -34,12 +34,13 @@ from cms_pricing.db.repository import (
     content_version,
     last_invalidation,
     load_published,
+    load_schedule_datasets,
     ping,
 )
 from cms_pricing.db.routing import Databases
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import NotReady
-from cms_pricing.reference.datasets import ReleaseData, ZipData
+from cms_pricing.reference.datasets import ReleaseData, ScheduleData, ZipData
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Loaded:
     snapshot: Snapshot
     releases: tuple[ReleaseData, ...]
     zips: ZipData | None
+    schedules: tuple[ScheduleData, ...]  # CLFS, DMEPOS, ASP, anesthesia base units
     version: str  # the database's content version when this was read
     loaded_at: float
     cache: LocalCache
@@ -100,10 +102,12 @@ class ServiceState:
         before = self._loaded
         reuse = before.releases if before else ()
         releases, zips = read(load_published, reuse, before.zips if before else None)
+        others = read(load_schedule_datasets, before.schedules if before else ())
         loaded = Loaded(
-            snapshot=Snapshot.build(releases, zips),
+            snapshot=Snapshot.build(releases, zips, others),
             releases=tuple(releases),
             zips=zips,
+            schedules=tuple(others),
             version=version,
             loaded_at=time.time(),
             cache=self._new_cache(),

@@ -1,0 +1,223 @@
+"""The fee schedules other than the MPFS: their datasets, indexed, and which one answers.
+
+One module per payment system prices a line (``clfs``, ``dmepos``, ``asp``, ``anesthesia``);
+this module holds what they share:
+
+- ``ScheduleSet.build(datasets)`` indexes every published dataset with its schedule's
+  ``build`` (``BUILDERS``) and dates it: a dataset is in force from its ``effective_from`` to
+  its own ``effective_to`` (the quarter its file covers) or to the day before the next
+  dataset of the schedule begins, whichever is first; a dataset without an end (anesthesia
+  base units) is in force until a newer one begins.
+- ``ScheduleSet.select(schedule, release_id, on, year)``: ``release_id`` pins a dataset by
+  id; ``on`` picks the dataset in force that day (NotFound naming the dates covered when
+  none is); ``year`` the newest dataset starting that year; nothing the newest.
+- ``price_schedule(snapshot, request)`` resolves the place (a ZIP's state for DMEPOS, a
+  ZIP's or carrier-locality's anesthesia CF from the MPFS release in force for anesthesia)
+  and calls the schedule's module.
+
+Adding a schedule: a parser and row type (``reference/``), a declaration
+(``reference/schedules.py``), an engine module here with ``build`` and ``price``, one entry
+in ``BUILDERS`` and in ``price_schedule``, and its parameters in ``service/queries.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from cms_pricing.engine import anesthesia, asp, clfs, dmepos
+from cms_pricing.engine.quote import DatasetRef, ScheduleQuote, ScheduleRequest
+from cms_pricing.errors import NotFound, NotReady, Unprocessable
+from cms_pricing.reference.datasets import ScheduleData
+
+if TYPE_CHECKING:
+    from cms_pricing.engine.snapshot import Snapshot
+
+BUILDERS: dict[str, Callable[[Mapping[str, Sequence[Any]]], Any]] = {
+    "clfs": clfs.build,
+    "dmepos": dmepos.build,
+    "asp": asp.build,
+    "anesthesia": anesthesia.build,
+}
+TITLES = {
+    "mpfs": "Medicare Physician Fee Schedule",
+    "clfs": "Clinical Laboratory Fee Schedule",
+    "dmepos": "Durable Medical Equipment, Prosthetics, Orthotics and Supplies",
+    "asp": "Part B drugs: Average Sales Price payment limits",
+    "anesthesia": "Anesthesia: base units and time units x the anesthesia conversion factor",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleView:
+    """One dataset, dated and indexed by its schedule's ``build``."""
+
+    ref: DatasetRef
+    table: Any
+
+
+def _refs(datasets: Sequence[ScheduleData]) -> list[DatasetRef]:
+    ordered = sorted(datasets, key=lambda d: (d.meta.effective_from, d.meta.dataset_id))
+    refs = []
+    for index, data in enumerate(ordered):
+        meta = data.meta
+        end = meta.effective_to
+        later = ordered[index + 1 :]
+        if later:
+            before_next = later[0].meta.effective_from - timedelta(days=1)
+            end = before_next if end is None else min(end, before_next)
+        refs.append(
+            DatasetRef(
+                meta.schedule, meta.dataset_id, meta.effective_from, end, meta.sha256,
+                meta.published_at,
+            )
+        )  # fmt: skip
+    return refs
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSet:
+    """Every published dataset of every schedule other than the MPFS."""
+
+    views: Mapping[str, tuple[ScheduleView, ...]]  # schedule -> views by effective date
+    fingerprint: str
+
+    @classmethod
+    def build(cls, datasets: Sequence[ScheduleData]) -> ScheduleSet:
+        by_schedule: dict[str, list[ScheduleData]] = {}
+        for data in datasets:
+            by_schedule.setdefault(data.meta.schedule, []).append(data)
+        views: dict[str, tuple[ScheduleView, ...]] = {}
+        for name, found in by_schedule.items():
+            builder = BUILDERS.get(name)
+            if builder is None:
+                continue  # a schedule this version does not price yet
+            rows = {d.meta.dataset_id: d.rows for d in found}
+            views[name] = tuple(
+                ScheduleView(ref, builder(rows[ref.dataset_id])) for ref in _refs(found)
+            )
+        lines = sorted(f"{d.meta.dataset_id}:{d.meta.sha256}" for d in datasets)
+        digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+        return cls(MappingProxyType(views), digest)
+
+    def select(
+        self, schedule: str, release_id: str | None, on: date | None, year: int | None
+    ) -> ScheduleView:
+        """The dataset a query asks for (module docstring)."""
+        views = self.views.get(schedule)
+        if not views:
+            raise NotReady(f"no {schedule.upper()} dataset is loaded yet")
+        given = [n for n, v in (("release", release_id), ("date", on), ("year", year)) if v]
+        if len(given) > 1:
+            raise Unprocessable(
+                f"give at most one of release, date and year; got {' and '.join(given)}",
+                field=given[1],
+            )
+        if release_id:
+            return _pinned(views, release_id)
+        if on is not None:
+            return _in_force(views, on)
+        if year is not None:
+            return _of_year(views, year)
+        return views[-1]
+
+
+def _known(views: Sequence[ScheduleView]) -> str:
+    return ", ".join(
+        f"{v.ref.dataset_id} ({v.ref.effective_from.isoformat()} to "
+        f"{v.ref.effective_to.isoformat() if v.ref.effective_to else 'until replaced'})"
+        for v in views
+    )
+
+
+def _pinned(views: Sequence[ScheduleView], release_id: str) -> ScheduleView:
+    for view in views:
+        if view.ref.dataset_id.upper() == release_id.upper():
+            return view
+    raise NotFound(f"unknown dataset {release_id!r}; published: {_known(views)}", field="release")
+
+
+def _in_force(views: Sequence[ScheduleView], on: date) -> ScheduleView:
+    for view in reversed(views):
+        ref = view.ref
+        if ref.effective_from <= on and (ref.effective_to is None or on <= ref.effective_to):
+            return view
+    schedule = views[0].ref.schedule.upper()
+    raise NotFound(
+        f"no {schedule} dataset is in force on {on.isoformat()}; published: {_known(views)}",
+        field="date",
+    )
+
+
+def _of_year(views: Sequence[ScheduleView], year: int) -> ScheduleView:
+    found = [v for v in views if v.ref.effective_from.year == year]
+    if not found:
+        schedule = views[0].ref.schedule.upper()
+        raise NotFound(f"no {schedule} dataset for {year}; published: {_known(views)}",
+                       field="year")  # fmt: skip
+    return found[-1]
+
+
+# -- pricing ---------------------------------------------------------------------------------
+
+
+def price_schedule(snapshot: Snapshot, request: ScheduleRequest) -> ScheduleQuote:
+    """The price of ``request`` under its schedule (raises the engine's 4xx errors)."""
+    name = request.schedule
+    if name == "anesthesia":
+        return _anesthesia(snapshot, request)
+    view = snapshot.schedules.select(name, request.release_id, request.on, request.year)
+    if name == "clfs":
+        return clfs.price(view.table, view.ref, request.code, _one(request.modifiers))
+    if name == "asp":
+        return asp.price(view.table, view.ref, request.code, request.units or 1)
+    if name == "dmepos":
+        state, zip5 = _dme_place(snapshot, request)
+        return dmepos.price(
+            view.table, view.ref, request.code, request.modifiers, state, zip5, request.rural
+        )
+    raise NotFound(f"schedule {name!r} is not priced here", field="schedule")
+
+
+def _one(modifiers: tuple[str, ...]) -> str:
+    return modifiers[0] if modifiers else ""
+
+
+def _dme_place(snapshot: Snapshot, request: ScheduleRequest) -> tuple[str, str | None]:
+    if request.zip is None:
+        assert request.state is not None  # the parser requires zip or state
+        return request.state, None
+    zip5 = request.zip[:5]
+    row = snapshot.zips.get(zip5)
+    if row is None:
+        where = snapshot.zip_meta.dataset_id if snapshot.zip_meta else "the ZIP file (not loaded)"
+        raise NotFound(f"ZIP {zip5} is not in {where}", field="zip")
+    return row.state, zip5
+
+
+def _anesthesia(snapshot: Snapshot, request: ScheduleRequest) -> ScheduleQuote:
+    """Base units from the base-unit dataset in force; the CF from the MPFS release in force
+    (``release`` pins the RVU release, as for MPFS prices)."""
+    release = snapshot.select_release(request.release_id, request.on, request.year)
+    on = request.on or release.ref.effective_from
+    views = snapshot.schedules.views.get("anesthesia")
+    if not views:
+        raise NotReady("no anesthesia base-unit dataset is loaded yet")
+    usable = [v for v in views if v.ref.effective_from <= on] or [views[0]]
+    base = usable[-1]
+    if request.zip is not None:
+        geography = snapshot.resolve_zip(request.zip, release)
+        carrier, code = geography.carrier, geography.locality
+    else:
+        assert request.locality is not None  # the parser requires zip or locality
+        carrier, code = request.locality[:5], request.locality[5:]
+    locality = snapshot.locality(release, carrier, code)
+    assert request.minutes is not None  # the parser requires minutes
+    return anesthesia.price(
+        base.table, base.ref, request.code, locality, request.minutes, _one(request.modifiers),
+        release.release_id,
+    )  # fmt: skip
