@@ -10,6 +10,7 @@ locality ``"05"``). Blank text fields are ``""``, never ``None``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 
@@ -114,3 +115,25 @@ class Zip5Row:
     plus_four: bool  # 21: "1" -> the ZIP spans localities; the ZIP+4 file decides
     part_b_drug: str  # 23
     year_quarter: str  # 76-80 "20254"
+
+
+# -- CLFS -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClfsRow:
+    """One Clinical Laboratory Fee Schedule row; the key is (hcpcs, modifier).
+
+    ``short_description`` is AMA CPT text (copyright): kept for validation and operators,
+    never served unless a setting allows it. The ``.csv`` also carries long and extended
+    descriptors (AMA text too); the ``.txt`` lacks them, so they are not kept and both forms
+    give equal rows.
+    """
+
+    year: int  # 2025
+    hcpcs: str  # "80053"
+    modifier: str  # "" or "QW" (CLIA-waived test)
+    effective_date: date  # 2025-01-01
+    indicator: str  # "N" national limitation amount, "L" locally priced (rate 0)
+    rate: Decimal  # 2 places: 10.56 (the .txt writes 00010.56, the .csv 10.56 or 00010.56)
+    short_description: str
