@@ -137,3 +137,38 @@ class ClfsRow:
     indicator: str  # "N" national limitation amount, "L" locally priced (rate 0)
     rate: Decimal  # 2 places: 10.56 (the .txt writes 00010.56, the .csv 10.56 or 00010.56)
     short_description: str
+
+
+# -- ASP
+
+
+@dataclass(frozen=True, slots=True)
+class AspRow:
+    """One row of the quarterly ASP pricing file: the Part B drug limit per dosage unit.
+
+    Money and percentages keep the file's three places (``Decimal("0.108")``); a blank
+    optional column is ``None`` (text: ``""``).
+    """
+
+    hcpcs: str  # "J1100"
+    short_description: str  # CMS short descriptor (CPT codes: AMA copyright, never served)
+    dosage: str  # "1 MG", "0.5 ML", "Less than or equal to 100 MG"
+    payment_limit: Decimal | None  # 0.108; None where the file writes "N/A"
+    coinsurance_pct: Decimal | None  # 20.000; less for inflation-adjusted coinsurance
+    vaccine_awp_pct: Decimal | None  # 95
+    vaccine_limit: Decimal | None  # 83.490
+    blood_awp_pct: Decimal | None  # 95
+    blood_limit: Decimal | None  # 53.077
+    clotting_factor: bool  # the column holds "1": the clotting factor furnishing fee applies
+    notes: str  # "Inflation-adjusted coinsurance", "Added January 2025", ...
+
+
+# -- anesthesia base units
+
+
+@dataclass(frozen=True, slots=True)
+class AnesBaseUnitRow:
+    """One row of CMS's anesthesia base units file: a CPT anesthesia code and its units."""
+
+    code: str  # "00100" (00100-01999)
+    base_units: int  # 5; 0 for the unlisted procedure 01999 (priced by the MAC)

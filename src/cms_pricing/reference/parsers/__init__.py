@@ -1,4 +1,5 @@
-"""Parsers for the files of a quarterly MPFS RVU release and the ZIP5 locality file.
+"""Parsers for the CMS files: an MPFS RVU release, the ZIP5 locality file and the other fee
+schedules (CLFS, DMEPOS, ASP, anesthesia base units).
 
 ``parse_file(kind, file_name, data)`` turns a file's bytes into typed rows
 (:mod:`cms_pricing.reference.rows`); the form (``.txt``, ``.csv``, ``.xlsx``) is chosen by
