@@ -17,7 +17,7 @@ import pytest
 from cms_pricing.engine import anesthesia
 from cms_pricing.engine.quote import CostSharing, DatasetRef, Gpci
 from cms_pricing.engine.snapshot import Locality
-from cms_pricing.errors import BadRequest, NotFound
+from cms_pricing.errors import BadRequest, NotFound, Unprocessable
 from cms_pricing.reference.parsers.anes_base_units import parse_txt
 
 TXT = "Section 508 compliant version of CY_2022_Anesthesia_Base_Units_110921.txt"
@@ -174,12 +174,21 @@ def test_minutes_out_of_range(table: anesthesia.BaseUnitTable, minutes: int) -> 
     assert err.value.details == {"field": "minutes"}
 
 
-@pytest.mark.parametrize("modifier", ["", "QS", "aa", "GC"])
+@pytest.mark.parametrize("modifier", ["QS", "aa", "GC"])
 def test_unknown_modifier(table: anesthesia.BaseUnitTable, modifier: str) -> None:
-    """Only AA, QZ, QK, QX, QY and AD price a line; anything else is BadRequest on "modifier"."""
-    with pytest.raises(BadRequest) as err:
+    """Only AA, QZ, QK, QX, QY and AD price a line; another modifier is a well-formed
+    request that cannot be priced: Unprocessable on "modifier"."""
+    with pytest.raises(Unprocessable) as err:
         anesthesia.price(table, DATASET, "00100", MANHATTAN, 60, modifier, "RVU25A")
     assert err.value.details == {"field": "modifier"}
+
+
+def test_no_modifier_is_priced_as_personally_performed(table: anesthesia.BaseUnitTable) -> None:
+    """Without a pricing modifier the line is priced as AA (100%): (5 + 4) x 22.76 = 204.84,
+    with a note saying so."""
+    quote = anesthesia.price(table, DATASET, "00100", MANHATTAN, 60, "", "RVU25A")
+    assert (quote.amount, quote.modifiers) == (Decimal("204.84"), ("AA",))
+    assert any("No pricing modifier given" in note for note in quote.notes)
 
 
 def test_table_holds_the_file(table: anesthesia.BaseUnitTable) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 PRICE: dict[str, Any] = {
+    "schedule": "mpfs",
     "code": "99213",
     "modifier": "",
     "setting": "office",
@@ -229,6 +230,7 @@ RELEASES: dict[str, Any] = {
     "releases": [
         {
             "id": "RVU25A",
+            "schedule": "mpfs",
             "year": 2025,
             "effective_from": "2025-01-01",
             "effective_to": "2025-03-31",

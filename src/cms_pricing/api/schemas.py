@@ -217,3 +217,124 @@ class CodeOut(Strict):
     code: str
     release: ReleaseOut
     rows: list[RvuRowOut]
+
+
+class _ScheduleAnswer(Strict):
+    """What every schedule's answer carries (``release`` names the dataset priced from)."""
+
+    code: str
+    modifiers: list[str]
+    payable: bool
+    reason: str | None
+    amount_cents: int | None
+    amount: str | None
+    release: DatasetOut
+    cost_sharing: CostSharingOut
+    notes: list[str]
+
+
+class ClfsComponentsOut(Strict):
+    rate: str | None
+    indicator: str
+    indicator_meaning: str
+    effective_date: str
+
+
+class ClfsPriceOut(_ScheduleAnswer):
+    """A Clinical Laboratory Fee Schedule price: the national limitation amount."""
+
+    schedule: Literal["clfs"]
+    geography: None
+    components: ClfsComponentsOut
+
+
+class DmeposGeographyOut(Strict):
+    state: str
+    zip: str | None
+    rural: bool
+    rural_source: str
+    former_cba: str | None
+
+
+class DmeposComponentsOut(Strict):
+    state: str
+    rural: bool
+    column: str | None = None
+    fee_non_rural: str | None = None
+    fee_rural: str | None = None
+    ceiling: str | None = None
+    floor: str | None = None
+    jurisdiction: str | None = None
+    jurisdiction_meaning: str | None = None
+    category: str | None = None
+    category_meaning: str | None = None
+    fee_file: str | None = None
+    state_fee: str | None = None
+    former_cba: str | None = None
+    former_cba_name: str | None = None
+    former_cba_fee: str | None = None
+    mail_order_fee: str | None = None
+    fee_applied: str
+
+
+class DmeposPriceOut(_ScheduleAnswer):
+    """A DMEPOS fee for the beneficiary's state, rural or not, or a former CBA's fee."""
+
+    schedule: Literal["dmepos"]
+    geography: DmeposGeographyOut
+    components: DmeposComponentsOut
+
+
+class AspComponentsOut(Strict):
+    payment_limit_per_unit: str | None
+    dosage_unit: str
+    units: int
+    unrounded_amount: str | None
+    coinsurance_pct: str | None = None
+    vaccine_awp_pct: str | None = None
+    vaccine_limit: str | None = None
+    blood_awp_pct: str | None = None
+    blood_limit: str | None = None
+    clotting_factor: bool | None = None
+
+
+class AspPriceOut(_ScheduleAnswer):
+    """A Part B drug: the payment limit per dosage unit times the units."""
+
+    schedule: Literal["asp"]
+    geography: None
+    components: AspComponentsOut
+
+
+class AnesthesiaGeographyOut(Strict):
+    carrier: str
+    locality: str
+    carrier_locality: str
+    name: str
+    state: str
+
+
+class AnesthesiaComponentsOut(Strict):
+    base_units: int
+    minutes: int
+    time_units: str
+    total_units: str
+    conversion_factor: str
+    conversion_factor_source: str
+    modifier_share: str
+    unrounded_amount: str | None
+    base_units_source: str
+
+
+class AnesthesiaPriceOut(_ScheduleAnswer):
+    """Anesthesia: (base units + time units) x the locality's anesthesia CF."""
+
+    schedule: Literal["anesthesia"]
+    geography: AnesthesiaGeographyOut
+    components: AnesthesiaComponentsOut
+
+
+AnyPriceOut = Annotated[
+    PriceOut | ClfsPriceOut | DmeposPriceOut | AspPriceOut | AnesthesiaPriceOut,
+    Field(discriminator="schedule"),
+]

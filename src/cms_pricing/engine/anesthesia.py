@@ -26,18 +26,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cms_pricing.engine.quote import CostSharing, DatasetRef, ScheduleQuote
-from cms_pricing.engine.snapshot import Locality
-from cms_pricing.errors import BadRequest, NotFound, echo
+from cms_pricing.errors import BadRequest, NotFound, Unprocessable, echo
 from cms_pricing.reference.rows import AnesBaseUnitRow
+
+if TYPE_CHECKING:  # snapshot imports this module (through engine.schedules): types only
+    from cms_pricing.engine.snapshot import Locality
 
 SCHEDULE = "anesthesia"
 KIND = "anes_base_units"
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 MINUTES_PER_UNIT = 15
+DEFAULT_MODIFIER = "AA"
 MAX_MINUTES = 1440
 FULL = Decimal("1.00")
 HALF = Decimal("0.50")
@@ -96,7 +99,10 @@ def _check(minutes: int, modifier: str) -> None:
         raise BadRequest(f"minutes must be from 1 to {MAX_MINUTES}", field="minutes")
     if modifier not in MODIFIERS:
         known = ", ".join(MODIFIERS)
-        raise BadRequest(f"modifier {echo(modifier)} is not one of {known}", field="modifier")
+        raise Unprocessable(
+            f"modifier {echo(modifier)} does not price anesthesia: give one of {known}",
+            field="modifier",
+        )
 
 
 def _lookup(table: BaseUnitTable, dataset: DatasetRef, code: str, locality: Locality) -> Decimal:
@@ -122,7 +128,7 @@ def _notes(
     share, words = MODIFIERS[modifier]
     year = dataset.effective_from.year
     notes = [
-        f"(base units + time units) x the locality's anesthesia CF x {share:%} for "
+        f"(base units + time units) x the locality's anesthesia CF x {share * 100:.0f}% for "
         f"{modifier} ({words}), rounded half-up to the cent once.",
         f"Time units: {minutes} minutes / 15, rounded half-up to one decimal place = {time} "
         "(Claims Processing Manual ch. 12 §50: actual anesthesia time divided by 15).",
@@ -171,7 +177,10 @@ def price(  # noqa: PLR0917
     modifier: str,
     cf_release_id: str,
 ) -> ScheduleQuote:
-    """The anesthesia payment of ``code`` for ``minutes`` in ``locality`` under ``modifier``."""
+    """The anesthesia payment of ``code`` for ``minutes`` in ``locality`` under ``modifier``
+    (blank: priced as ``AA``, personally performed, with a note)."""
+    given = modifier
+    modifier = modifier or DEFAULT_MODIFIER
     _check(minutes, modifier)
     cf = _lookup(table, dataset, code, locality)
     row = table[code]
@@ -203,5 +212,14 @@ def price(  # noqa: PLR0917
         ),
         cost_sharing=CostSharing(True, COINSURANCE),
         geography=_geography(locality),
-        notes=_notes(dataset, modifier, minutes, time, row.base_units),
+        notes=_notes(dataset, modifier, minutes, time, row.base_units) + _default_note(given),
+    )
+
+
+def _default_note(given: str) -> tuple[str, ...]:
+    if given:
+        return ()
+    return (
+        "No pricing modifier given: priced as AA (personally performed, 100%). A claim "
+        "carries one of AA, AD, QK, QX, QY or QZ; give modifier= to price another.",
     )

@@ -12,10 +12,25 @@ whole file). Each module's docstring states its layout contract.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal, overload
+from types import ModuleType
+from typing import Any, Literal, overload
 
 from cms_pricing.errors import FileRejected
-from cms_pricing.reference.parsers import anes, gpci, locco, oppscap, pprrvu, zip5
+from cms_pricing.reference.parsers import (
+    anes,
+    anes_base_units,
+    asp,
+    cba,
+    clfs,
+    dme_rural,
+    dmepen,
+    dmepos,
+    gpci,
+    locco,
+    oppscap,
+    pprrvu,
+    zip5,
+)
 from cms_pricing.reference.rows import (
     AnesCfRow,
     GpciRow,
@@ -27,20 +42,58 @@ from cms_pricing.reference.rows import (
 
 __all__ = ["FORMS", "KINDS", "ParsedRow", "detect_kind", "parse_file"]
 
-KINDS = ("pprrvu", "gpci", "locco", "anes", "oppscap", "zip5")
 FORMS = ("txt", "csv", "xlsx")
 
-ParsedRow = RvuRow | GpciRow | LocalityCountyRow | AnesCfRow | OppsCapRow | Zip5Row
-_Parser = Callable[[str, bytes], Sequence[ParsedRow]]
+ParsedRow = Any
+_Parser = Callable[[str, bytes], Sequence[Any]]
 
-_MODULES = {
-    "pprrvu": pprrvu,
-    "gpci": gpci,
-    "locco": locco,
-    "anes": anes,
-    "oppscap": oppscap,
-    "zip5": zip5,
+
+def _forms(module: ModuleType, stem: str = "parse") -> dict[str, _Parser]:
+    """The parse function of each form a module reads (``parse_txt``, ``parse_fee_csv``)."""
+    return {f: getattr(module, f"{stem}_{f}") for f in FORMS if hasattr(module, f"{stem}_{f}")}
+
+
+# kind -> form -> parser. The MPFS release and ZIP kinds first, then the other schedules'
+# (reference/schedules.py declares which kinds make a dataset of each).
+_PARSERS: dict[str, dict[str, _Parser]] = {
+    "pprrvu": _forms(pprrvu),
+    "gpci": _forms(gpci),
+    "locco": _forms(locco),
+    "anes": _forms(anes),
+    "oppscap": _forms(oppscap),
+    "zip5": _forms(zip5),
+    "clfs": _forms(clfs),
+    "dmepos": _forms(dmepos),
+    "dmepen": _forms(dmepen),
+    "dme_rural_zip": _forms(dme_rural),
+    "cba_fee": _forms(cba, "parse_fee"),
+    "cba_zip": _forms(cba, "parse_zip"),
+    "cba_mail_order": _forms(cba, "parse_mail_order"),
+    "asp": _forms(asp),
+    "anes_base_units": _forms(anes_base_units),
 }
+KINDS = tuple(_PARSERS)
+
+# (what the upper-cased file name starts with or contains, kind), tried in order.
+_PREFIXES = (
+    ("PPRRVU", "pprrvu"),
+    ("GPCI", "gpci"),
+    ("ANES", "anes"),
+    ("OPPSCAP", "oppscap"),
+    ("ZIP5_", "zip5"),
+    ("CLFS", "clfs"),
+    ("DMEPOS", "dmepos"),
+    ("DMEPEN", "dmepen"),
+    ("DME RURAL ZIP", "dme_rural_zip"),
+    ("FORMER CBA FEE SCHEDULE", "cba_fee"),
+    ("FORMER CBA ZIP CODE", "cba_zip"),
+    ("FORMER CBA NATIONAL MAIL-ORDER", "cba_mail_order"),
+)
+_CONTAINS = (
+    ("LOCCO", "locco"),
+    ("ANESTHESIA_BASE_UNITS", "anes_base_units"),
+    ("ASP PRICING FILE", "asp"),
+)
 
 
 def _base_name(file_name: str) -> str:
@@ -53,25 +106,26 @@ def _suffix(file_name: str) -> str:
 
 
 def detect_kind(file_name: str) -> str | None:
-    """The kind of a release file from its name, or None (unknown, ``.pdf``, layout file).
+    """The kind of a CMS file from its name, or None (unknown, ``.pdf``, layout file).
 
     PPRRVU* -> pprrvu, GPCI* -> gpci, *LOCCO* -> locco, ANES* -> anes, OPPSCAP* ->
-    oppscap, ZIP5_* -> zip5; case-insensitive. Only ``.txt``/``.csv``/``.xlsx`` names have
-    a kind: ``RVU25D.pdf``, ``ZIP5lyout.txt`` and ``ZIP9lyout.txt`` have none.
+    oppscap, ZIP5_* -> zip5; CLFS* -> clfs; DMEPOS* -> dmepos, DMEPEN* -> dmepen,
+    "DME Rural ZIP*" -> dme_rural_zip, "Former CBA Fee Schedule*" -> cba_fee, "Former CBA
+    ZIP Code*" -> cba_zip, "Former CBA National Mail-Order*" -> cba_mail_order; "*ASP Pricing
+    File*" -> asp; "*Anesthesia_Base_Units*" -> anes_base_units; case-insensitive. Only
+    ``.txt``/``.csv``/``.xlsx`` names have a kind: ``RVU25D.pdf``, ``ZIP5lyout.txt`` and
+    ``ZIP9lyout.txt`` have none.
     """
     base = _base_name(file_name)
     if _suffix(base) not in FORMS or "LYOUT" in base or "LAYOUT" in base:
         return None
-    for prefix, kind in (
-        ("PPRRVU", "pprrvu"),
-        ("GPCI", "gpci"),
-        ("ANES", "anes"),
-        ("OPPSCAP", "oppscap"),
-        ("ZIP5_", "zip5"),
-    ):
+    for prefix, kind in _PREFIXES:
         if base.startswith(prefix):
             return kind
-    return "locco" if "LOCCO" in base else None
+    for part, kind in _CONTAINS:
+        if part in base:
+            return kind
+    return None
 
 
 @overload
@@ -94,11 +148,11 @@ def parse_file(kind: str, file_name: str, data: bytes) -> Sequence[ParsedRow]:
     Raises ``ValueError`` for a kind not in :data:`KINDS` (a caller's bug) and
     ``FileRejected`` for a suffix other than ``.txt``/``.csv``/``.xlsx`` or a bad file.
     """
-    module = _MODULES.get(kind)
-    if module is None:
+    forms = _PARSERS.get(kind)
+    if forms is None:
         raise ValueError(f"unknown file kind {kind!r}; expected one of {KINDS}")
     form = _suffix(file_name)
-    if form not in FORMS:
-        raise FileRejected(file_name, 0, f"unsupported form {form!r}; expected {FORMS}")
-    parser: _Parser = getattr(module, f"parse_{form}")
+    parser = forms.get(form)
+    if parser is None:
+        raise FileRejected(file_name, 0, f"unsupported form {form!r}; expected {tuple(forms)}")
     return list(parser(file_name, data))
