@@ -47,7 +47,7 @@ CATEGORIES = frozenset(
 _STATE_COLUMN = re.compile(r"([A-Z]{2}) ?\((NR|R)\)")
 
 Fixed = tuple[str, str, Decimal | None, Decimal | None]
-"""The per-code cells of a row besides code and modifiers: jurisdiction, category, ceiling, floor."""
+"""A row's cells besides code and modifiers: jurisdiction, category, ceiling, floor."""
 FixedReader = Callable[[str, int, list[str]], Fixed]
 
 
@@ -111,4 +111,3 @@ def parse_wide(
 def parse_csv(file_name: str, data: bytes) -> list[DmeposFeeRow]:
     """The fees of a ``DMEPOS_*.csv`` file."""
     return parse_wide(file_name, data, LEADING, _dmepos_fixed)
-
