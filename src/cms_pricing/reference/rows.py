@@ -172,3 +172,78 @@ class AnesBaseUnitRow:
 
     code: str  # "00100" (00100-01999)
     base_units: int  # 5; 0 for the unlisted procedure 01999 (priced by the MAC)
+
+
+# -- DMEPOS ----------------------------------------------------------------------------------
+# DMEREAD 2025 (Attachments A-1 to A-5) describes the layouts. Fees keep the file's two places.
+
+
+@dataclass(frozen=True, slots=True)
+class DmeposFeeRow:
+    """One fee of ``DMEPOS_*`` or ``DMEPEN_*``: a (code, modifiers, state) cell pair.
+
+    The wide ``.csv`` (a NR/R column pair per state) and the PEN ``.txt`` (one record per
+    code, modifiers and state) both become one row per state, so the forms compare equal.
+    ``rural`` 0.00 means the code has only a non-rural amount, which then applies (DMEREAD,
+    Background). Neither file has a third modifier column: ``modifier3`` is ``""``.
+    """
+
+    hcpcs: str
+    modifier: str  # "" when blank; NU, RR, UE, KF, ...
+    modifier2: str
+    modifier3: str  # always "" (kept so the key has the shape of the former-CBA rows)
+    jurisdiction: str  # D (DME MAC), L (local Part B carrier), J (joint); "" in DMEPEN
+    category: str  # IN, FS, CR, OX, OS, SD, PO, SU, TE, TS, IL, SC, LC, LT; "" in DMEPEN
+    ceiling: Decimal | None  # as written (0.00: not subject); None: the file has no column
+    floor: Decimal | None
+    state: str  # "CA"; non-continental areas AK, HI, PR, VI
+    non_rural: Decimal  # the NR column
+    rural: Decimal  # the R column; 0.00 -> only the NR amount exists
+
+
+@dataclass(frozen=True, slots=True)
+class DmeRuralZipRow:
+    """One row of the DMEPOS rural ZIP code file (DMEREAD Attachment A-5)."""
+
+    state: str  # "MA"; Kansas and Missouri are KS and MO here (not EK/WK, EM/WM)
+    zip5: str
+    year_quarter: str  # "202501"
+
+
+@dataclass(frozen=True, slots=True)
+class CbaFeeRow:
+    """One former competitive bidding area (CBA) fee: code, modifiers and CBA.
+
+    A cell the file writes as ``.`` (no amount for that CBA) is not a row.
+    """
+
+    hcpcs: str
+    modifier: str
+    modifier2: str
+    modifier3: str
+    category: str  # "" where the file leaves it blank (the enteral B-codes, E0776)
+    cba_short_name: str  # the column label, "Aiken County, SC"
+    fee: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CbaZipRow:
+    """One ZIP code of a former CBA."""
+
+    state: str
+    zip5: str
+    cba_short_name: str  # "San Francisco, CA": the fee file's column label
+    cba_name: str  # "San Francisco-Oakland-Hayward, CA"
+    year_quarter: str  # "202501"
+
+
+@dataclass(frozen=True, slots=True)
+class MailOrderFeeRow:
+    """One national mail-order diabetic testing supply fee (KL modifier)."""
+
+    hcpcs: str
+    modifier: str
+    modifier2: str
+    modifier3: str
+    category: str
+    fee: Decimal
