@@ -49,10 +49,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 # The documented answer of each fast-path GET: (model, example).
 ANSWERS: dict[str, tuple[type[BaseModel] | None, Any]] = {
-    "price": (schemas.PriceOut, examples.PRICE),
+    "price": (schemas.AnyPriceOut, examples.PRICE),  # type: ignore[dict-item]
     "localities": (schemas.LocalitiesOut, examples.LOCALITY_OF_ZIP),
     "code_reference": (schemas.CodeOut, examples.CODE_ROWS),
     "releases": (schemas.ReleasesOut, examples.RELEASES),
+    "schedules": (schemas.SchedulesOut, None),
     "health": (None, {"status": "ok"}),
     "ready": (None, None),
 }
