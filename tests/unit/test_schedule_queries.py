@@ -16,7 +16,7 @@ def test_no_schedule_and_mpfs_are_the_same_query() -> None:
     plain = queries.price_query("code=99213&zip=94110")
     assert isinstance(plain, PriceQuery)
     assert queries.price_query("schedule=MPFS&code=99213&zip=94110") == plain
-    assert queries.canonical(plain) == "code=99213&zip=94110"
+    assert queries.canonical(plain) == "code=99213&setting=office&zip=94110"
 
 
 def test_each_schedule_reads_its_own_fields() -> None:
@@ -62,7 +62,8 @@ def test_valid_fields_that_do_not_combine_are_422(raw: str, field: str) -> None:
     [("schedule=opps&code=45378", "schedule"), ("schedule=clfs&code=80053&modifier=Q", "modifier"),
      ("schedule=dmepos&code=E0601&state=C1", "state"),
      ("schedule=dmepos&code=E0601&state=CA&rural=yes", "rural"),
-     ("schedule=asp&code=J1100&units=0", "units"), ("schedule=asp&code=J1100&units=100000", "units"),
+     ("schedule=asp&code=J1100&units=0", "units"),
+     ("schedule=asp&code=J1100&units=100000", "units"),
      ("schedule=anesthesia&code=00100&zip=10001&minutes=1441", "minutes"),
      ("schedule=anesthesia&code=00100&zip=10001&minutes=٦٠", "minutes"),
      ("schedule=clfs&code=80053&bogus=1", "bogus")],

@@ -318,8 +318,8 @@ class ScheduleDataset(Base):
 class ScheduleFile(Base):
     """A source file of a schedule dataset and its parsed rows.
 
-    ``content`` holds the rows as JSON (db/schedules.py): one array of field values per row,
-    in file order, decimals as exact strings. One generic table serves every schedule, so a
+    ``content`` holds the rows as JSON lines (db/schedules.py): one array of field values per
+    row, in file order, decimals as exact strings. One generic table serves every schedule, so a
     new schedule needs a parser and a row type, not a migration.
     """
 

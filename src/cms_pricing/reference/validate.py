@@ -42,6 +42,18 @@ ROW_LIMITS: dict[str, tuple[int, int | None]] = {
     "anes": (100, 130),
     "oppscap": (1_000, None),
     "zip5": (40_000, None),
+    # The other schedules, 2025 Q1: CLFS 2,087; DMEPOS 184,811 (3,487 codes x 53 areas);
+    # DMEPEN 2,650; rural ZIPs 15,913; former CBA fees 79,537, ZIPs 16,119, mail order 8;
+    # ASP 877; anesthesia base units 276. The floors catch a file cut at a row boundary.
+    "clfs": (1_500, None),
+    "dmepos": (100_000, None),
+    "dmepen": (1_000, None),
+    "dme_rural_zip": (10_000, None),
+    "cba_fee": (40_000, None),
+    "cba_zip": (10_000, None),
+    "cba_mail_order": (5, None),
+    "asp": (600, None),
+    "anes_base_units": (250, None),
 }
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "pprrvu": ("hcpcs", "modifier"),
@@ -49,6 +61,15 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "anes": ("mac", "locality"),
     "oppscap": ("hcpcs", "modifier", "carrier", "locality"),
     "zip5": ("zip5",),
+    "clfs": ("hcpcs", "modifier"),
+    "dmepos": ("hcpcs", "modifier", "modifier2", "modifier3", "state"),
+    "dmepen": ("hcpcs", "modifier", "modifier2", "modifier3", "state"),
+    "dme_rural_zip": ("state", "zip5"),
+    "cba_fee": ("hcpcs", "modifier", "modifier2", "modifier3", "cba_short_name"),
+    "cba_zip": ("zip5",),
+    "cba_mail_order": ("hcpcs", "modifier", "modifier2", "modifier3"),
+    "asp": ("hcpcs",),
+    "anes_base_units": ("code",),
 }
 LOCALITY_FIELDS: dict[str, tuple[str, str]] = {
     "anes": ("mac", "locality"),

@@ -87,14 +87,14 @@ PATTERNS: dict[str, str] = {
     "rural": any_case("true", "false"),
     "minutes": "0{0,8}[1-9][0-9]{0,3}",
     "year": "[0-9]{4}",
-    "release": "[A-Za-z0-9]{1,16}",
+    "release": "[A-Za-z0-9][A-Za-z0-9-]{0,15}",
     "units": "0{0,8}[1-9][0-9]{0,4}",
 }
 
 _CODE = re.compile(r"[A-Z0-9]{5}")
 _YEAR = re.compile(r"[0-9]{4}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_RELEASE = re.compile(r"[A-Z0-9]{1,16}")
+_RELEASE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,15}")
 _DIGITS = re.compile(r"[0-9]{1,9}")
 _MODIFIER = re.compile(r"[A-Z0-9]{2}")
 _STATE = re.compile(r"[A-Z]{2}")
@@ -218,7 +218,7 @@ def year(value: str) -> int:
 def release(value: str, field: str = "release") -> str:
     upper = value.upper()
     if not (value.isascii() and _RELEASE.fullmatch(upper)):
-        raise BadRequest(f"release {echo(value)} is not a release id such as RVU25B", field=field)
+        raise BadRequest(f"release {echo(value)} is not a release or dataset id such as RVU25B or CLFS-2025Q1", field=field)
     return upper
 
 
@@ -432,7 +432,7 @@ def any_price_fields(given: Mapping[str, str | None]) -> PriceQuery | ScheduleRe
 
 
 def _modifiers(given: Mapping[str, str | None]) -> tuple[str, ...]:
-    found = []
+    found: list[str] = []
     for name in ("modifier", "modifier2", "modifier3"):
         value = given.get(name)
         if value:
@@ -447,11 +447,19 @@ def schedule_fields(chosen: str, given: Mapping[str, str | None]) -> ScheduleReq
     code_ = code(given.get("code"))
     modifiers = _modifiers(given)
     picked = selector(given) if SELECTOR_PARAMS & given.keys() else _LATEST
-    zip_text, locality_text, state_text = given.get("zip"), given.get("locality"), given.get("state")
+    zip_text, locality_text, state_text = (
+        given.get("zip"),
+        given.get("locality"),
+        given.get("state"),
+    )
     zip_ = zip_code(zip_text) if zip_text else None
     locality_ = locality(locality_text) if locality_text else None
     state_ = state(state_text) if state_text else None
-    rural_text, units_text, minutes_text = given.get("rural"), given.get("units"), given.get("minutes")
+    rural_text, units_text, minutes_text = (
+        given.get("rural"),
+        given.get("units"),
+        given.get("minutes"),
+    )
     rural = boolean(rural_text, "rural") if rural_text else None
     units_ = units(units_text, MAX_DRUG_UNITS) if units_text else None
     minutes = units(minutes_text, MAX_MINUTES, "minutes") if minutes_text else None
