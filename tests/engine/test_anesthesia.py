@@ -67,6 +67,7 @@ def test_worked_example_manhattan(table: anesthesia.BaseUnitTable) -> None:
         ("conversion_factor_source", "ANES2025 of RVU25A, 1320201"),
         ("modifier_share", D("1.00")),
         ("unrounded_amount", D("204.84")),
+        ("arithmetic", "(5 + 4.0) x 22.76 x 1.00 = 204.84000"),
         ("base_units_source", "ANES-BASE-CY2022 (CY 2022 base units)"),
     )
     assert quote.geography == (

@@ -57,6 +57,7 @@ def test_j1100_four_units(table: asp.AspTable) -> None:
         ("dosage_unit", "1 MG"),
         ("units", 4),
         ("unrounded_amount", D("0.432")),
+        ("arithmetic", "0.108 x 4 = 0.432"),
         ("coinsurance_pct", D("20.000")),
     )
     assert quote.cost_sharing == CostSharing(deductible_applies=True, coinsurance_rate=D("0.2"))
@@ -85,11 +86,12 @@ def test_not_available_limit_is_not_payable(table: asp.AspTable) -> None:
     quote = asp.price(table, DATASET, "A9606", 2)
     assert (quote.payable, quote.amount) == (False, None)
     assert quote.reason is not None and "N/A" in quote.reason
-    assert quote.components[:4] == (
+    assert quote.components[:5] == (
         ("payment_limit_per_unit", None),
         ("dosage_unit", "1 microCurie"),
         ("units", 2),
         ("unrounded_amount", None),
+        ("arithmetic", None),
     )
 
 

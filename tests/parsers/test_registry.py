@@ -6,11 +6,18 @@ import pytest
 
 from cms_pricing.errors import FileRejected
 from cms_pricing.reference.parsers import KINDS, detect_kind, parse_file
+from cms_pricing.reference.schedules import DECLARATIONS, ROW_TYPES
 
 
 def test_kinds() -> None:
-    """The six kinds, in the documented order."""
-    assert KINDS == ("pprrvu", "gpci", "locco", "anes", "oppscap", "zip5")
+    """The MPFS release and ZIP kinds, then the other schedules' kinds, in the documented
+    order; every kind a schedule declares has a parser."""
+    assert KINDS == (
+        "pprrvu", "gpci", "locco", "anes", "oppscap", "zip5", "clfs", "dmepos", "dmepen",
+        "dme_rural_zip", "cba_fee", "cba_zip", "cba_mail_order", "asp", "anes_base_units",
+    )  # fmt: skip
+    declared = {kind for d in DECLARATIONS for kind in d.kinds}
+    assert declared == set(KINDS[6:]) == set(ROW_TYPES)
 
 
 @pytest.mark.parametrize(
@@ -33,6 +40,18 @@ def test_kinds() -> None:
         ("README.txt", None),
         ("ZIP9_OCT2025.txt", None),
         ("PPRRVU25_JAN.zip", None),
+        ("CLFS 2025 Q1V1.txt", "clfs"),
+        ("CLFS 2025 Q1V1.pdf", None),
+        ("DMEPOS_JAN.csv", "dmepos"),
+        ("DMEPEN_JAN.txt", "dmepen"),
+        ("DME Rural ZIP Code Quarter 1, 2025.csv", "dme_rural_zip"),
+        ("Former CBA Fee Schedule File_JAN 2025.txt", "cba_fee"),
+        ("Former CBA ZIP Code File - JAN 2025.csv", "cba_zip"),
+        ("Former CBA National Mail-Order DTS Fee Schedule - JAN 2025.txt", "cba_mail_order"),
+        ("DMEREAD 2025.pdf", None),
+        ("section 508 version of Jan 2025 ASP Pricing File updated 030725.csv", "asp"),
+        ("CY_2022_Anesthesia_Base_Units_110921.xlsx", "anes_base_units"),
+        ("2025 NFRM Addendum B.11122024.txt", None),
     ],
 )
 def test_detect_kind(name: str, kind: str | None) -> None:
@@ -43,7 +62,7 @@ def test_detect_kind(name: str, kind: str | None) -> None:
 def test_unknown_kind_is_a_caller_error() -> None:
     """A kind outside KINDS raises ValueError, not FileRejected."""
     with pytest.raises(ValueError, match="unknown file kind"):
-        parse_file("clfs", "CLFS.txt", b"x")
+        parse_file("opps", "OPPS.txt", b"x")
 
 
 def test_unsupported_suffix_is_refused() -> None:

@@ -290,6 +290,7 @@ class AspComponentsOut(Strict):
     dosage_unit: str
     units: int
     unrounded_amount: str | None
+    arithmetic: str | None
     coinsurance_pct: str | None = None
     vaccine_awp_pct: str | None = None
     vaccine_limit: str | None = None
@@ -323,6 +324,7 @@ class AnesthesiaComponentsOut(Strict):
     conversion_factor_source: str
     modifier_share: str
     unrounded_amount: str | None
+    arithmetic: str | None
     base_units_source: str
 
 

@@ -208,12 +208,21 @@ def price(  # noqa: PLR0917
             ("conversion_factor_source", cf_source),
             ("modifier_share", share),
             ("unrounded_amount", unrounded),
+            ("arithmetic", _arithmetic(base, time, cf, share, unrounded)),
             ("base_units_source", f"{dataset.dataset_id} (CY {year} base units)"),
         ),
         cost_sharing=CostSharing(True, COINSURANCE),
         geography=_geography(locality),
         notes=_notes(dataset, modifier, minutes, time, row.base_units) + _default_note(given),
     )
+
+
+def _arithmetic(
+    base: int, time: Decimal, cf: Decimal, share: Decimal, unrounded: Decimal | None
+) -> str | None:
+    if unrounded is None:
+        return None
+    return f"({base} + {time}) x {cf} x {share} = {unrounded}"
 
 
 def _default_note(given: str) -> tuple[str, ...]:

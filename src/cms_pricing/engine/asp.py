@@ -85,6 +85,10 @@ def _components(row: AspRow, units: int, unrounded: Decimal | None) -> tuple[tup
         ("dosage_unit", row.dosage),
         ("units", units),
         ("unrounded_amount", unrounded),
+        (
+            "arithmetic",
+            None if unrounded is None else f"{row.payment_limit} x {units} = {unrounded}",
+        ),
         *((name, value) for name, value in optional if value is not None),
     )
 

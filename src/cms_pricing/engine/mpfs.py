@@ -208,7 +208,10 @@ def _status_notes(row: RvuRow, locality: Locality, setting: str, na: bool) -> li
         cf = "not published" if locality.anes_cf is None else str(locality.anes_cf)
         notes.append(
             f"Anesthesia: paid as (base + time units) x the locality's anesthesia "
-            f"conversion factor, {cf} for {locality.mac}{locality.locality}."
+            f"conversion factor, {cf} for {locality.mac}{locality.locality}. Price it with "
+            f"GET /codes/price?schedule=anesthesia&code={row.hcpcs}"
+            f"&locality={locality.mac}{locality.locality}&minutes=<anesthesia minutes>"
+            "[&modifier=AA|AD|QK|QX|QY|QZ]."
         )
     return notes
 

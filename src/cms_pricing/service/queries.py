@@ -218,7 +218,10 @@ def year(value: str) -> int:
 def release(value: str, field: str = "release") -> str:
     upper = value.upper()
     if not (value.isascii() and _RELEASE.fullmatch(upper)):
-        raise BadRequest(f"release {echo(value)} is not a release or dataset id such as RVU25B or CLFS-2025Q1", field=field)
+        raise BadRequest(
+            f"release {echo(value)} is not a release or dataset id such as RVU25B or CLFS-2025Q1",
+            field=field,
+        )
     return upper
 
 
