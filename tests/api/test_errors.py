@@ -30,7 +30,7 @@ def error(client: TestClient, url: str, status: int, method: str = "GET") -> dic
         ("code=99213&locality=01112", "locality"),
         ("code=99213&zip=94110&setting=home", "setting"),
         ("code=99213&zip=94110&pos=1x", "pos"),
-        ("code=99213&zip=94110&modifier=99", "modifier"),
+        ("code=99213&zip=94110&modifier=9", "modifier"),
         ("code=99213&zip=94110&date=2025-13-01", "date"),
         ("code=99213&zip=94110&date=yesterday", "date"),
         ("code=99213&zip=94110&year=25", "year"),
@@ -55,6 +55,8 @@ def test_malformed_parameter_is_400_naming_the_field(
         ("code=99213&zip=94110&locality=0111205", "locality"),
         ("code=99213", "zip"),
         ("code=99213&zip=94110&pos=22&setting=office", "pos"),
+        ("code=99213&zip=94110&modifier=99", "modifier"),  # another schedule's modifier
+        ("code=99213&zip=94110&units=3", "units"),  # an ASP parameter on an MPFS query
     ],
 )
 def test_well_formed_fields_that_do_not_combine_are_422(

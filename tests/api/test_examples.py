@@ -16,6 +16,8 @@ from cms_pricing.api import examples, schemas
         (examples.LOCALITY_OF_ZIP, schemas.LocalitiesOut),
         (examples.CODE_ROWS, schemas.CodeOut),
         (examples.RELEASES, schemas.ReleasesOut),
+        (examples.SCHEDULES, schemas.SchedulesOut),
+        (examples.CLFS_PRICE, schemas.ClfsPriceOut),
     ],
 )
 def test_examples_match_their_schemas(example: dict[str, object], model: type[BaseModel]) -> None:

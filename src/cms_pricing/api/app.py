@@ -49,17 +49,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 # The documented answer of each fast-path GET: (model, example).
 ANSWERS: dict[str, tuple[type[BaseModel] | None, Any]] = {
-    "price": (schemas.AnyPriceOut, examples.PRICE),  # type: ignore[dict-item]
+    "price": (schemas.AnyPriceOut, examples.PRICE_EXAMPLES),  # type: ignore[dict-item]
     "localities": (schemas.LocalitiesOut, examples.LOCALITY_OF_ZIP),
     "code_reference": (schemas.CodeOut, examples.CODE_ROWS),
     "releases": (schemas.ReleasesOut, examples.RELEASES),
-    "schedules": (schemas.SchedulesOut, None),
+    "schedules": (schemas.SchedulesOut, examples.SCHEDULES),
     "health": (None, {"status": "ok"}),
     "ready": (None, None),
 }
 
 
 def _example(answer: dict[str, Any]) -> dict[str, Any]:
+    if answer is examples.PRICE_EXAMPLES:  # one named example per schedule
+        named = {name: {"value": value} for name, value in answer.items()}
+        return {"content": {"application/json": {"examples": named}}}
     return {"content": {"application/json": {"example": answer}}}
 
 

@@ -286,4 +286,68 @@ RELEASES: dict[str, Any] = {
             ],
         }
     ],
+    "datasets": [
+        {
+            "id": "CLFS-2025Q1",
+            "schedule": "clfs",
+            "effective_from": "2025-01-01",
+            "effective_to": "2025-03-31",
+            "sha256": "37be0df801144157556f1ceaa20b11a6d0b5e83e4a828115b0818e6f4c68559e",
+            "published_at": "2026-12-04T22:01:55.224331+00:00",
+            "files": [
+                {
+                    "kind": "clfs",
+                    "name": "CLFS 2025 Q1V1.txt",
+                    "sha256": "3f0dfe2b05ab7ae76d54019f86091957bef821740242874d1fc33a225b3441b7",
+                    "rows": 2087,
+                }
+            ],
+        }
+    ],
 }
+
+SCHEDULES: dict[str, Any] = {
+    "schedules": [
+        {
+            "schedule": "mpfs",
+            "title": "Medicare Physician Fee Schedule",
+            "datasets": RELEASES["releases"],
+        },
+        {
+            "schedule": "clfs",
+            "title": "Clinical Laboratory Fee Schedule",
+            "datasets": RELEASES["datasets"],
+        },
+    ],
+    "zip_datasets": RELEASES["zip_datasets"],
+}
+
+CLFS_PRICE: dict[str, Any] = {
+    "schedule": "clfs",
+    "code": "80053",
+    "modifiers": [],
+    "payable": True,
+    "reason": None,
+    "amount_cents": 1056,
+    "amount": "10.56",
+    "release": {
+        "id": "CLFS-2025Q1",
+        "schedule": "clfs",
+        "effective_from": "2025-01-01",
+        "effective_to": "2025-03-31",
+        "sha256": "37be0df801144157556f1ceaa20b11a6d0b5e83e4a828115b0818e6f4c68559e",
+        "published_at": "2026-12-04T22:01:55.224331+00:00",
+    },
+    "geography": None,
+    "components": {
+        "rate": "10.56",
+        "indicator": "N",
+        "indicator_meaning": "national limitation amount: the fee schedule rate paid nationally",
+        "effective_date": "2025-01-01",
+    },
+    "cost_sharing": {"deductible_applies": False, "coinsurance_rate": "0"},
+    "notes": [],
+}
+
+# GET /codes/price answers one schema per schedule: one named example each documented here.
+PRICE_EXAMPLES: dict[str, Any] = {"mpfs": PRICE, "clfs": CLFS_PRICE}
