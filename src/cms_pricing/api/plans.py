@@ -167,6 +167,10 @@ async def _shared_or_priced(
         return await _priced(offload, loaded, plan)  # raises the same error with its 4xx
     zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
     scope = keys.release_scope(release.release_id, release.ref.sha256, zip_sha)
+    if any(line.schedule != "mpfs" for line in plan.lines):
+        # Lines of other schedules: their datasets are not in the release scope, so their
+        # fingerprint joins the key (MPFS-only plans keep the key they had).
+        digest = f"{digest}:{loaded.snapshot.schedules.fingerprint}"
     shared_key = keys.shared_key(scope, "plan", "/plans/price", digest)
     found = await service.shared.get(shared_key)
     if isinstance(found, bytes):
