@@ -3,7 +3,8 @@
 ``real_snapshot`` parses ``2025/rvu25d`` and the 2025Q4 ZIP5 file once per session: every
 hand-worked expectation in ``tests/plans`` is derived from those files' RVUs and GPCIs.
 
-``plan_client`` is the whole app over a database holding RVU25D and the ZIP file, on SQLite
+``plan_client`` is the whole app over a database holding RVU25D, the ZIP file and one
+dataset of each other fee schedule (CLFS, DMEPOS, ASP 2025Q1, anesthesia base units), on SQLite
 and on PostgreSQL (127.0.0.1:5432, user postgres). The PostgreSQL case carries the
 ``postgres`` marker and FAILS when the server is unreachable, as tests/storage does.
 """
@@ -32,6 +33,16 @@ from cms_pricing.reference.publish import ingest_path
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+# RVU25D and the ZIP file (every MPFS expectation), and one dataset of each other schedule
+# (plan lines of other schedules, tests/plans/test_schedule_lines.py).
+SOURCES = (
+    "2025/rvu25d",
+    "2025/zip-locality-2025q4",
+    "2025/clfs-2025q1",
+    "2025/dmepos-2025q1",
+    "2025/asp-2025q1",
+    "2022/anes-base-units-cy2022",
+)
 
 
 def _parse_folder(folder: Path) -> dict[str, tuple[list[Any], SourceFile]]:
@@ -101,8 +112,8 @@ def plan_db_url(
     engine = create_db_engine(url)
     try:
         migrate(engine)
-        for folder in ("rvu25d", "zip-locality-2025q4"):
-            ingest_path(engine, cms_data / "2025" / folder, progress=lambda _line: None)
+        for folder in SOURCES:
+            ingest_path(engine, cms_data / folder, progress=lambda _line: None)
         engine.dispose()
         yield url
     finally:

@@ -21,9 +21,8 @@ from typing import Annotated, Any
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema
 
-from cms_pricing.engine.adjustments import MODIFIERS
-from cms_pricing.engine.plans import MAX_LINES, MAX_UNITS, Plan, PlanLine
-from cms_pricing.errors import PricingError
+from cms_pricing.engine.plans import ALL_MODIFIERS, MAX_LINES, MAX_UNITS, MPFS, Plan, PlanLine
+from cms_pricing.errors import PricingError, Unprocessable
 from cms_pricing.service import queries
 
 _MONEY = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")
@@ -37,7 +36,7 @@ MONEY_SCHEMA: dict[str, Any] = {
     "(2025: $257); default: the whole deductible",
 }
 FREE_TEXT = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"  # no control characters
-MODIFIER = f"^({queries.any_case(*sorted(MODIFIERS))})$"
+MODIFIER = f"^({queries.any_case(*sorted(ALL_MODIFIERS))})$"
 # One of zip and locality: both or neither is 422 (the engine's answer).
 WHERE: Any = [
     {"required": ["zip"], "properties": {"zip": {"not": {"type": "null"}}}},
@@ -94,6 +93,10 @@ LocalityCode = Annotated[str | None, _rule(queries.locality), _documented(_patte
 SettingText = Annotated[str | None, _rule(queries.setting), _documented(_pattern("setting"))]
 PosText = Annotated[str | None, _rule(queries.pos), _documented(_pattern("pos"))]
 ReleaseId = Annotated[str | None, _rule(queries.release), _documented(_pattern("release"))]
+ScheduleName = Annotated[
+    str, _rule(queries.schedule), _documented(_pattern("schedule"), nullable=False)
+]
+StateCode = Annotated[str | None, _rule(queries.state), _documented(_pattern("state"))]
 DateText = Annotated[dt.date | None, _rule(queries.date)]
 Money = Annotated[Decimal | None, BeforeValidator(_money), WithJsonSchema(MONEY_SCHEMA)]
 Modifier = Annotated[str, Field(pattern=MODIFIER)]
@@ -133,19 +136,43 @@ class PlanLineIn(Shape):
     model_config = ConfigDict(json_schema_extra={"examples": [LINE_EXAMPLE]})
 
     code: Code = Field(description="HCPCS code, e.g. 27447")
+    schedule: ScheduleName = Field(
+        default=MPFS,
+        description="fee schedule of the line: mpfs (default), clfs, dmepos, asp, anesthesia",
+    )
     modifiers: list[Modifier] = Field(
         default_factory=list,
         max_length=4,
         json_schema_extra={"uniqueItems": True},
-        description="26/TC/53, 50, 51, 54/55/56, 62, 66, 80/81/82/AS, informational RT/LT/59...",
+        description="MPFS: 26/TC/53, 50, 51, 54/55/56, 62, 66, 80/81/82/AS, informational "
+        "RT/LT/59...; CLFS: QW; DMEPOS: up to three in billing order (RR, NU, KL...); "
+        "anesthesia: one of AA, AD, QK, QX, QY, QZ",
     )
-    units: int = Field(default=1, ge=1, le=MAX_UNITS)
+    units: int = Field(
+        default=1,
+        ge=1,
+        le=queries.MAX_DRUG_UNITS,
+        description=f"units of service, 1-{MAX_UNITS}; ASP: the drug's dosage units billed, "
+        f"1-{queries.MAX_DRUG_UNITS:,} (the amount is the limit x units, rounded once)",
+    )
     setting: SettingText = Field(default=None, description="office or facility (line's own)")
     pos: PosText = Field(default=None, description="place of service (line's own)")
     provider: _text("provider", 64) = Field(  # type: ignore[valid-type]
         default="",
         max_length=64,
         description="who bills the line; multiple procedure rules rank one provider's lines",
+    )
+    state: StateCode = Field(
+        default=None, description="DMEPOS: the state priced instead of the plan ZIP's state"
+    )
+    rural: StrictBool | None = Field(
+        default=None, description="DMEPOS: rural fee (default: the ZIP's rural status)"
+    )
+    minutes: int | None = Field(
+        default=None,
+        ge=1,
+        le=queries.MAX_MINUTES,
+        description="anesthesia: anesthesia time in minutes (required there)",
     )
 
 
@@ -223,7 +250,19 @@ class CompareIn(PlanFields):
 
 
 def to_plan(body: PlanFields, zip: str | None, locality: str | None) -> Plan:
-    """The engine plan of a validated body, with codes and modifiers normalised."""
+    """The engine plan of a validated body, with codes and modifiers normalised.
+
+    Units above the MPFS's 999 are well-formed drug units that only an ASP line takes: on
+    another line they are 422 naming ``lines.<n>.units`` (a schema cannot tie one field's
+    range to another's value)."""
+    for index, line in enumerate(body.lines):
+        if line.units > MAX_UNITS and line.schedule != "asp":
+            raise Unprocessable(
+                f"line {index}: units above {MAX_UNITS} are drug units, which only an asp line "
+                f"takes; a {line.schedule} line has 1 to {MAX_UNITS}",
+                field=f"lines.{index}.units",
+                line=index,
+            )
     return Plan(
         lines=tuple(
             PlanLine(
@@ -233,6 +272,10 @@ def to_plan(body: PlanFields, zip: str | None, locality: str | None) -> Plan:
                 setting=line.setting,
                 pos=line.pos,
                 provider=line.provider,
+                schedule=line.schedule,
+                state=line.state,
+                rural=line.rural,
+                minutes=line.minutes,
             )
             for line in body.lines
         ),
@@ -260,20 +303,45 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         if plan.deductible_remaining is None
         else str(plan.deductible_remaining),
         "sequestration": plan.sequestration,
-        "lines": [
-            {
-                "code": line.code,
-                "modifiers": list(line.modifiers),
-                "units": line.units,
-                "setting": line.setting,
-                "pos": line.pos,
-                "provider": line.provider,
-            }
-            for line in plan.lines
-        ],
+        "lines": [_line_json(line) for line in plan.lines],
     }
+
+
+def _line_json(line: PlanLine) -> dict[str, Any]:
+    """A line as shown and hashed: the fields of other schedules only when given, so an
+    MPFS line (and a plan saved before they existed) keeps its shape and content hash."""
+    out: dict[str, Any] = {
+        "code": line.code,
+        "modifiers": list(line.modifiers),
+        "units": line.units,
+        "setting": line.setting,
+        "pos": line.pos,
+        "provider": line.provider,
+    }
+    if line.schedule != MPFS:
+        out["schedule"] = line.schedule
+    for name in ("state", "rural", "minutes"):
+        value = getattr(line, name)
+        if value is not None:
+            out[name] = value
+    return out
 
 
 def content_sha256(plan: Plan) -> str:
     """A hash of the plan's normalised content: equal plans, equal hashes."""
     return hashlib.sha256(orjson.dumps(plan_json(plan), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+NEW_LINE_FIELDS = {"schedule": MPFS, "state": None, "rural": None, "minutes": None}
+
+
+def request_json(body: BaseModel) -> dict[str, Any]:
+    """A request body as its idempotency hash sees it: the line fields of other schedules
+    only when not their default, so a retry of a body sent before they existed (same
+    Idempotency-Key) still matches its first answer."""
+    data: dict[str, Any] = body.model_dump(mode="json")
+    data["lines"] = [
+        {k: v for k, v in line.items() if k not in NEW_LINE_FIELDS or v != NEW_LINE_FIELDS[k]}
+        for line in data.get("lines", [])
+    ]
+    return data

@@ -49,6 +49,7 @@ from cms_pricing.api.plan_schemas import (
     SavedPlanIn,
     content_sha256,
     plan_json,
+    request_json,
     to_plan,
 )
 from cms_pricing.api.schemas import ErrorEnvelope
@@ -57,8 +58,14 @@ from cms_pricing.cache.policy import CacheClass
 from cms_pricing.cache.shared import pack, unpack
 from cms_pricing.db import plans as store
 from cms_pricing.engine.adjustments import Adjustment
-from cms_pricing.engine.costshare import CostShare
-from cms_pricing.engine.plans import Plan, PricedLine, PricedPlan, price_plan
+from cms_pricing.engine.costshare import CostShare, Subtotal
+from cms_pricing.engine.plans import (
+    AnyLine,
+    Plan,
+    PricedPlan,
+    PricedScheduleLine,
+    price_plan,
+)
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import BadRequest, NotFound, PricingError, Unprocessable, echo
 from cms_pricing.service import queries
@@ -160,6 +167,10 @@ async def _shared_or_priced(
         return await _priced(offload, loaded, plan)  # raises the same error with its 4xx
     zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
     scope = keys.release_scope(release.release_id, release.ref.sha256, zip_sha)
+    if any(line.schedule != "mpfs" for line in plan.lines):
+        # Lines of other schedules: their datasets are not in the release scope, so their
+        # fingerprint joins the key (MPFS-only plans keep the key they had).
+        digest = f"{digest}:{loaded.snapshot.schedules.fingerprint}"
     shared_key = keys.shared_key(scope, "plan", "/plans/price", digest)
     found = await service.shared.get(shared_key)
     if isinstance(found, bytes):
@@ -208,10 +219,13 @@ def _adjustment_json(a: Adjustment) -> dict[str, Any]:
     }
 
 
-def _line_json(line: PricedLine) -> dict[str, Any]:
+def _line_json(line: AnyLine) -> dict[str, Any]:
+    if isinstance(line, PricedScheduleLine):
+        return _schedule_line_json(line)
     q = line.quote
     return {
         "line": line.index,
+        "schedule": line.schedule,
         "code": line.code,
         "modifiers": list(line.modifiers),
         "units": line.units,
@@ -228,6 +242,42 @@ def _line_json(line: PricedLine) -> dict[str, Any]:
         "adjustments": [_adjustment_json(a) for a in line.adjustments],
         "indicators": q.indicators,
         "notes": list(line.notes),
+    }
+
+
+def _schedule_line_json(line: PricedScheduleLine) -> dict[str, Any]:
+    """A line of another schedule: the MPFS line's fields (those it lacks null) and its
+    quote as ``GET /codes/price?schedule=`` answers it."""
+    return {
+        "line": line.index,
+        "schedule": line.schedule,
+        "code": line.code,
+        "modifiers": list(line.modifiers),
+        "units": line.units,
+        "provider": line.provider,
+        "setting": None,
+        "pos": None,
+        "status": None,
+        "payable": line.quote.payable,
+        "paid": line.paid,
+        "by_report": line.by_report,
+        **money("fee_schedule_amount", line.quote.amount),
+        **money("allowed", line.allowed),
+        "unrounded": None,
+        "adjustments": [_adjustment_json(a) for a in line.adjustments],
+        "indicators": None,
+        "quote": wire.schedule_quote_json(line.quote),
+        "notes": list(line.notes),
+    }
+
+
+def _subtotal_json(s: Subtotal) -> dict[str, Any]:
+    return {
+        **money("allowed", s.allowed),
+        **money("deductible", s.deductible),
+        **money("coinsurance", s.coinsurance),
+        **money("beneficiary", s.beneficiary),
+        **money("program", s.program),
     }
 
 
@@ -250,7 +300,10 @@ def priced_json(p: PricedPlan) -> dict[str, Any]:
         "geography": wire.geography_json(p.geography),
         "lines": [_line_json(line) for line in p.lines],
         "totals": {**money("allowed", p.allowed), "complete": p.complete},
-        "cost_sharing": _cost_json(p.cost_share),
+        "cost_sharing": {
+            **_cost_json(p.cost_share),
+            "by_schedule": {name: _subtotal_json(s) for name, s in p.by_schedule},
+        },
         "notes": list(p.notes),
     }
 
@@ -302,11 +355,15 @@ def _side(label: str, p: PricedPlan, base: PricedPlan) -> dict[str, Any]:
         "label": label,
         "geography": wire.geography_json(p.geography),
         "totals": {**money("allowed", p.allowed), "complete": p.complete},
-        "cost_sharing": _cost_json(p.cost_share),
+        "cost_sharing": {
+            **_cost_json(p.cost_share),
+            "by_schedule": {name: _subtotal_json(s) for name, s in p.by_schedule},
+        },
         "difference": {**money("allowed", diff), "percent": percent},
         "lines": [
             {
                 "line": line.index,
+                "schedule": line.schedule,
                 "code": line.code,
                 **money("allowed", line.allowed),
                 **money("difference", _difference(line.allowed, other.allowed)),
@@ -360,7 +417,7 @@ async def _validated(
 def _idempotency(key: str | None, body: SavedPlanIn) -> store.Idempotency | None:
     if queries.idempotency_key(key) is None:
         return None
-    canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    canonical = orjson.dumps(request_json(body), option=orjson.OPT_SORT_KEYS)
     return store.Idempotency(str(key), hashlib.sha256(canonical).hexdigest())
 
 

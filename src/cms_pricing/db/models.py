@@ -419,6 +419,11 @@ class SavedPlanLine(Base):
     setting: Mapped[str | None] = mapped_column(String(16))
     pos: Mapped[str | None] = mapped_column(String(2))
     provider: Mapped[str] = mapped_column(String(64))
+    # Lines of the other fee schedules (migration 0006): rows written before it are MPFS.
+    schedule: Mapped[str] = mapped_column(String(16), server_default="mpfs")
+    state: Mapped[str | None] = mapped_column(String(2))  # DMEPOS: state priced
+    rural: Mapped[bool | None] = mapped_column(Boolean)  # DMEPOS: rural fee asked for
+    minutes: Mapped[int | None] = mapped_column(Integer)  # anesthesia time
 
 
 class IdempotencyKey(Base):

@@ -115,6 +115,10 @@ def _insert_lines(conn: Connection, pk: int, lines: tuple[PlanLine, ...]) -> Non
             "setting": line.setting,
             "pos": line.pos,
             "provider": line.provider,
+            "schedule": line.schedule,
+            "state": line.state,
+            "rural": line.rural,
+            "minutes": line.minutes,
         }
         for seq, line in enumerate(lines)
     ]
@@ -225,8 +229,10 @@ def _plan_row(conn: Connection, public_id: str) -> RowMapping:
 def _line(row: RowMapping) -> PlanLine:
     modifiers = tuple(m for m in str(row["modifiers"]).split(",") if m)
     return PlanLine(
-        row["code"], modifiers, row["units"], row["setting"], row["pos"], row["provider"]
-    )
+        row["code"], modifiers, row["units"], row["setting"], row["pos"], row["provider"],
+        schedule=row["schedule"] or "mpfs", state=row["state"], rural=row["rural"],
+        minutes=row["minutes"],
+    )  # fmt: skip
 
 
 def _plan(row: RowMapping, lines: tuple[PlanLine, ...]) -> Plan:
@@ -337,3 +343,5 @@ def _check_text(name: str, plan: Plan) -> None:
         text_value(f"{where}.setting", line.setting, _limit(LINES, "setting"))
         text_value(f"{where}.pos", line.pos, _limit(LINES, "pos"))
         text_value(f"{where}.provider", line.provider, _limit(LINES, "provider"))
+        text_value(f"{where}.schedule", line.schedule, _limit(LINES, "schedule"))
+        text_value(f"{where}.state", line.state, _limit(LINES, "state"))

@@ -11,13 +11,28 @@ Contract (2025 figures; CMS publishes the deductible each year):
 
 Every figure is rounded half-up to the cent once; the allowed total is a sum of figures that
 are already whole cents. A year without a known deductible needs ``deductible_remaining``.
+
+Plans mixing schedules (``plan_cost_share``) share the same way, per each line's schedule
+rule (``quote.CostSharing``: MPFS, DMEPOS and anesthesia deductible and 20%; CLFS neither;
+ASP deductible and the file's coinsurance percentage):
+
+- the deductible still to meet is applied to the lines subject to it **in plan order**, each
+  taking the lesser of its allowed amount and what is left (whole cents: no rounding);
+- coinsurance = rate x (allowed - deductible taken), summed over the lines of one schedule
+  and one rate, then rounded half-up to the cent once per (schedule, rate) group;
+- each schedule's subtotal (``Subtotal``) adds its groups; the plan's figures add the
+  subtotals; sequestration is computed once, on the plan's program payment.
+
+With MPFS lines only there is one group, so the figures equal ``cost_share``'s to the cent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from cms_pricing.engine.quote import CostSharing
 from cms_pricing.errors import BadRequest, Unprocessable
 
 PART_B_DEDUCTIBLE = {2025: Decimal("257.00")}
@@ -25,6 +40,7 @@ COINSURANCE = Decimal("0.20")
 SEQUESTRATION = Decimal("0.02")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MPFS_COST_SHARING = CostSharing(deductible_applies=True, coinsurance_rate=COINSURANCE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +102,66 @@ def cost_share(
         program_paid=program - cut,
         sequestration_applied=sequestration,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ShareLine:
+    """One plan line as cost sharing sees it: its schedule, allowed amount and rule."""
+
+    schedule: str
+    allowed: Decimal  # whole cents; 0.00 for a line without an amount
+    deductible_applies: bool
+    coinsurance_rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Subtotal:
+    """One schedule's share of a plan (before sequestration, which is plan-wide)."""
+
+    allowed: Decimal
+    deductible: Decimal
+    coinsurance: Decimal
+    beneficiary: Decimal
+    program: Decimal
+
+
+def plan_cost_share(
+    lines: Sequence[ShareLine], year: int, remaining: Decimal | None, sequestration: bool
+) -> tuple[CostShare, tuple[tuple[str, Subtotal], ...]]:
+    """The plan's cost sharing and each schedule's subtotal, in order of first appearance
+    (module docstring: deductible in plan order, coinsurance per schedule and rate)."""
+    left = deductible_for(year, remaining)
+    to_meet = left
+    groups: dict[str, dict[Decimal, list[Decimal]]] = {}  # schedule -> rate -> [allowed, ded]
+    for line in lines:
+        taken = min(line.allowed, to_meet) if line.deductible_applies else ZERO
+        to_meet -= taken
+        sums = groups.setdefault(line.schedule, {}).setdefault(line.coinsurance_rate, [ZERO, ZERO])
+        sums[0] += line.allowed
+        sums[1] += taken
+    subtotals: list[tuple[str, Subtotal]] = []
+    for schedule, rates in groups.items():
+        allowed = sum((a for a, _ in rates.values()), ZERO)
+        deductible = sum((d for _, d in rates.values()), ZERO)
+        coinsurance = sum((cent((a - d) * rate) for rate, (a, d) in rates.items()), ZERO)
+        subtotals.append((schedule, Subtotal(
+            allowed, deductible, coinsurance, deductible + coinsurance,
+            allowed - deductible - coinsurance,
+        )))  # fmt: skip
+    allowed = sum((s.allowed for _, s in subtotals), ZERO)
+    deductible = sum((s.deductible for _, s in subtotals), ZERO)
+    coinsurance = sum((s.coinsurance for _, s in subtotals), ZERO)
+    program = allowed - deductible - coinsurance
+    cut = cent(program * SEQUESTRATION) if sequestration else ZERO
+    share = CostShare(
+        allowed=allowed,
+        deductible_remaining=left,
+        deductible=deductible,
+        coinsurance=coinsurance,
+        beneficiary=deductible + coinsurance,
+        program=program,
+        sequestration=cut,
+        program_paid=program - cut,
+        sequestration_applied=sequestration,
+    )
+    return share, tuple(subtotals)

@@ -26,6 +26,13 @@ Contract:
 - A bad line raises the engine's ``PricingError`` with ``details.line`` (0-based) and
   ``details.field`` as ``lines.<n>.<field>``; plan-level fields keep their own names.
 
+Lines of the other fee schedules (``PlanLine.schedule``: clfs, dmepos, asp, anesthesia) are
+priced alone by ``engine.schedules.price_schedule``, at the plan's place and date, with the
+line's own fields checked by the one request parser (``service.queries.any_price_fields``);
+the rules between lines (bilateral, multiple procedure, assistants ...) are MPFS rules and
+apply among the MPFS lines only (``_schedule_line``). Cost sharing follows each line's
+schedule (``engine.costshare.plan_cost_share``).
+
 Pure: no I/O. A 200-line plan is a few hundred dict lookups.
 """
 
@@ -37,7 +44,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from cms_pricing.engine import mppr
+from cms_pricing.engine import anesthesia, mppr
+from cms_pricing.engine.adjustments import MODIFIERS as MPFS_MODIFIERS
 from cms_pricing.engine.adjustments import (
     Adjustment,
     LineTerms,
@@ -45,17 +53,51 @@ from cms_pricing.engine.adjustments import (
     line_terms,
     parse_modifiers,
 )
-from cms_pricing.engine.costshare import CostShare, cent, cost_share
+from cms_pricing.engine.costshare import (
+    MPFS_COST_SHARING,
+    CostShare,
+    ShareLine,
+    Subtotal,
+    cent,
+    plan_cost_share,
+)
 from cms_pricing.engine.mpfs import price_code, setting_for
-from cms_pricing.engine.quote import Geography, PriceQuery, Quote, ReleaseRef
+from cms_pricing.engine.quote import (
+    Geography,
+    PriceQuery,
+    Quote,
+    ReleaseRef,
+    ScheduleQuote,
+    ScheduleRequest,
+)
+from cms_pricing.engine.schedules import price_schedule
 from cms_pricing.engine.snapshot import ReleaseView, Snapshot
 from cms_pricing.errors import BadRequest, PricingError, Unprocessable
 from cms_pricing.reference.rows import RvuRow
+from cms_pricing.service import queries
 
 MAX_LINES = 200
 MAX_UNITS = 999
 ZERO = Decimal("0")
 PORTION_INDICATORS = frozenset({"4", "6", "7"})
+MPFS = "mpfs"
+# The modifiers each other schedule prices: CLFS's QW row, the anesthesia payment modifiers,
+# and the DMEPOS modifiers of the 2025 fee files (DMEPOS, DMEPEN, former CBA, mail order;
+# DMEREAD 2025). A plan line's modifiers are one of these or an MPFS modifier (the OpenAPI
+# pattern, api/plan_schemas.py); which of them a code carries is the data's answer.
+DMEPOS_MODIFIERS = frozenset(
+    {"AU", "AV", "AW", "BA", "KC", "KE", "KF", "KG", "KL", "KM", "KN", "KU", "MS", "NU",
+     "QB", "QF", "RR", "UE"}
+)  # fmt: skip
+SCHEDULE_MODIFIERS: dict[str, frozenset[str]] = {
+    MPFS: MPFS_MODIFIERS,
+    "clfs": frozenset({"QW"}),
+    "dmepos": DMEPOS_MODIFIERS,
+    "asp": frozenset(),
+    "anesthesia": frozenset(anesthesia.MODIFIERS),
+}
+ALL_MODIFIERS = frozenset().union(*SCHEDULE_MODIFIERS.values())
+MAX_SCHEDULE_MODIFIERS = {"clfs": 1, "dmepos": 3, "asp": 0, "anesthesia": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +108,10 @@ class PlanLine:
     setting: str | None = None
     pos: str | None = None
     provider: str = ""
+    schedule: str = MPFS  # mpfs, clfs, dmepos, asp, anesthesia
+    state: str | None = None  # DMEPOS: the state priced, instead of the plan's ZIP's
+    rural: bool | None = None  # DMEPOS: rural fee or not (default: the ZIP's rural status)
+    minutes: int | None = None  # anesthesia: time in minutes (required there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,17 +141,44 @@ class PricedLine:
     by_report: bool
     adjustments: tuple[Adjustment, ...]
     notes: tuple[str, ...]
+    schedule: str = MPFS
+
+
+@dataclass(frozen=True, slots=True)
+class PricedScheduleLine:
+    """A line of a schedule other than the MPFS, priced alone (no rules between lines).
+
+    ``allowed`` is the quote's amount (ASP: already for the line's drug units), times
+    ``units`` for the other schedules; None when the schedule publishes no amount (the MAC
+    prices it: ``by_report``)."""
+
+    index: int
+    schedule: str
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    provider: str
+    quote: ScheduleQuote
+    allowed: Decimal | None
+    paid: bool
+    by_report: bool
+    adjustments: tuple[Adjustment, ...]
+    notes: tuple[str, ...]
+
+
+AnyLine = PricedLine | PricedScheduleLine
 
 
 @dataclass(frozen=True, slots=True)
 class PricedPlan:
     release: ReleaseRef
     geography: Geography
-    lines: tuple[PricedLine, ...]
+    lines: tuple[AnyLine, ...]
     allowed: Decimal
     complete: bool
     cost_share: CostShare
     notes: tuple[str, ...]
+    by_schedule: tuple[tuple[str, Subtotal], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +199,36 @@ def price_plan(snapshot: Snapshot, plan: Plan) -> PricedPlan:
     geography = _geography(snapshot, release, plan)
     setting_for(plan.setting, plan.pos)
     ctx = _Context(snapshot, plan, release)
-    prepared = [_prepare(ctx, i, line) for i, line in enumerate(plan.lines)]
+    others = {
+        i: _schedule_line(ctx, i, line)
+        for i, line in enumerate(plan.lines)
+        if line.schedule != MPFS
+    }
+    prepared = [
+        _prepare(ctx, i, line) for i, line in enumerate(plan.lines) if line.schedule == MPFS
+    ]
     reductions = mppr.reduce([slot for p in prepared for slot in p.slots])
-    lines = tuple(_finish(p, reductions) for p in prepared)
+    finished: dict[int, AnyLine] = {p.index: _finish(p, reductions) for p in prepared}
+    finished.update(others)
+    lines = tuple(finished[i] for i in range(len(plan.lines)))
     allowed = sum((line.allowed for line in lines if line.allowed is not None), Decimal("0.00"))
-    share = cost_share(allowed, release.year, plan.deductible_remaining, plan.sequestration)
+    share, by_schedule = plan_cost_share(
+        [_share_line(line) for line in lines],
+        release.year,
+        plan.deductible_remaining,
+        plan.sequestration,
+    )
     complete = all(line.allowed is not None or not line.paid for line in lines)
     return PricedPlan(
-        release.ref, geography, lines, allowed, complete, share, _plan_notes(lines, complete)
-    )
+        release.ref, geography, lines, allowed, complete, share, _plan_notes(lines, complete),
+        by_schedule,
+    )  # fmt: skip
+
+
+def _share_line(line: AnyLine) -> ShareLine:
+    terms = line.quote.cost_sharing if isinstance(line, PricedScheduleLine) else MPFS_COST_SHARING
+    allowed = line.allowed if line.allowed is not None else Decimal("0.00")
+    return ShareLine(line.schedule, allowed, terms.deductible_applies, terms.coinsurance_rate)
 
 
 def _check_size(plan: Plan) -> None:
@@ -191,8 +285,11 @@ class _Context:
 
 def _prepare(ctx: _Context, index: int, line: PlanLine) -> _Prepared:
     with at_line(index):
+        given = ("state", line.state), ("rural", line.rural), ("minutes", line.minutes)
+        queries.refuse_foreign(MPFS, [name for name, value in given if value is not None])
         if not 1 <= line.units <= MAX_UNITS:
             raise BadRequest(f"units must be 1 to {MAX_UNITS}; got {line.units}", field="units")
+        _refuse_other_schedules_modifiers(MPFS, line.modifiers)
         mods = parse_modifiers(line.modifiers)
         quote = ctx.quote(line, line.code, mods.row)
         row = ctx.release.rvus[(quote.code, quote.modifier)]
@@ -344,15 +441,27 @@ def _line_notes(p: _Prepared) -> list[str]:
     return notes
 
 
-def _plan_notes(lines: tuple[PricedLine, ...], complete: bool) -> tuple[str, ...]:
+def _plan_notes(lines: tuple[AnyLine, ...], complete: bool) -> tuple[str, ...]:
     notes = [
         "Each line is rounded half-up to the cent once, from the unrounded fee schedule "
         "amount; CMS's claims systems start from the published (rounded) fee schedule "
         "amount, so a line can differ from a paid claim by a cent.",
-        "Cost sharing assumes every line is subject to the Part B deductible and 20% "
-        "coinsurance; preventive services whose cost sharing is waived by statute are not "
-        "marked in the RVU file and are not recognised.",
     ]
+    if all(line.schedule == MPFS for line in lines):
+        notes.append(
+            "Cost sharing assumes every line is subject to the Part B deductible and 20% "
+            "coinsurance; preventive services whose cost sharing is waived by statute are not "
+            "marked in the RVU file and are not recognised."
+        )
+    else:
+        notes.append(
+            "Cost sharing follows each line's schedule: MPFS, DMEPOS and anesthesia lines the "
+            "Part B deductible and 20% coinsurance; CLFS lines neither; ASP lines the "
+            "deductible and the ASP file's coinsurance percentage. The deductible is met by "
+            "the lines subject to it in plan order; coinsurance is rounded once per schedule "
+            "and rate. Preventive services whose cost sharing is waived by statute are not "
+            "recognised."
+        )
     if not complete:
         open_lines = ", ".join(str(line.index) for line in lines if line.by_report)
         notes.append(
@@ -360,3 +469,157 @@ def _plan_notes(lines: tuple[PricedLine, ...], complete: bool) -> tuple[str, ...
             "totals leave them out."
         )
     return tuple(notes)
+
+
+# -- lines of the other schedules ------------------------------------------------------------
+
+
+def _refuse_other_schedules_modifiers(schedule: str, modifiers: tuple[str, ...]) -> None:
+    """422 for a modifier another schedule prices but this line's schedule does not."""
+    own = SCHEDULE_MODIFIERS[schedule]
+    for value in modifiers:
+        form = value.strip().upper()
+        if form in ALL_MODIFIERS and form not in own:
+            where = sorted(n for n, mods in SCHEDULE_MODIFIERS.items() if form in mods)
+            raise Unprocessable(
+                f"modifier {form} does not price a {schedule} line: it is a modifier of "
+                f"schedule {', '.join(where)} (give the line's schedule)",
+                field="modifiers",
+            )
+
+
+# Where a parser field of a schedule line is in the plan: the line's modifiers list, or a
+# field of the plan itself (the error keeps ``details.line``).
+_LINE_FIELDS = {"modifier": "modifiers", "modifier2": "modifiers", "modifier3": "modifiers"}
+_PLAN_FIELDS = frozenset({"zip", "locality", "date", "release", "year"})
+
+
+@contextmanager
+def _at_schedule_line(index: int) -> Iterator[None]:
+    try:
+        yield
+    except PricingError as exc:
+        field = str(exc.details.get("field", "code"))
+        if field not in _PLAN_FIELDS:
+            field = f"lines.{index}.{_LINE_FIELDS.get(field, field)}"
+        details = {**exc.details, "line": index, "field": field}
+        raise type(exc)(f"line {index}: {exc.message}", **details) from exc
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def schedule_request(plan: Plan, line: PlanLine) -> ScheduleRequest:
+    """The request of a non-MPFS line, parsed by ``service.queries`` as a query would be.
+
+    The place is the plan's (DMEPOS: its ZIP, or the line's ``state``; anesthesia: its ZIP or
+    locality; CLFS and ASP: none); the date is the plan's; a plan's release pins the MPFS
+    release, which for anesthesia is the release of the anesthesia CF (the other schedules
+    take the dataset in force on the plan's date, else the newest)."""
+    chosen = queries.schedule(line.schedule)
+    limit = MAX_SCHEDULE_MODIFIERS[chosen]
+    if len(line.modifiers) > limit:
+        words = "no modifiers" if limit == 0 else f"at most {limit} modifier{'s' * (limit > 1)}"
+        raise Unprocessable(f"a {chosen} line takes {words}", field="modifiers")
+    _refuse_other_schedules_modifiers(chosen, line.modifiers)
+    if chosen == "dmepos" and line.state is None and plan.zip is None:
+        raise Unprocessable(
+            "a dmepos line needs the plan's zip or its own state (the plan gives a locality, "
+            "which does not name a state)",
+            field="state",
+        )
+    given: dict[str, str | None] = {
+        "schedule": chosen,
+        "code": line.code,
+        "setting": line.setting,
+        "pos": line.pos,
+        "state": line.state,
+        "rural": _text(line.rural),
+        "minutes": _text(line.minutes),
+        "date": plan.on.isoformat() if plan.on else None,
+    }
+    given.update(zip(("modifier", "modifier2", "modifier3"), line.modifiers, strict=False))
+    if chosen == "asp":
+        given["units"] = str(line.units)
+    if chosen == "anesthesia":
+        given.update(zip=plan.zip, locality=plan.locality, release=plan.release_id)
+    if chosen == "dmepos" and line.state is None:
+        given["zip"] = plan.zip
+    request = queries.any_price_fields(given)
+    assert isinstance(request, ScheduleRequest)  # a schedule other than mpfs was named
+    return request
+
+
+def _schedule_line(ctx: _Context, index: int, line: PlanLine) -> PricedScheduleLine:
+    with _at_schedule_line(index):
+        most = queries.MAX_DRUG_UNITS if line.schedule == "asp" else MAX_UNITS
+        if not 1 <= line.units <= most:
+            raise BadRequest(f"units must be 1 to {most:,}; got {line.units}", field="units")
+        request = schedule_request(ctx.plan, line)
+        quote = price_schedule(ctx.snapshot, request)
+    times = 1 if quote.schedule == "asp" else line.units
+    allowed = None if quote.amount is None else cent(quote.amount * times)
+    notes = [quote.reason] if quote.reason else []
+    notes.extend(quote.notes)
+    if line.provider:
+        notes.append("provider is a label on this line: the multiple procedure rules are "
+                     "MPFS rules, and no rule between lines applies to it.")  # fmt: skip
+    return PricedScheduleLine(
+        index=index, schedule=quote.schedule, code=quote.code, modifiers=quote.modifiers,
+        units=line.units, provider=line.provider, quote=quote, allowed=allowed, paid=True,
+        by_report=quote.amount is None, adjustments=_schedule_adjustments(quote, times),
+        notes=tuple(notes),
+    )  # fmt: skip
+
+
+def _schedule_adjustments(quote: ScheduleQuote, times: int) -> tuple[Adjustment, ...]:
+    """How the line's amount was reached, in words (the quote's components hold the figures)."""
+    c = dict(quote.components)
+    name = quote.schedule.upper()
+    steps: list[Adjustment] = []
+    if quote.amount is None:
+        return ()
+    if quote.schedule == "asp":
+        unrounded = c.get("unrounded_amount")
+        steps.append(Adjustment(
+            "asp_units", None, None, "payment limit per dosage unit",
+            f"ASP: {c['units']} units x {c['payment_limit_per_unit']} = {unrounded} -> "
+            f"{quote.amount}", "ASP pricing file: payment limit per HCPCS dosage unit",
+        ))  # fmt: skip
+    elif quote.schedule == "anesthesia":
+        share = Decimal(c["modifier_share"]) * 100
+        steps.append(Adjustment(
+            "anesthesia_units", quote.modifiers[0] if quote.modifiers else None,
+            share.normalize(), "(base units + time units) x anesthesia CF",
+            f"anesthesia: ({c['base_units']} base + {c['time_units']} time units, "
+            f"{c['minutes']} minutes / 15) x CF {c['conversion_factor']} x "
+            f"{share.normalize():f}% ({'-'.join(quote.modifiers)}) = {c['unrounded_amount']} -> "
+            f"{quote.amount}", str(c.get("conversion_factor_source", "")),
+        ))  # fmt: skip
+    elif quote.schedule == "clfs":
+        steps.append(Adjustment(
+            "clfs_rate", quote.modifiers[0] if quote.modifiers else None, None,
+            "national limitation amount",
+            f"CLFS: national limitation amount {quote.amount} (indicator {c['indicator']}), "
+            "no geographic adjustment", f"{quote.dataset.dataset_id}: RATE",
+        ))  # fmt: skip
+    else:
+        where = dict(quote.geography or ())
+        place = where.get("state", "")
+        column = c.get("column") or ""
+        steps.append(Adjustment(
+            f"{quote.schedule}_fee", "-".join(quote.modifiers) or None, None, "fee schedule",
+            f"{name}: {quote.code}{''.join('-' + m for m in quote.modifiers)} in {place} "
+            f"{column} fee {quote.amount}".replace("  ", " "), quote.dataset.dataset_id,
+        ))  # fmt: skip
+    if times > 1:
+        steps.append(Adjustment(
+            "units", None, None, "the amount of one unit",
+            f"{times} units x {quote.amount} = {quote.amount * times}", "",
+        ))  # fmt: skip
+    return tuple(steps)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -422,16 +422,21 @@ def any_price_fields(given: Mapping[str, str | None]) -> PriceQuery | ScheduleRe
     """The typed request of named text fields under any schedule (query, bulk line)."""
     named = given.get("schedule")
     chosen = schedule(named) if named else "mpfs"
+    refuse_foreign(chosen, [name for name, value in given.items() if value is not None])
+    if chosen == "mpfs":
+        return price_fields(given)
+    return schedule_fields(chosen, given)
+
+
+def refuse_foreign(chosen: str, names: Iterable[str]) -> None:
+    """422 naming the first of ``names`` that schedule ``chosen`` does not take."""
     accepted = SCHEDULE_PARAMS[chosen]
-    for name in given:
-        if name not in accepted and name != "schedule" and given[name] is not None:
+    for name in names:
+        if name not in accepted and name != "schedule":
             takes = ", ".join(sorted(accepted))
             raise Unprocessable(
                 f"{name} does not apply to schedule {chosen}; it takes {takes}", field=name
             )
-    if chosen == "mpfs":
-        return price_fields(given)
-    return schedule_fields(chosen, given)
 
 
 def _modifiers(given: Mapping[str, str | None]) -> tuple[str, ...]:
