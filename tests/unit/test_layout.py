@@ -116,3 +116,12 @@ def test_one_parser_for_request_input() -> None:
         if "unquote" in p.read_text() or "parse_qs" in p.read_text()
     ]
     assert users == ["service/queries.py"]
+
+
+@pytest.mark.parametrize("path", _package_files("engine"), ids=lambda p: p.name)
+def test_the_engine_imports_nothing_above_it(path: Path) -> None:
+    """The engine is the core: it imports no service, cache or observability module (those
+    import it). Text is parsed in service/queries.py; the engine receives typed requests."""
+    above = ("cms_pricing.service", "cms_pricing.cache", "cms_pricing.observability")
+    imported = imported_modules(path)
+    assert not {m for m in imported if m.startswith(above)}

@@ -2,7 +2,7 @@
 
 Routes (all JSON; every 4xx is the ``{"error": {"code", "message", "details"}}`` envelope):
 
-- ``POST /plans/price``: one plan priced (``engine.plans.price_plan``), each adjustment on its
+- ``POST /plans/price``: one plan priced (``service.plan_lines.priced``), each adjustment on its
   line, totals and beneficiary cost sharing, and the release (id + sha256) that priced it;
 - ``POST /plans/compare``: the same plan at 2-6 places, side by side, with each place's
   difference from the first;
@@ -64,11 +64,10 @@ from cms_pricing.engine.plans import (
     Plan,
     PricedPlan,
     PricedScheduleLine,
-    price_plan,
 )
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import BadRequest, NotFound, PricingError, Unprocessable, echo
-from cms_pricing.service import queries
+from cms_pricing.service import plan_lines, queries
 from cms_pricing.service.offload import Offload
 from cms_pricing.service.state import Loaded, ServiceState
 
@@ -193,7 +192,7 @@ async def _priced(offload: Offload, loaded: Loaded, plan: Plan) -> tuple[bytes, 
 
 def priced_bytes(loaded: Loaded, plan: Plan) -> bytes:
     """The offload task: one plan priced and rendered."""
-    return wire.dumps(priced_json(price_plan(loaded.snapshot, plan)))
+    return wire.dumps(priced_json(plan_lines.priced(loaded.snapshot, plan)))
 
 
 def compared_bytes(loaded: Loaded, body: CompareIn) -> bytes:
@@ -333,7 +332,7 @@ def compare_json(snapshot: Snapshot, body: CompareIn) -> dict[str, Any]:
         with _at_location(index):
             plan = to_plan(body, where.zip, where.locality)
             label = where.label or where.zip or where.locality or f"location {index}"
-            priced.append((label, price_plan(snapshot, plan)))
+            priced.append((label, plan_lines.priced(snapshot, plan)))
     base_label, base = priced[0]
     return {
         "release": wire.release_json(base.release),

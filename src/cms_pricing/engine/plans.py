@@ -27,8 +27,8 @@ Contract:
   ``details.field`` as ``lines.<n>.<field>``; plan-level fields keep their own names.
 
 Lines of the other fee schedules (``PlanLine.schedule``: clfs, dmepos, asp, anesthesia) are
-priced alone by ``engine.schedules.price_schedule``, at the plan's place and date, with the
-line's own fields checked by the one request parser (``service.queries.any_price_fields``);
+priced alone by ``engine.schedules.price_schedule``, at the plan's place and date, from the
+typed request the one request parser made of the line (``service.plan_lines``);
 the rules between lines (bilateral, multiple procedure, assistants ...) are MPFS rules and
 apply among the MPFS lines only (``_schedule_line``). Cost sharing follows each line's
 schedule (``engine.costshare.plan_cost_share``).
@@ -38,11 +38,12 @@ Pure: no I/O. A 200-line plan is a few hundred dict lookups.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 
 from cms_pricing.engine import anesthesia, mppr
 from cms_pricing.engine.adjustments import MODIFIERS as MPFS_MODIFIERS
@@ -74,7 +75,6 @@ from cms_pricing.engine.schedules import price_schedule
 from cms_pricing.engine.snapshot import ReleaseView, Snapshot
 from cms_pricing.errors import BadRequest, PricingError, Unprocessable
 from cms_pricing.reference.rows import RvuRow
-from cms_pricing.service import queries
 
 MAX_LINES = 200
 MAX_UNITS = 999
@@ -98,6 +98,7 @@ SCHEDULE_MODIFIERS: dict[str, frozenset[str]] = {
 }
 ALL_MODIFIERS = frozenset().union(*SCHEDULE_MODIFIERS.values())
 MAX_SCHEDULE_MODIFIERS = {"clfs": 1, "dmepos": 3, "asp": 0, "anesthesia": 1}
+_NO_REQUESTS: Mapping[int, ScheduleRequest] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,15 +193,20 @@ class _Prepared:
     slots: tuple[mppr.Slot, ...]
 
 
-def price_plan(snapshot: Snapshot, plan: Plan) -> PricedPlan:
-    """Price every line of ``plan`` with the rules between them (module docstring)."""
+def price_plan(
+    snapshot: Snapshot, plan: Plan, requests: Mapping[int, ScheduleRequest] = _NO_REQUESTS
+) -> PricedPlan:
+    """Price every line of ``plan`` with the rules between them (module docstring).
+
+    ``requests`` holds the typed request of each line of another schedule, by line index,
+    as ``service.plan_lines.line_requests`` reads them (the engine parses no text)."""
     _check_size(plan)
     release = snapshot.select_release(plan.release_id, plan.on, None)
     geography = _geography(snapshot, release, plan)
     setting_for(plan.setting, plan.pos)
     ctx = _Context(snapshot, plan, release)
     others = {
-        i: _schedule_line(ctx, i, line)
+        i: _schedule_line(ctx, i, line, requests.get(i))
         for i, line in enumerate(plan.lines)
         if line.schedule != MPFS
     }
@@ -285,11 +291,10 @@ class _Context:
 
 def _prepare(ctx: _Context, index: int, line: PlanLine) -> _Prepared:
     with at_line(index):
-        given = ("state", line.state), ("rural", line.rural), ("minutes", line.minutes)
-        queries.refuse_foreign(MPFS, [name for name, value in given if value is not None])
+        _refuse_foreign_fields(line)
         if not 1 <= line.units <= MAX_UNITS:
             raise BadRequest(f"units must be 1 to {MAX_UNITS}; got {line.units}", field="units")
-        _refuse_other_schedules_modifiers(MPFS, line.modifiers)
+        refuse_other_schedules_modifiers(MPFS, line.modifiers)
         mods = parse_modifiers(line.modifiers)
         quote = ctx.quote(line, line.code, mods.row)
         row = ctx.release.rvus[(quote.code, quote.modifier)]
@@ -474,7 +479,17 @@ def _plan_notes(lines: tuple[AnyLine, ...], complete: bool) -> tuple[str, ...]:
 # -- lines of the other schedules ------------------------------------------------------------
 
 
-def _refuse_other_schedules_modifiers(schedule: str, modifiers: tuple[str, ...]) -> None:
+def _refuse_foreign_fields(line: PlanLine) -> None:
+    """422 for a field of the other schedules on an MPFS line."""
+    for name, value in (("state", line.state), ("rural", line.rural), ("minutes", line.minutes)):
+        if value is not None:
+            raise Unprocessable(
+                f"{name} does not apply to an mpfs line (it is a dmepos or anesthesia field)",
+                field=name,
+            )
+
+
+def refuse_other_schedules_modifiers(schedule: str, modifiers: tuple[str, ...]) -> None:
     """422 for a modifier another schedule prices but this line's schedule does not."""
     own = SCHEDULE_MODIFIERS[schedule]
     for value in modifiers:
@@ -495,7 +510,8 @@ _PLAN_FIELDS = frozenset({"zip", "locality", "date", "release", "year"})
 
 
 @contextmanager
-def _at_schedule_line(index: int) -> Iterator[None]:
+def at_schedule_line(index: int) -> Iterator[None]:
+    """A line's error names ``lines.<index>.<field>`` (a plan field keeps its own name)."""
     try:
         yield
     except PricingError as exc:
@@ -506,61 +522,12 @@ def _at_schedule_line(index: int) -> Iterator[None]:
         raise type(exc)(f"line {index}: {exc.message}", **details) from exc
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
-def schedule_request(plan: Plan, line: PlanLine) -> ScheduleRequest:
-    """The request of a non-MPFS line, parsed by ``service.queries`` as a query would be.
-
-    The place is the plan's (DMEPOS: its ZIP, or the line's ``state``; anesthesia: its ZIP or
-    locality; CLFS and ASP: none); the date is the plan's; a plan's release pins the MPFS
-    release, which for anesthesia is the release of the anesthesia CF (the other schedules
-    take the dataset in force on the plan's date, else the newest)."""
-    chosen = queries.schedule(line.schedule)
-    limit = MAX_SCHEDULE_MODIFIERS[chosen]
-    if len(line.modifiers) > limit:
-        words = "no modifiers" if limit == 0 else f"at most {limit} modifier{'s' * (limit > 1)}"
-        raise Unprocessable(f"a {chosen} line takes {words}", field="modifiers")
-    _refuse_other_schedules_modifiers(chosen, line.modifiers)
-    if chosen == "dmepos" and line.state is None and plan.zip is None:
-        raise Unprocessable(
-            "a dmepos line needs the plan's zip or its own state (the plan gives a locality, "
-            "which does not name a state)",
-            field="state",
-        )
-    given: dict[str, str | None] = {
-        "schedule": chosen,
-        "code": line.code,
-        "setting": line.setting,
-        "pos": line.pos,
-        "state": line.state,
-        "rural": _text(line.rural),
-        "minutes": _text(line.minutes),
-        "date": plan.on.isoformat() if plan.on else None,
-    }
-    given.update(zip(("modifier", "modifier2", "modifier3"), line.modifiers, strict=False))
-    if chosen == "asp":
-        given["units"] = str(line.units)
-    if chosen == "anesthesia":
-        given.update(zip=plan.zip, locality=plan.locality, release=plan.release_id)
-    if chosen == "dmepos" and line.state is None:
-        given["zip"] = plan.zip
-    request = queries.any_price_fields(given)
-    assert isinstance(request, ScheduleRequest)  # a schedule other than mpfs was named
-    return request
-
-
-def _schedule_line(ctx: _Context, index: int, line: PlanLine) -> PricedScheduleLine:
-    with _at_schedule_line(index):
-        most = queries.MAX_DRUG_UNITS if line.schedule == "asp" else MAX_UNITS
-        if not 1 <= line.units <= most:
-            raise BadRequest(f"units must be 1 to {most:,}; got {line.units}", field="units")
-        request = schedule_request(ctx.plan, line)
+def _schedule_line(
+    ctx: _Context, index: int, line: PlanLine, request: ScheduleRequest | None
+) -> PricedScheduleLine:
+    if request is None:  # a caller's bug: service.plan_lines reads every such line
+        raise ValueError(f"line {index} ({line.schedule}) has no request")
+    with at_schedule_line(index):
         quote = price_schedule(ctx.snapshot, request)
     times = 1 if quote.schedule == "asp" else line.units
     allowed = None if quote.amount is None else cent(quote.amount * times)
