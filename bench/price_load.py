@@ -8,7 +8,10 @@ Contract (docs/performance.md quotes its output):
 3. serve ``bench/raw_asgi.py`` with the same server and workers, load it with wrk, stop it;
 4. serve the service (``cms-pricing serve``), load it with the mix (response cache on, then
    off so every request is computed), stop it;
-5. print requests/s, p50/p95/p99 and the share of the ceiling; write JSON to bench/results/.
+5. with ``--schedules``, also load it with a mix across every schedule (MPFS 60%, CLFS,
+   DMEPOS, ASP and anesthesia 10% each, every request distinct in its parameters), cache on
+   and off;
+6. print requests/s, p50/p95/p99 and the share of the ceiling; write JSON to bench/results/.
 
 Every request goes to 127.0.0.1 only; each wrk run is bounded by ``--duration``.
 Run: ``make bench`` or ``.venv/bin/python bench/price_load.py --help``.
@@ -28,6 +31,7 @@ import time
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from cms_pricing.reference.parsers import parse_file
 from cms_pricing.reference.rows import RvuRow, Zip5Row
@@ -112,6 +116,49 @@ def one_request(rng: random.Random, payable: list[tuple[str, str]], zips: list[Z
     elif roll < 0.8:
         parts.append("year=2025")
     return "/codes/price?" + "&".join(parts)
+
+
+def schedule_mix(data: Path, size: int, seed: int) -> list[str]:
+    """``size`` paths across the schedules: 60% MPFS (``request_mix``), 10% each of CLFS,
+    DMEPOS (state or ZIP, rural or not), ASP (1-20 units) and anesthesia (ZIP, 15-300
+    minutes, a payment modifier), drawn from the real files with a fixed seed."""
+    rng = random.Random(seed)
+    mpfs = request_mix(data, size, seed)
+    root = data / "2025"
+    clfs = _rows(root / "clfs-2025q1", "CLFS 2025 Q1V1.txt", "clfs")
+    dme = _rows(root / "dmepos-2025q1", "DMEPOS_JAN.csv", "dmepos")
+    drugs = _rows(root / "asp-2025q1", next((root / "asp-2025q1").glob("*.csv")).name, "asp")
+    folder = data / "2022" / "anes-base-units-cy2022"
+    anes = _rows(folder, next(folder.glob("*.txt")).name, "anes_base_units")
+    zips = [z.zip5 for z in read_zips(root / "zip-locality-2025q4")]
+    dme_keys = sorted({(r.hcpcs, r.modifier, r.modifier2, r.state) for r in dme if r.non_rural})
+
+    def other() -> str:
+        roll = rng.random()
+        if roll < 0.25:
+            row = rng.choice(clfs)
+            mod = f"&modifier={row.modifier}" if row.modifier else ""
+            return f"/codes/price?schedule=clfs&code={row.hcpcs}{mod}"
+        if roll < 0.5:
+            code, mod, mod2, state = rng.choice(dme_keys)
+            mods = (f"&modifier={mod}" if mod else "") + (f"&modifier2={mod2}" if mod2 else "")
+            where = f"state={state}&rural={rng.choice(['true', 'false'])}"
+            return f"/codes/price?schedule=dmepos&code={code}{mods}&{where}"
+        if roll < 0.75:
+            units = rng.randint(1, 20)
+            return f"/codes/price?schedule=asp&code={rng.choice(drugs).hcpcs}&units={units}"
+        row = rng.choice(anes)
+        modifier = rng.choice(["AA", "QK", "QX", "QY", "QZ"])
+        return (
+            f"/codes/price?schedule=anesthesia&code={row.code}&zip={rng.choice(zips)}"
+            f"&minutes={rng.randint(15, 300)}&modifier={modifier}"
+        )
+
+    return [path if rng.random() < 0.6 else other() for path in mpfs]
+
+
+def _rows(folder: Path, name: str, kind: str) -> list[Any]:
+    return parse_file(kind, name, (folder / name).read_bytes())
 
 
 def free_port() -> int:
@@ -204,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--mix", type=int, default=20_000, help="distinct requests in the mix")
     parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument(
+        "--schedules", action="store_true", help="also run a mix across every fee schedule"
+    )
     add_data_arguments(parser)
     args = parser.parse_args(argv)
 
@@ -238,14 +288,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         serve = [str(BIN / "cms-pricing"), "serve"]
         script = write_script(folder, "mix.lua", paths)
-        for label, cache in (("price_cached", "50000"), ("price_uncached", "0")):
+        runs = [("price_cached", "50000", script), ("price_uncached", "0", script)]
+        if args.schedules:
+            mixed = write_script(folder, "schedules.lua", schedule_mix(args.data, args.mix,
+                                                                       args.seed))  # fmt: skip
+            runs += [("schedules_cached", "50000", mixed), ("schedules_uncached", "0", mixed)]
+        for label, cache, lua in runs:
             run_env = {
                 **env,
                 "CMS_PRICING_PORT": str(app_port),
                 "CMS_PRICING_WORKERS": str(args.workers),
                 "CMS_PRICING_RESPONSE_CACHE_SIZE": cache,
             }
-            results[label] = measure(serve, run_env, app_port, script, args)
+            results[label] = measure(serve, run_env, app_port, lua, args)
     report(results)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"price-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
@@ -260,8 +315,11 @@ def report(results: dict[str, object]) -> None:
     print(
         f"{'run':<16}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'non2xx':>8}{'share':>8}"
     )
-    for label in ("raw_asgi", "price_cached", "price_uncached"):
-        r = results[label]
+    for label in ("raw_asgi", "price_cached", "price_uncached", "schedules_cached",
+                  "schedules_uncached"):  # fmt: skip
+        r = results.get(label)
+        if r is None:
+            continue
         assert isinstance(r, dict)
         share = r["requests_per_s"] / ceiling["requests_per_s"]
         print(

@@ -51,6 +51,7 @@ from cms_pricing.reference.rows import CbaFeeRow, CbaZipRow, DmeposFeeRow, MailO
 __all__ = ["STATE_ALIASES", "DmeposTable", "build", "price"]
 
 SCHEDULE = "dmepos"
+_NONE: Mapping[str, Any] = MappingProxyType({})
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 STATE_ALIASES: Mapping[str, str] = MappingProxyType(
@@ -128,8 +129,9 @@ def price(  # noqa: PLR0917 (the engine contract: one positional argument per qu
     if place.state not in table.states:
         reason = f"the DMEPOS fee schedule has no fee column for state {place.state}"
         raise NotFound(reason, field="state")
-    fee = table.fees.get((hcpcs, mods, place.state))
-    cba = table.cba_fees.get((hcpcs, mods, place.cba.cba_short_name)) if place.cba else None
+    fee = table.fees.get((hcpcs, mods), _NONE).get(place.state)
+    cba_fees = table.cba_fees.get((hcpcs, mods), _NONE) if place.cba else _NONE
+    cba = cba_fees.get(place.cba.cba_short_name) if place.cba else None
     if fee is None and cba is None:
         raise _unknown_modifiers(table, hcpcs, mods)
     return _quote(table, dataset, hcpcs=hcpcs, mods=mods, place=place, row=fee, cba=cba)

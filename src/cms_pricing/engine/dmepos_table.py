@@ -9,10 +9,11 @@ both the DMEPOS and the PEN file is a broken dataset: ``ValueError``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from cms_pricing.reference.rows import (
     CbaFeeRow,
@@ -23,8 +24,11 @@ from cms_pricing.reference.rows import (
 )
 
 Mods = tuple[str, ...]
-FeeKey = tuple[str, Mods, str]
-"""(HCPCS, modifiers, state) of a state fee; (HCPCS, modifiers, CBA short name) of a CBA fee."""
+CodeKey = tuple[str, Mods]
+"""(HCPCS, modifiers): the fees of one billed item, by state (or by former CBA short name).
+
+Nested by item, then state, so that 185,000 fees need no key object each (one dict of ~53
+states per item): the table is a fraction of a flat (code, modifiers, state) index."""
 
 CATEGORY_MEANINGS: Mapping[str, str] = MappingProxyType(
     {  # DMEREAD 2025, Attachment A-1, column 5
@@ -57,13 +61,13 @@ JURISDICTION_MEANINGS: Mapping[str, str] = MappingProxyType(
 class DmeposTable:
     """Read-only indexes of one DMEPOS dataset (every mapping is a ``MappingProxyType``)."""
 
-    fees: Mapping[FeeKey, DmeposFeeRow]  # DMEPOS and DMEPEN fees
+    fees: Mapping[CodeKey, Mapping[str, DmeposFeeRow]]  # DMEPOS and DMEPEN fees, by state
     pen_keys: frozenset[tuple[str, Mods]]  # code + modifiers whose fees are from the PEN file
     modifiers: Mapping[str, tuple[Mods, ...]]  # code -> combinations with a state fee
     states: frozenset[str]  # states and territories with a fee column
     rural_zips: Mapping[str, str]  # ZIP5 -> state of the rural ZIP file
     cba_zips: Mapping[str, CbaZipRow]  # ZIP5 -> its former CBA
-    cba_fees: Mapping[FeeKey, CbaFeeRow]
+    cba_fees: Mapping[CodeKey, Mapping[str, CbaFeeRow]]  # by former CBA short name
     cba_modifiers: Mapping[str, tuple[Mods, ...]]  # code -> combinations with a CBA fee
     mail_order: Mapping[tuple[str, Mods], MailOrderFeeRow]
 
@@ -73,7 +77,7 @@ def mods_of(row: DmeposFeeRow | CbaFeeRow | MailOrderFeeRow) -> Mods:
     return tuple(m for m in (row.modifier, row.modifier2, row.modifier3) if m)
 
 
-def _combinations(keys: Sequence[tuple[str, Mods]]) -> Mapping[str, tuple[Mods, ...]]:
+def _combinations(keys: Iterable[tuple[str, Mods]]) -> Mapping[str, tuple[Mods, ...]]:
     out: dict[str, list[Mods]] = {}
     for code, mods in keys:
         combos = out.setdefault(code, [])
@@ -82,14 +86,32 @@ def _combinations(keys: Sequence[tuple[str, Mods]]) -> Mapping[str, tuple[Mods, 
     return MappingProxyType({code: tuple(combos) for code, combos in out.items()})
 
 
-def _fees(dme: Sequence[DmeposFeeRow], pen: Sequence[DmeposFeeRow]) -> dict[FeeKey, DmeposFeeRow]:
-    fees: dict[FeeKey, DmeposFeeRow] = {}
-    for row in (*dme, *pen):
-        key = (row.hcpcs, mods_of(row), row.state)
-        if key in fees:
-            raise ValueError(f"DMEPOS fee {key!r} is listed twice (DMEPOS and PEN files?)")
-        fees[key] = row
+RowT = TypeVar("RowT", DmeposFeeRow, CbaFeeRow)
+
+
+def _nested(
+    parts: Iterable[Sequence[RowT]], place: Callable[[RowT], str]
+) -> dict[CodeKey, dict[str, RowT]]:
+    """Rows by (code, modifiers), then by place; one modifiers tuple per combination."""
+    fees: dict[CodeKey, dict[str, RowT]] = {}
+    shared: dict[Mods, Mods] = {}
+    for rows in parts:
+        for row in rows:
+            mods = mods_of(row)
+            mods = shared.setdefault(mods, mods)
+            key = (row.hcpcs, mods)
+            by_place = fees.get(key)
+            if by_place is None:
+                by_place = fees[key] = {}
+            where = place(row)
+            if where in by_place:
+                raise ValueError(f"fee {(row.hcpcs, mods, where)!r} is listed twice")
+            by_place[where] = row
     return fees
+
+
+def _readonly(fees: dict[CodeKey, dict[str, RowT]]) -> Mapping[CodeKey, Mapping[str, RowT]]:
+    return MappingProxyType({key: MappingProxyType(found) for key, found in fees.items()})
 
 
 def build(rows: Mapping[str, Sequence[Any]]) -> DmeposTable:
@@ -100,16 +122,16 @@ def build(rows: Mapping[str, Sequence[Any]]) -> DmeposTable:
     cba_fee: Sequence[CbaFeeRow] = rows.get("cba_fee", ())
     cba_zip: Sequence[CbaZipRow] = rows.get("cba_zip", ())
     mail: Sequence[MailOrderFeeRow] = rows.get("cba_mail_order", ())
-    fees = _fees(dme, pen)
-    cba_fees = {(r.hcpcs, mods_of(r), r.cba_short_name): r for r in cba_fee}
+    fees = _nested((dme, pen), attrgetter("state"))
+    cba_fees = _nested((cba_fee,), attrgetter("cba_short_name"))
     return DmeposTable(
-        fees=MappingProxyType(fees),
+        fees=_readonly(fees),
         pen_keys=frozenset((r.hcpcs, mods_of(r)) for r in pen),
-        modifiers=_combinations([(code, mods) for code, mods, _ in fees]),
-        states=frozenset(state for _, _, state in fees),
+        modifiers=_combinations(fees),
+        states=frozenset(state for by_state in fees.values() for state in by_state),
         rural_zips=MappingProxyType({r.zip5: r.state for r in rural}),
         cba_zips=MappingProxyType({r.zip5: r for r in cba_zip}),
-        cba_fees=MappingProxyType(cba_fees),
-        cba_modifiers=_combinations([(code, mods) for code, mods, _ in cba_fees]),
+        cba_fees=_readonly(cba_fees),
+        cba_modifiers=_combinations(cba_fees),
         mail_order=MappingProxyType({(r.hcpcs, mods_of(r)): r for r in mail}),
     )
