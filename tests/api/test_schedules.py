@@ -175,35 +175,73 @@ def _file_rows(cms_data: Path, path: Path, header_first: str) -> list[dict[str, 
     return list(csv.DictReader(io.StringIO("\n".join(lines[start:]))))
 
 
+def bulk(client: TestClient, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The results of ``POST /codes/price/bulk`` for ``lines`` (10,000 a request)."""
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(lines), 10_000):
+        response = client.post("/codes/price/bulk", json={"lines": lines[start : start + 10_000]})
+        assert response.status_code == 200, response.text[:500]
+        out.extend(response.json()["results"])
+    return out
+
+
 @pytest.mark.slow
 def test_every_clfs_row_through_the_api(client: TestClient, cms_data: Path) -> None:
-    """Every row of the CLFS .csv: indicator N answers the file's RATE to the cent,
-    indicator L answers payable false with no amount."""
+    """Every row of the CLFS .csv through bulk pricing (which prices each line as
+    GET /codes/price does): indicator N answers the file's RATE to the cent, indicator L
+    answers payable false with no amount."""
     rows = _file_rows(cms_data, CLFS_CSV, "YEAR,")
     assert len(rows) == 2087
-    for row in rows:
-        modifier = row["MOD"].strip()
-        query = f"schedule=clfs&code={row['HCPCS']}" + (f"&modifier={modifier}" if modifier else "")
-        body = price(client, query)
+    lines = [{"schedule": "clfs", "code": r["HCPCS"], "modifier": r["MOD"]} for r in rows]
+    for row, result in zip(rows, bulk(client, lines), strict=True):
+        assert "error" not in result, result
         if row["INDICATOR"] == "L":
-            assert (body["payable"], body["amount"]) == (False, None), query
+            assert (result["payable"], result["amount"]) == (False, None), row
         else:
-            expected = Decimal(row["RATE"]).quantize(Decimal("0.01"))
-            assert Decimal(body["amount"]) == expected, query
+            assert result["amount"] == str(Decimal(row["RATE"]).quantize(Decimal("0.01"))), row
 
 
 @pytest.mark.slow
 def test_every_asp_row_through_the_api(client: TestClient, cms_data: Path) -> None:
-    """Every row of the ASP file at 1 unit: the limit to CMS's three decimals and the amount
-    that limit rounded half-up to the cent; N/A answers payable false."""
+    """Every row of the ASP file at 1 unit (bulk): the amount is the file's three-decimal
+    limit rounded half-up to the cent; N/A answers payable false. The per-unit limit is
+    checked to the three decimals on single GETs for a sample."""
     rows = _file_rows(cms_data, ASP_CSV, "HCPCS Code")
     assert len(rows) == 877
-    for row in rows:
-        body = price(client, f"schedule=asp&code={row['HCPCS Code']}")
+    lines = [{"schedule": "asp", "code": r["HCPCS Code"]} for r in rows]
+    for row, result in zip(rows, bulk(client, lines), strict=True):
         limit = row["Payment Limit"].strip()
         if limit == "N/A":
-            assert body["payable"] is False
+            assert result["payable"] is False, row
             continue
-        assert body["components"]["payment_limit_per_unit"] == f"{Decimal(limit):.3f}"
         cents = Decimal(limit).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
-        assert body["amount"] == str(cents), row["HCPCS Code"]
+        assert result["amount"] == str(cents), row["HCPCS Code"]
+    for row in rows[::50]:
+        if row["Payment Limit"].strip() != "N/A":
+            body = price(client, f"schedule=asp&code={row['HCPCS Code']}")
+            assert body["components"]["payment_limit_per_unit"] == row["Payment Limit"].strip()
+
+
+@pytest.mark.slow
+def test_dmepos_cells_through_the_api(client: TestClient, cms_data: Path) -> None:
+    """Every 20th non-zero cell of DMEPOS_JAN (code, modifiers, state, NR or R), priced in
+    bulk by state with rural true or false, equals the file's cell to the cent (the engine's
+    own test covers every cell)."""
+    rows = _file_rows(cms_data, Path("2025/dmepos-2025q1/DMEPOS_JAN.csv"), "HCPCS,")
+    states = [name[:2] for name in rows[0] if name and name.endswith("(NR)")]
+    cells = [
+        (row, state, rural)
+        for row in rows
+        for state in states
+        for rural in (False, True)
+        if Decimal(row[f"{state} ({'R' if rural else 'NR'})"] or "0") != 0
+    ][::20]
+    assert len(cells) > 10_000
+    lines = [
+        {"schedule": "dmepos", "code": row["HCPCS"], "modifier": row["Mod"],
+         "modifier2": row["Mod2"], "state": state, "rural": rural}
+        for row, state, rural in cells
+    ]  # fmt: skip
+    for (row, state, rural), result in zip(cells, bulk(client, lines), strict=True):
+        expected = Decimal(row[f"{state} ({'R' if rural else 'NR'})"])
+        assert result["amount"] == str(expected), (row["HCPCS"], state, rural, result)
