@@ -87,7 +87,16 @@ class ScheduleSet:
     fingerprint: str
 
     @classmethod
-    def build(cls, datasets: Sequence[ScheduleData]) -> ScheduleSet:
+    def build(
+        cls, datasets: Sequence[ScheduleData], previous: ScheduleSet | None = None
+    ) -> ScheduleSet:
+        """Index ``datasets``; a dataset ``previous`` already indexed (same id and hash)
+        keeps its table, so a reload after one publish rebuilds only what changed."""
+        known = {
+            (v.ref.dataset_id, v.ref.sha256): v.table
+            for views in (previous.views.values() if previous else ())
+            for v in views
+        }
         by_schedule: dict[str, list[ScheduleData]] = {}
         for data in datasets:
             by_schedule.setdefault(data.meta.schedule, []).append(data)
@@ -98,8 +107,10 @@ class ScheduleSet:
                 continue  # a schedule this version does not price yet
             rows = {d.meta.dataset_id: d.rows for d in found}
             views[name] = tuple(
-                ScheduleView(ref, builder(rows[ref.dataset_id])) for ref in _refs(found)
-            )
+                ScheduleView(ref, known.get((ref.dataset_id, ref.sha256))
+                             or builder(rows[ref.dataset_id]))
+                for ref in _refs(found)
+            )  # fmt: skip
         lines = sorted(f"{d.meta.dataset_id}:{d.meta.sha256}" for d in datasets)
         digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
         return cls(MappingProxyType(views), digest)

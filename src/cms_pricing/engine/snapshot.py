@@ -208,9 +208,10 @@ class Snapshot:
         releases: Sequence[ReleaseData],
         zips: ZipData | None,
         schedules: Sequence[ScheduleData] = (),
+        previous: Snapshot | None = None,
     ) -> Snapshot:
-        """Index ``releases``, ``zips`` and the other schedules' datasets; raises ValueError
-        on a repeated release id."""
+        """Index ``releases``, ``zips`` and the other schedules' datasets (reusing the tables
+        of ``previous`` for unchanged ones); raises ValueError on a repeated release id."""
         ids = [r.meta.release_id for r in releases]
         if len(set(ids)) != len(ids):
             raise ValueError(f"release ids repeat: {sorted(ids)}")
@@ -220,7 +221,7 @@ class Snapshot:
         by_year: dict[int, list[ReleaseView]] = {}
         for view in views.values():
             by_year.setdefault(view.year, []).append(view)
-        others = ScheduleSet.build(schedules)
+        others = ScheduleSet.build(schedules, previous.schedules if previous else None)
         fingerprint = _fingerprint(releases, zips)
         if schedules:  # MPFS-only snapshots keep the fingerprint (and ETags) they had
             fingerprint = hashlib.sha256(

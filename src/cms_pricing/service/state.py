@@ -104,7 +104,7 @@ class ServiceState:
         releases, zips = read(load_published, reuse, before.zips if before else None)
         others = read(load_schedule_datasets, before.schedules if before else ())
         loaded = Loaded(
-            snapshot=Snapshot.build(releases, zips, others),
+            snapshot=Snapshot.build(releases, zips, others, before.snapshot if before else None),
             releases=tuple(releases),
             zips=zips,
             schedules=tuple(others),
