@@ -85,10 +85,14 @@ PATTERNS: dict[str, str] = {
     "schedule": any_case(*SCHEDULES),
     "state": "[A-Za-z]{2}",
     "rural": any_case("true", "false"),
-    "minutes": "0{0,8}[1-9][0-9]{0,3}",
+    # 1-1440 with at most 9 digits in all (the parser's bound), leading zeros allowed
+    "minutes": "0{0,8}[1-9]|0{0,7}[1-9][0-9]|0{0,6}[1-9][0-9]{2}"
+    "|0{0,5}(1[0-3][0-9]{2}|14[0-3][0-9]|1440)",
     "year": "[0-9]{4}",
     "release": "[A-Za-z0-9][A-Za-z0-9-]{0,15}",
-    "units": "0{0,8}[1-9][0-9]{0,4}",
+    # 1-99,999 (ASP dosage units; other lines are bounded by their schedule: 422)
+    "units": "0{0,8}[1-9]|0{0,7}[1-9][0-9]|0{0,6}[1-9][0-9]{2}|0{0,5}[1-9][0-9]{3}"
+    "|0{0,4}[1-9][0-9]{4}",
 }
 
 _CODE = re.compile(r"[A-Z0-9]{5}")
