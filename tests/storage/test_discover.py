@@ -60,12 +60,20 @@ def test_real_tree_finds_four_releases_in_date_order_and_the_zip(cms_data: Path)
     found = discover(cms_data)
     assert [r.release_id for r in found.releases] == ["RVU25A", "RVU25B", "RVU25C", "RVU25D"]
     assert [z.file.name for z in found.zips] == ["ZIP5_OCT2025.txt"]
-    # Every other CMS folder (OPPS, ASC, CLFS, DMEPOS, ASP, wage index, anesthesia base units:
-    # schedules this release does not ingest yet) gets one note.
+    # CLFS, DMEPOS, ASP and the anesthesia base units are schedule datasets; every other CMS
+    # folder (OPPS, ASC, the wage index: schedules not priced yet) gets one note.
+    assert [(s.schedule, s.folder.name) for s in found.schedules] == [
+        ("anesthesia", "anes-base-units-cy2022"), ("asp", "asp-2025q1"),
+        ("clfs", "clfs-2025q1"), ("dmepos", "dmepos-2025q1"),
+    ]  # fmt: skip
+    priced = {"rvu", "zip", "clfs", "dmepos", "asp", "anes"}
     others = [
-        f for f in cms_data.glob("*/*") if f.is_dir() and not f.name.startswith(("rvu", "zip"))
+        f for f in cms_data.glob("*/*") if f.is_dir() and not f.name.startswith(tuple(priced))
     ]
-    assert len(found.notes) == len(others) >= 5
+    assert sorted(f.name for f in others) == [
+        "asc-2025q1", "opps-cy2025-final-rule", "opps-wage-index-2025"
+    ]  # fmt: skip
+    assert len(found.notes) == len(others)
 
 
 def test_csv_is_preferred_over_xlsx(tmp_path: Path) -> None:
@@ -98,5 +106,5 @@ def test_two_files_of_one_kind_in_the_same_form_are_refused(tmp_path: Path) -> N
 def test_a_folder_without_datasets_is_refused(tmp_path: Path) -> None:
     """Pointing ingestion at a folder with nothing to ingest is an error, not a silent no-op."""
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(FileRejected, match="no MPFS release or ZIP5 files found"):
+    with pytest.raises(FileRejected, match="no MPFS release, ZIP5 or fee schedule files found"):
         discover(tmp_path)
