@@ -61,6 +61,7 @@ SCHEDULE_PARAMS: dict[str, frozenset[str]] = {
     "anesthesia": SELECTOR_PARAMS | {"code", "zip", "locality", "minutes", "modifier"},
 }
 ALL_PRICE_PARAMS = frozenset({"schedule"}).union(*SCHEDULE_PARAMS.values())
+_ACCEPTED = {name: params | {"schedule"} for name, params in SCHEDULE_PARAMS.items()}
 MAX_PAGE = 100
 
 
@@ -426,7 +427,8 @@ def any_price_fields(given: Mapping[str, str | None]) -> PriceQuery | ScheduleRe
     """The typed request of named text fields under any schedule (query, bulk line)."""
     named = given.get("schedule")
     chosen = schedule(named) if named else "mpfs"
-    refuse_foreign(chosen, [name for name, value in given.items() if value is not None])
+    if not given.keys() <= _ACCEPTED[chosen]:  # the hot path: one set comparison
+        refuse_foreign(chosen, [name for name, value in given.items() if value is not None])
     if chosen == "mpfs":
         return price_fields(given)
     return schedule_fields(chosen, given)
