@@ -149,6 +149,9 @@ class ScheduleQuote:
     cost_sharing: CostSharing
     geography: tuple[tuple[str, Any], ...] | None = None
     notes: tuple[str, ...] = ()
+    # OPPS (and ASC drugs with an IRA-adjusted copayment): the beneficiary's copayment as a
+    # fixed amount, rounded to the cent, instead of ``coinsurance_rate`` x ``amount``.
+    copayment: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +165,7 @@ class ScheduleRequest:
     anesthesia: the RVU release whose anesthesia CF applies).
     """
 
-    schedule: str  # "clfs", "dmepos", "asp", "anesthesia"
+    schedule: str  # "clfs", "dmepos", "asp", "anesthesia", "opps", "asc"
     code: str
     modifiers: tuple[str, ...] = ()
     on: date | None = None
@@ -174,3 +177,20 @@ class ScheduleRequest:
     rural: bool | None = None
     units: int | None = None
     minutes: int | None = None
+    cbsa: str | None = None  # OPPS/ASC: the CBSA (or 2-digit state-rural code) of the facility
+    wage_index: Decimal | None = None  # OPPS/ASC: a wage index given directly (4 places)
+
+
+@dataclass(frozen=True, slots=True)
+class SitesRequest:
+    """One service at every site of service (``engine.sites``): ``zip`` or ``locality``
+    places the professional fee; ``cbsa`` or ``wage_index`` the facility fees (national
+    without either). ``on`` / ``year`` pick the datasets in force."""
+
+    code: str
+    zip: str | None = None
+    locality: str | None = None
+    on: date | None = None
+    year: int | None = None
+    cbsa: str | None = None
+    wage_index: Decimal | None = None

@@ -247,3 +247,88 @@ class MailOrderFeeRow:
     modifier3: str
     category: str
     fee: Decimal
+
+
+# -- OPPS (the CY 2025 final-rule addenda) and its wage index ---------------------------------
+# Addendum B is tab-separated ISO-8859-1 text; money is written "$911.71", "$10,411.22" (in
+# quotes) or "2082.24"; "." is an empty copayment; status indicators carry trailing spaces.
+
+
+@dataclass(frozen=True, slots=True)
+class OppsRateRow:
+    """One row of OPPS Addendum B (payment by HCPCS code). An empty cell is ``None``/``""``."""
+
+    hcpcs: str  # "45378"
+    short_description: str  # CPT text: AMA copyright, never served
+    comment_indicator: str  # "", "CH", "NI", ...
+    status_indicator: str  # stripped: "T", "J1", "Q4", "E1", ...
+    apc: str  # "5311"; "" when none
+    relative_weight: Decimal | None  # 10.2245; None for rows without one (drugs K, ...)
+    payment_rate: Decimal | None  # as written, up to 3 places for drugs ($58.216)
+    national_copay: Decimal | None  # None where the file writes "." or nothing
+    minimum_copay: Decimal | None  # 20% of the rate, rounded by CMS
+    ira_coinsurance_pct: Decimal | None  # 20.000 ("20.000%"); inflation-adjusted drugs
+    adjusted_copay: Decimal | None  # "Adjusted Beneficiary Copayment" (capped, IRA-adjusted)
+    pass_through_expiration: str  # the column as written ("" mostly)
+    note: str  # "Copayments capped at inpatient deductible of $1,632.00.", ...
+
+
+@dataclass(frozen=True, slots=True)
+class OppsIndicatorRow:
+    """One status indicator of OPPS Addendum D1, its continuation lines joined."""
+
+    indicator: str  # "J1"
+    item: str  # "Hospital Part B Services Paid Through a Comprehensive APC"
+    payment_status: str  # "Paid under OPPS; all covered Part B services on the claim ..."
+
+
+@dataclass(frozen=True, slots=True)
+class WageIndexRow:
+    """One row of the OPPS Pricer's CBSA wage index table (``cbsa-wage-index-2025.csv``)."""
+
+    cbsa: str  # "35614"; a 2-digit state code ("09") is the state's rural area
+    effective_date: date
+    geographic: Decimal  # 0.0000 where the state has no rural area (DC, NJ, RI)
+    reclassified: Decimal
+    imputed_floor: Decimal  # 0.0000 where none applies
+    name: str  # "New York-Jersey City-White Plains NY-NJ" (two names carry "?" for a letter)
+
+
+# -- ASC (January 2025 addenda AA, BB, DD1, FF) -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AscRateRow:
+    """One row of ASC Addendum AA (surgical procedures) or BB (ancillary services)."""
+
+    addendum: str  # "AA" | "BB"
+    hcpcs: str
+    marker: str  # the file's second column: "", "*", "**", "***" (footnote marks)
+    short_description: str  # AMA copyright, never served
+    multiple_procedure_discount: bool | None  # AA "Y"/"N"; None in BB (no such column)
+    payment_indicator: str  # "A2", "G2", "J8", "N1", "K2", ...
+    weight: Decimal | None  # None where the file leaves it blank
+    rate: Decimal | None  # None where blank (packaged N1, ...)
+    pass_through_expiration: str  # BB only; "" elsewhere
+    adjusted_copay: Decimal | None  # BB "IRA-22 Adjusted Copayment"; None elsewhere
+
+
+@dataclass(frozen=True, slots=True)
+class AscIndicatorRow:
+    """One ASC payment indicator of Addendum DD1 and its definition."""
+
+    indicator: str  # "A2"
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
+class AscDeviceRow:
+    """One row of ASC Addendum FF (device offset percentages)."""
+
+    hcpcs: str
+    payment_indicator: str
+    apc: str  # "" when blank
+    apc_device_offset_pct: Decimal | None  # 21.29 ("21.29%")
+    opps_rate: Decimal | None  # the January 2025 OPPS payment rate (911.77 for 45378)
+    device_offset_pct: Decimal | None  # 35.62
+    device_portion: Decimal | None  # the device offset amount in dollars (2,329.54)
