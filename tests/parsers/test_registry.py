@@ -15,6 +15,8 @@ def test_kinds() -> None:
     assert KINDS == (
         "pprrvu", "gpci", "locco", "anes", "oppscap", "zip5", "clfs", "dmepos", "dmepen",
         "dme_rural_zip", "cba_fee", "cba_zip", "cba_mail_order", "asp", "anes_base_units",
+        "opps_rates", "opps_indicators", "wage_index", "asc_aa", "asc_bb", "asc_indicators",
+        "asc_devices",
     )  # fmt: skip
     declared = {kind for d in DECLARATIONS for kind in d.kinds}
     assert declared == set(KINDS[6:]) == set(ROW_TYPES)
@@ -51,7 +53,19 @@ def test_kinds() -> None:
         ("DMEREAD 2025.pdf", None),
         ("section 508 version of Jan 2025 ASP Pricing File updated 030725.csv", "asp"),
         ("CY_2022_Anesthesia_Base_Units_110921.xlsx", "anes_base_units"),
-        ("2025 NFRM Addendum B.11122024.txt", None),
+        ("2025 NFRM Addendum B.11122024.txt", "opps_rates"),
+        ("2025 NFRM Addendum D1.10242024.txt", "opps_indicators"),
+        ("2025 NFRM Addendum D2.10102024.txt", None),
+        ("2025 NFRM Addendum A.11122024.txt", None),
+        ("2025 NFRM Data AddB.11072024.txt", None),
+        ("README DataAddB.pdf", None),
+        ("cbsa-wage-index-2025.csv", "wage_index"),
+        ("508-Version-Jan-2025-ASC-AA.csv", "asc_aa"),
+        ("508-Version-Jan-2025-ASC-BB.csv", "asc_bb"),
+        ("508-Version-Jan-2025-ASC-DD1.csv", "asc_indicators"),
+        ("508-Version-Jan-2025-ASC-DD2.csv", None),
+        ("508-Version-Jan-2025-ASC-EE.csv", None),
+        ("508-Version-Jan-2025-ASC-FF.csv", "asc_devices"),
     ],
 )
 def test_detect_kind(name: str, kind: str | None) -> None:

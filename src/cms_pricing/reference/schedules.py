@@ -9,7 +9,8 @@ reads, parses, validates and publishes a dataset from this declaration alone; st
 
 Dates: a quarterly file covers its quarter (``effective_to`` = the quarter's last day); the
 anesthesia base units cover their year and every later day until a newer file replaces them
-(``effective_to`` None). docs/datasets.md says where each date comes from.
+(``effective_to`` None); the OPPS final rule and the wage index cover their calendar year,
+an ASC update its quarter. docs/datasets.md says where each date comes from.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from cms_pricing.errors import FileRejected
+from cms_pricing.reference.parsers import asc as asc_parser
 from cms_pricing.reference.parsers import asp as asp_parser
 from cms_pricing.reference.rows import (
     AnesBaseUnitRow,
+    AscDeviceRow,
+    AscIndicatorRow,
+    AscRateRow,
     AspRow,
     CbaFeeRow,
     CbaZipRow,
@@ -32,6 +37,9 @@ from cms_pricing.reference.rows import (
     DmeposFeeRow,
     DmeRuralZipRow,
     MailOrderFeeRow,
+    OppsIndicatorRow,
+    OppsRateRow,
+    WageIndexRow,
 )
 
 Dated = tuple[str, date, date | None]  # (dataset id, effective from, effective to)
@@ -68,6 +76,7 @@ def quarter(year: int, number: int) -> tuple[date, date]:
 
 _QUARTER_NAME = re.compile(r"(20\d{2})\s*Q([1-4])", re.IGNORECASE)
 _CY = re.compile(r"CY[_ ]?(20\d{2})", re.IGNORECASE)
+_RULE_YEAR = re.compile(r"(20\d{2})\s*N?FRM|CY[_ -]?(20\d{2})", re.IGNORECASE)
 
 
 def _quarterly(prefix: str, year: int, number: int) -> Dated:
@@ -123,6 +132,44 @@ def _anesthesia_dated(
     return f"ANESBU-{year}", date(year, 1, 1), None
 
 
+def _year(start: date) -> tuple[date, date]:
+    return start, date(start.year, 12, 31)
+
+
+def _opps_dated(
+    folder: Path, files: Mapping[str, SourceRead], rows: Mapping[str, Sequence[Any]]
+) -> Dated:
+    """``2025 NFRM Addendum B``: the final rule's calendar year, from the name or folder
+    (``opps-cy2025-final-rule``)."""
+    name = files["opps_rates"].name
+    found = _RULE_YEAR.search(name) or _RULE_YEAR.search(folder.name)
+    if found is None:
+        raise FileRejected(name, 0, "cannot tell the OPPS year: no '2025 NFRM' or 'cy2025'")
+    year = int(found[1] or found[2])
+    return (f"OPPS-{year}", *_year(date(year, 1, 1)))
+
+
+def _asc_dated(
+    folder: Path, files: Mapping[str, SourceRead], rows: Mapping[str, Sequence[Any]]
+) -> Dated:
+    """``Jan-2025`` in Addendum AA's name (else its header's month): that quarter."""
+    read = files["asc_aa"]
+    return _quarterly("ASC", *asc_parser.quarter_of(read.name, read.data))
+
+
+def _wage_index_dated(
+    folder: Path, files: Mapping[str, SourceRead], rows: Mapping[str, Sequence[Any]]
+) -> Dated:
+    """The rows' one effective date, to the end of its calendar year."""
+    name = files["wage_index"].name
+    dates = {row.effective_date for row in rows["wage_index"]}
+    if len(dates) != 1:
+        listed = ", ".join(sorted(map(str, dates)))
+        raise FileRejected(name, 0, f"expected one effective date, found {listed or 'none'}")
+    start = dates.pop()
+    return (f"OPPSWI-{start.year}", *_year(start))
+
+
 DECLARATIONS: tuple[Declaration, ...] = (
     Declaration("clfs", ("clfs",), (), _clfs_dated),
     Declaration(
@@ -133,6 +180,9 @@ DECLARATIONS: tuple[Declaration, ...] = (
     ),
     Declaration("asp", ("asp",), (), _asp_dated),
     Declaration("anesthesia", ("anes_base_units",), (), _anesthesia_dated),
+    Declaration("opps", ("opps_rates",), ("opps_indicators",), _opps_dated),
+    Declaration("asc", ("asc_aa",), ("asc_bb", "asc_indicators", "asc_devices"), _asc_dated),
+    Declaration("wage_index", ("wage_index",), (), _wage_index_dated),
 )
 BY_SCHEDULE = {d.schedule: d for d in DECLARATIONS}
 KIND_SCHEDULE = {kind: d.schedule for d in DECLARATIONS for kind in d.kinds}
@@ -147,4 +197,11 @@ ROW_TYPES: dict[str, type[Any]] = {
     "cba_mail_order": MailOrderFeeRow,
     "asp": AspRow,
     "anes_base_units": AnesBaseUnitRow,
+    "opps_rates": OppsRateRow,
+    "opps_indicators": OppsIndicatorRow,
+    "wage_index": WageIndexRow,
+    "asc_aa": AscRateRow,
+    "asc_bb": AscRateRow,
+    "asc_indicators": AscIndicatorRow,
+    "asc_devices": AscDeviceRow,
 }

@@ -54,6 +54,16 @@ ROW_LIMITS: dict[str, tuple[int, int | None]] = {
     "cba_mail_order": (5, None),
     "asp": (600, None),
     "anes_base_units": (250, None),
+    # OPPS CY 2025 final rule: Addendum B 18,682 codes, D1 28 status indicators; the OPPS
+    # wage index 471 CBSAs and state-rural codes; ASC 2025 Q1: AA 4,183, BB 2,454 codes,
+    # DD1 21 payment indicators, FF 4,183.
+    "opps_rates": (15_000, None),
+    "opps_indicators": (20, 60),
+    "wage_index": (400, None),
+    "asc_aa": (3_000, None),
+    "asc_bb": (1_500, None),
+    "asc_indicators": (15, 60),
+    "asc_devices": (3_000, None),
 }
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "pprrvu": ("hcpcs", "modifier"),
@@ -70,6 +80,13 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "cba_mail_order": ("hcpcs", "modifier", "modifier2", "modifier3"),
     "asp": ("hcpcs",),
     "anes_base_units": ("code",),
+    "opps_rates": ("hcpcs",),
+    "opps_indicators": ("indicator",),
+    "wage_index": ("cbsa",),
+    "asc_aa": ("hcpcs",),
+    "asc_bb": ("hcpcs",),
+    "asc_indicators": ("indicator",),
+    "asc_devices": ("hcpcs",),
 }
 LOCALITY_FIELDS: dict[str, tuple[str, str]] = {
     "anes": ("mac", "locality"),

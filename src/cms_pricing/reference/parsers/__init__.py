@@ -1,5 +1,6 @@
 """Parsers for the CMS files: an MPFS RVU release, the ZIP5 locality file and the other fee
-schedules (CLFS, DMEPOS, ASP, anesthesia base units).
+schedules (CLFS, DMEPOS, ASP, anesthesia base units, the OPPS and ASC addenda, the OPPS
+wage index).
 
 ``parse_file(kind, file_name, data)`` turns a file's bytes into typed rows
 (:mod:`cms_pricing.reference.rows`); the form (``.txt``, ``.csv``, ``.xlsx``) is chosen by
@@ -19,6 +20,7 @@ from cms_pricing.errors import FileRejected
 from cms_pricing.reference.parsers import (
     anes,
     anes_base_units,
+    asc,
     asp,
     cba,
     clfs,
@@ -27,8 +29,10 @@ from cms_pricing.reference.parsers import (
     dmepos,
     gpci,
     locco,
+    opps,
     oppscap,
     pprrvu,
+    wage_index,
     zip5,
 )
 from cms_pricing.reference.rows import (
@@ -71,6 +75,13 @@ _PARSERS: dict[str, dict[str, _Parser]] = {
     "cba_mail_order": _forms(cba, "parse_mail_order"),
     "asp": _forms(asp),
     "anes_base_units": _forms(anes_base_units),
+    "opps_rates": _forms(opps),
+    "opps_indicators": _forms(opps, "parse_indicators"),
+    "wage_index": _forms(wage_index),
+    "asc_aa": _forms(asc, "parse_aa"),
+    "asc_bb": _forms(asc, "parse_bb"),
+    "asc_indicators": _forms(asc, "parse_indicators"),
+    "asc_devices": _forms(asc, "parse_devices"),
 }
 KINDS = tuple(_PARSERS)
 
@@ -93,6 +104,13 @@ _CONTAINS = (
     ("LOCCO", "locco"),
     ("ANESTHESIA_BASE_UNITS", "anes_base_units"),
     ("ASP PRICING FILE", "asp"),
+    ("ADDENDUM B.", "opps_rates"),
+    ("ADDENDUM D1.", "opps_indicators"),
+    ("CBSA-WAGE-INDEX", "wage_index"),
+    ("ASC-AA.", "asc_aa"),
+    ("ASC-BB.", "asc_bb"),
+    ("ASC-DD1.", "asc_indicators"),
+    ("ASC-FF.", "asc_devices"),
 )
 
 
@@ -112,7 +130,11 @@ def detect_kind(file_name: str) -> str | None:
     oppscap, ZIP5_* -> zip5; CLFS* -> clfs; DMEPOS* -> dmepos, DMEPEN* -> dmepen,
     "DME Rural ZIP*" -> dme_rural_zip, "Former CBA Fee Schedule*" -> cba_fee, "Former CBA
     ZIP Code*" -> cba_zip, "Former CBA National Mail-Order*" -> cba_mail_order; "*ASP Pricing
-    File*" -> asp; "*Anesthesia_Base_Units*" -> anes_base_units; case-insensitive. Only
+    File*" -> asp; "*Anesthesia_Base_Units*" -> anes_base_units; "*Addendum B.*" -> opps_rates,
+    "*Addendum D1.*" -> opps_indicators (the other OPPS addenda have none);
+    "*cbsa-wage-index*" -> wage_index; "*ASC-AA.*" -> asc_aa, "*ASC-BB.*" -> asc_bb,
+    "*ASC-DD1.*" -> asc_indicators, "*ASC-FF.*" -> asc_devices (DD2 and EE have none);
+    case-insensitive. Only
     ``.txt``/``.csv``/``.xlsx`` names have a kind: ``RVU25D.pdf``, ``ZIP5lyout.txt`` and
     ``ZIP9lyout.txt`` have none.
     """
