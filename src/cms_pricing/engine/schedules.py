@@ -1,6 +1,7 @@
 """The fee schedules other than the MPFS: their datasets, indexed, and which one answers.
 
-One module per payment system prices a line (``clfs``, ``dmepos``, ``asp``, ``anesthesia``);
+One module per payment system prices a line (``clfs``, ``dmepos``, ``asp``, ``anesthesia``,
+``opps``, ``asc``; ``wage_index`` is a schedule of its own that OPPS and ASC read);
 this module holds what they share:
 
 - ``ScheduleSet.build(datasets)`` indexes every published dataset with its schedule's
@@ -14,6 +15,10 @@ this module holds what they share:
 - ``price_schedule(snapshot, request)`` resolves the place (a ZIP's state for DMEPOS, a
   ZIP's or carrier-locality's anesthesia CF from the MPFS release in force for anesthesia)
   and calls the schedule's module.
+- OPPS and ASC: the wage index is ``request.wage_index`` when given (``Wage.given``); else
+  ``request.cbsa`` looked up in the ``wage_index`` dataset in force on the request's date
+  (``on``; without a date the newest; ``NotReady`` when none is loaded), with the column each
+  system uses (``wage_index.lookup``); else none, and the national unadjusted rate answers.
 
 Adding a schedule: a parser and row type (``reference/``), a declaration
 (``reference/schedules.py``), an engine module here with ``build`` and ``price``, one entry
@@ -29,7 +34,7 @@ from datetime import date, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from cms_pricing.engine import anesthesia, asp, clfs, dmepos
+from cms_pricing.engine import anesthesia, asc, asp, clfs, dmepos, opps, wage_index
 from cms_pricing.engine.quote import DatasetRef, ScheduleQuote, ScheduleRequest
 from cms_pricing.errors import NotFound, NotReady, Unprocessable
 from cms_pricing.reference.datasets import ScheduleData
@@ -42,6 +47,9 @@ BUILDERS: dict[str, Callable[[Mapping[str, Sequence[Any]]], Any]] = {
     "dmepos": dmepos.build,
     "asp": asp.build,
     "anesthesia": anesthesia.build,
+    "opps": opps.build,
+    "asc": asc.build,
+    "wage_index": wage_index.build,
 }
 TITLES = {
     "mpfs": "Medicare Physician Fee Schedule",
@@ -49,6 +57,9 @@ TITLES = {
     "dmepos": "Durable Medical Equipment, Prosthetics, Orthotics and Supplies",
     "asp": "Part B drugs: Average Sales Price payment limits",
     "anesthesia": "Anesthesia: base units and time units x the anesthesia conversion factor",
+    "opps": "Hospital Outpatient Prospective Payment System: Addendum B payment rates",
+    "asc": "Ambulatory Surgical Center payment system: Addenda AA and BB payment rates",
+    "wage_index": "OPPS Pricer CBSA wage index (OPPS and ASC geographic adjustment)",
 }
 
 
@@ -186,12 +197,29 @@ def price_schedule(snapshot: Snapshot, request: ScheduleRequest) -> ScheduleQuot
         return clfs.price(view.table, view.ref, request.code, _one(request.modifiers))
     if name == "asp":
         return asp.price(view.table, view.ref, request.code, request.units or 1)
+    if name == "opps":
+        return opps.price(view.table, view.ref, request.code, _wage(snapshot, request))
+    if name == "asc":
+        return asc.price(view.table, view.ref, request.code, _wage(snapshot, request))
     if name == "dmepos":
         state, zip5 = _dme_place(snapshot, request)
         return dmepos.price(
             view.table, view.ref, request.code, request.modifiers, state, zip5, request.rural
         )
     raise NotFound(f"schedule {name!r} is not priced here", field="schedule")
+
+
+def _wage(snapshot: Snapshot, request: ScheduleRequest) -> wage_index.Wage | None:
+    """The wage index an OPPS or ASC request asks for (module docstring)."""
+    if request.wage_index is not None:
+        return wage_index.Wage.given(request.wage_index)
+    if request.cbsa is None:
+        return None
+    views = snapshot.schedules.views.get("wage_index")
+    if not views:
+        raise NotReady("no wage index dataset is loaded yet")
+    view = views[-1] if request.on is None else _in_force(views, request.on)
+    return wage_index.lookup(view.table, view.ref, request.cbsa, request.schedule)
 
 
 def _one(modifiers: tuple[str, ...]) -> str:
