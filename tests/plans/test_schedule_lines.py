@@ -206,7 +206,7 @@ def test_fields_a_schedule_does_not_take_are_422(
 @pytest.mark.parametrize(
     ("line", "field"),
     [
-        ({"code": "80053", "schedule": "opps"}, "lines.0.schedule"),
+        ({"code": "80053", "schedule": "ipps"}, "lines.0.schedule"),
         ({"code": "E0601", "schedule": "dmepos", "state": "C1"}, "lines.0.state"),
         ({"code": "E0601", "schedule": "dmepos", "rural": "yes"}, "lines.0.rural"),
         ({"code": "00100", "schedule": "anesthesia", "minutes": 1441}, "lines.0.minutes"),

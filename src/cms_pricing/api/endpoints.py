@@ -149,6 +149,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("plan_compare", "POST", "/plans/compare", "write",
              "The same plan at two to six places, side by side with the differences",
              ("plans",), bodies=(JSON,), admission="compare"),
+    Endpoint("plan_sites", "POST", "/plans/sites", "write",
+             "The same plan at each site of service (office, hospital outpatient, ASC): "
+             "professional and facility fees, beneficiary share, difference from the office",
+             ("plans",), bodies=(JSON,), admission="plans"),
     Endpoint("plan_create", "POST", "/plans", "write",
              "Save a plan (validated by pricing it); Idempotency-Key makes retries safe",
              ("saved plans",), bodies=(JSON,), admission="plans"),

@@ -60,3 +60,24 @@ SAVED_PRICE_EXAMPLE: dict[str, Any] = {
     "plan": {"id": SAVED_EXAMPLE["id"], "version": 1, "etag": '"v1"'},
     "price": PRICED_EXAMPLE,
 }
+
+SITES_EXAMPLE: dict[str, Any] = {
+    "release": PRICED_EXAMPLE["release"],
+    "geography": {"zip": "10001", "carrier_locality": "1320201", "locality_name": "MANHATTAN"},
+    "facility_fees": "wage-adjusted",
+    "lowest": "office",
+    "sites": [
+        {"site": "office", "payable": True, "reason": None,
+         "totals": {"allowed": "750.12", "professional": "750.12", "facility": "0.00"},
+         "difference": {"allowed": "0.00", "beneficiary": "0.00"}},
+        {"site": "hospital_outpatient", "payable": True, "reason": None,
+         "totals": {"allowed": "1990.51", "professional": "452.29", "facility": "1538.22"},
+         "lines": [{"line": 0, "code": "45378", "professional": "245.97",
+                    "facility": "1024.59", "facility_reason": None}],
+         "difference": {"allowed": "1240.39", "beneficiary": "248.08"}},
+        {"site": "asc", "payable": True, "reason": None,
+         "totals": {"allowed": "1049.38", "professional": "452.29", "facility": "597.09"},
+         "difference": {"allowed": "299.26", "beneficiary": "59.85"}},
+    ],
+    "notes": ["Each site is the plan priced as a whole ..."],
+}  # fmt: skip

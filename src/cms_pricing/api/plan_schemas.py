@@ -99,6 +99,31 @@ ScheduleName = Annotated[
 StateCode = Annotated[str | None, _rule(queries.state), _documented(_pattern("state"))]
 DateText = Annotated[dt.date | None, _rule(queries.date)]
 Money = Annotated[Decimal | None, BeforeValidator(_money), WithJsonSchema(MONEY_SCHEMA)]
+CbsaCode = Annotated[str | None, _rule(queries.cbsa), _documented(_pattern("cbsa"))]
+
+
+def _wage_index(value: Any) -> Any:
+    """A wage index as a string ("1.2961") or a JSON number (1.2961, read as written)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = repr(value) if isinstance(value, float) else str(value)
+    if not isinstance(value, str):
+        raise ValueError("must be a string or a number")
+    try:
+        return queries.wage_index(value)
+    except PricingError as exc:
+        raise ValueError(exc.message) from exc
+
+
+WAGE_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": _pattern("wage_index")},
+        {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10},
+        {"type": "null"},
+    ]
+}
+WageIndex = Annotated[Decimal | None, BeforeValidator(_wage_index), WithJsonSchema(WAGE_SCHEMA)]
 Modifier = Annotated[str, Field(pattern=MODIFIER)]
 
 
@@ -138,7 +163,8 @@ class PlanLineIn(Shape):
     code: Code = Field(description="HCPCS code, e.g. 27447")
     schedule: ScheduleName = Field(
         default=MPFS,
-        description="fee schedule of the line: mpfs (default), clfs, dmepos, asp, anesthesia",
+        description="fee schedule of the line: mpfs (default), clfs, dmepos, asp, anesthesia, "
+        "opps (hospital outpatient facility fee), asc (ambulatory surgical center fee)",
     )
     modifiers: list[Modifier] = Field(
         default_factory=list,
@@ -174,6 +200,14 @@ class PlanLineIn(Shape):
         le=queries.MAX_MINUTES,
         description="anesthesia: anesthesia time in minutes (required there)",
     )
+    cbsa: CbsaCode = Field(
+        default=None,
+        description="OPPS/ASC: the facility's CBSA (5 digits, or 2 for a state's rural area), "
+        "instead of the plan's",
+    )
+    wage_index: WageIndex = Field(
+        default=None, description="OPPS/ASC: a wage index (4 places), instead of the plan's"
+    )
 
 
 class PlanFields(Shape):
@@ -187,6 +221,14 @@ class PlanFields(Shape):
         default=None, description="Part B deductible still to meet (default: 2025's $257)"
     )
     sequestration: StrictBool = Field(default=False, description="apply the 2% sequestration")
+    cbsa: CbsaCode = Field(
+        default=None,
+        description="OPPS/ASC lines: the facility's CBSA (5 digits, or 2 for a state's rural "
+        "area) that wage-adjusts their payment; national without cbsa or wage_index",
+    )
+    wage_index: WageIndex = Field(
+        default=None, description="OPPS/ASC lines: a wage index given directly (not with cbsa)"
+    )
     lines: list[PlanLineIn] = Field(min_length=1, max_length=MAX_LINES)
 
 
@@ -276,6 +318,8 @@ def to_plan(body: PlanFields, zip: str | None, locality: str | None) -> Plan:
                 state=line.state,
                 rural=line.rural,
                 minutes=line.minutes,
+                cbsa=line.cbsa,
+                wage_index=line.wage_index,
             )
             for line in body.lines
         ),
@@ -287,6 +331,8 @@ def to_plan(body: PlanFields, zip: str | None, locality: str | None) -> Plan:
         pos=body.pos,
         deductible_remaining=body.deductible_remaining,
         sequestration=body.sequestration,
+        cbsa=body.cbsa,
+        wage_index=body.wage_index,
     )
 
 
@@ -303,8 +349,19 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         if plan.deductible_remaining is None
         else str(plan.deductible_remaining),
         "sequestration": plan.sequestration,
+        **_wage_json(plan.cbsa, plan.wage_index),
         "lines": [_line_json(line) for line in plan.lines],
     }
+
+
+def _wage_json(cbsa: str | None, wage_index: Decimal | None) -> dict[str, Any]:
+    """cbsa / wage_index only when given, so a plan without them keeps its content hash."""
+    out: dict[str, Any] = {}
+    if cbsa is not None:
+        out["cbsa"] = cbsa
+    if wage_index is not None:
+        out["wage_index"] = queries.wage_text(wage_index)
+    return out
 
 
 def _line_json(line: PlanLine) -> dict[str, Any]:
@@ -324,6 +381,7 @@ def _line_json(line: PlanLine) -> dict[str, Any]:
         value = getattr(line, name)
         if value is not None:
             out[name] = value
+    out.update(_wage_json(line.cbsa, line.wage_index))
     return out
 
 
@@ -332,7 +390,9 @@ def content_sha256(plan: Plan) -> str:
     return hashlib.sha256(orjson.dumps(plan_json(plan), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-NEW_LINE_FIELDS = {"schedule": MPFS, "state": None, "rural": None, "minutes": None}
+NEW_LINE_FIELDS = {"schedule": MPFS, "state": None, "rural": None, "minutes": None,
+                   "cbsa": None, "wage_index": None}  # fmt: skip
+NEW_PLAN_FIELDS = ("cbsa", "wage_index")
 
 
 def request_json(body: BaseModel) -> dict[str, Any]:
@@ -340,8 +400,26 @@ def request_json(body: BaseModel) -> dict[str, Any]:
     only when not their default, so a retry of a body sent before they existed (same
     Idempotency-Key) still matches its first answer."""
     data: dict[str, Any] = body.model_dump(mode="json")
+    for name in NEW_PLAN_FIELDS:
+        if data.get(name, 0) is None:
+            del data[name]
     data["lines"] = [
         {k: v for k, v in line.items() if k not in NEW_LINE_FIELDS or v != NEW_LINE_FIELDS[k]}
         for line in data.get("lines", [])
     ]
     return data
+
+
+SITES_BODY_EXAMPLE: dict[str, Any] = {
+    "zip": "10001",
+    "date": "2025-03-03",
+    "cbsa": "35614",
+    "lines": [{"code": "45378"}, {"code": "43239"}],
+}
+
+
+class SitesIn(PlanIn):
+    """A plan of MPFS lines priced at each site of service (office, hospital outpatient,
+    ASC): ``cbsa`` or ``wage_index`` adjusts the facility fees; the site sets the setting."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SITES_BODY_EXAMPLE], "anyOf": WHERE})

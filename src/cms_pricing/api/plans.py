@@ -6,6 +6,8 @@ Routes (all JSON; every 4xx is the ``{"error": {"code", "message", "details"}}``
   line, totals and beneficiary cost sharing, and the release (id + sha256) that priced it;
 - ``POST /plans/compare``: the same plan at 2-6 places, side by side, with each place's
   difference from the first;
+- ``POST /plans/sites``: the plan's MPFS lines at each site of service (office, hospital
+  outpatient, ASC) with each site's facility fees (``service.plan_sites``);
 - ``POST /plans`` (``Idempotency-Key`` optional), ``GET /plans`` (``cursor``, ``limit``),
   ``GET/PUT/DELETE /plans/{id}`` (``ETag`` on read; ``If-Match`` required on PUT and DELETE:
   428 without it, 412 when stale), ``GET /plans/{id}/price``;
@@ -25,6 +27,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Annotated, Any, ParamSpec
 
 import orjson
@@ -42,11 +45,13 @@ from cms_pricing.api.plan_examples import (
     PRICED_EXAMPLE,
     SAVED_EXAMPLE,
     SAVED_PRICE_EXAMPLE,
+    SITES_EXAMPLE,
 )
 from cms_pricing.api.plan_schemas import (
     CompareIn,
     PlanIn,
     SavedPlanIn,
+    SitesIn,
     content_sha256,
     plan_json,
     request_json,
@@ -60,6 +65,7 @@ from cms_pricing.db import plans as store
 from cms_pricing.engine.adjustments import Adjustment
 from cms_pricing.engine.costshare import CostShare, Subtotal
 from cms_pricing.engine.plans import (
+    FACILITY_SCHEDULES,
     AnyLine,
     Plan,
     PricedPlan,
@@ -67,7 +73,7 @@ from cms_pricing.engine.plans import (
 )
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import BadRequest, NotFound, PricingError, Unprocessable, echo
-from cms_pricing.service import plan_lines, queries
+from cms_pricing.service import plan_lines, plan_sites, queries
 from cms_pricing.service.offload import Offload
 from cms_pricing.service.state import Loaded, ServiceState
 
@@ -195,6 +201,11 @@ def priced_bytes(loaded: Loaded, plan: Plan) -> bytes:
     return wire.dumps(priced_json(plan_lines.priced(loaded.snapshot, plan)))
 
 
+def sites_bytes(loaded: Loaded, body: SitesIn) -> bytes:
+    """The offload task: one plan priced at every site of service."""
+    return wire.dumps(sites_json(loaded.snapshot, body))
+
+
 def compared_bytes(loaded: Loaded, body: CompareIn) -> bytes:
     """The offload task: one comparison priced and rendered."""
     return wire.dumps(compare_json(loaded.snapshot, body))
@@ -266,8 +277,16 @@ def _schedule_line_json(line: PricedScheduleLine) -> dict[str, Any]:
         "adjustments": [_adjustment_json(a) for a in line.adjustments],
         "indicators": None,
         "quote": wire.schedule_quote_json(line.quote),
+        **_facility_json(line),
         "notes": list(line.notes),
     }
+
+
+def _facility_json(line: PricedScheduleLine) -> dict[str, Any]:
+    """OPPS/ASC lines: the line's copayment after the rules and the line it is packaged into."""
+    if line.schedule not in FACILITY_SCHEDULES:
+        return {}
+    return {**money("copayment", line.copayment), "packaged_into": line.packaged_into}
 
 
 def _subtotal_json(s: Subtotal) -> dict[str, Any]:
@@ -369,6 +388,79 @@ def _side(label: str, p: PricedPlan, base: PricedPlan) -> dict[str, Any]:
             }
             for line, other in zip(p.lines, base.lines, strict=True)
         ],
+    }
+
+
+# -- sites of service ------------------------------------------------------------------------
+
+
+def sites_json(snapshot: Snapshot, body: SitesIn) -> dict[str, Any]:
+    plan = to_plan(body, body.zip, body.locality)
+    answer = plan_sites.plan_sites(snapshot, plan)
+    office = answer.sites[0].priced
+    payable = [s for s in answer.sites if s.payable]
+    lowest = min(payable, key=lambda s: s.priced.allowed).site if payable else None
+    notes = ["Each site is the plan priced as a whole: professional fees (MPFS) and, at a "
+             "hospital outpatient department or ASC, the facility fees of each line's code, "
+             "with the rules between facility lines (multiple procedure discount, packaging); "
+             "beneficiary figures include the Part B deductible still to meet."]  # fmt: skip
+    if answer.national:
+        notes.append("facility fees are national (unadjusted): give cbsa or wage_index")
+    return {
+        "release": wire.release_json(office.release),
+        "geography": wire.geography_json(office.geography),
+        "facility_fees": "national" if answer.national else "wage-adjusted",
+        "sites": [_site_json(site, office) for site in answer.sites],
+        "lowest": lowest,
+        "notes": notes,
+    }
+
+
+def _part(p: PricedPlan, schedules: frozenset[str] | None) -> Any:
+    return sum(
+        (x.allowed for x in p.lines if x.allowed is not None
+         and (schedules is None or x.schedule in schedules)),
+        Decimal("0.00"),
+    )  # fmt: skip
+
+
+def _site_json(site: plan_sites.PlanSite, office: PricedPlan) -> dict[str, Any]:
+    p = site.priced
+    ok = site.payable
+    c = p.cost_share
+    lines = []
+    for entry in site.lines:
+        professional = p.lines[entry.index]
+        facility = None if entry.facility_index is None else p.lines[entry.facility_index]
+        lines.append({
+            "line": entry.index,
+            "code": professional.code,
+            **money("professional", professional.allowed),
+            **money("facility", None if facility is None else facility.allowed),
+            **money("total", None if professional.allowed is None else
+                    professional.allowed + (facility.allowed or 0 if facility else 0)),
+            "professional_line": _line_json(professional),
+            "facility_line": None if facility is None else _line_json(facility),
+            "facility_reason": entry.facility_reason,
+        })  # fmt: skip
+    return {
+        "site": site.site,
+        "payable": ok,
+        "reason": "; ".join(site.reasons) or None,
+        "totals": {
+            **money("allowed", p.allowed if ok else None),
+            **money("professional", _part(p, frozenset({"mpfs"})) if ok else None),
+            **money("facility", _part(p, FACILITY_SCHEDULES) if ok else None),
+            "complete": p.complete,
+        },
+        **money("beneficiary", c.beneficiary if ok else None),
+        **money("program", c.program if ok else None),
+        "cost_sharing": _cost_json(c) if ok else None,
+        "difference": {
+            **money("allowed", p.allowed - office.allowed if ok else None),
+            **money("beneficiary", c.beneficiary - office.cost_share.beneficiary if ok else None),
+        },
+        "lines": lines,
     }
 
 
@@ -500,6 +592,12 @@ def _pricing_routes(
     async def price(body: PlanIn) -> Response:
         plan = to_plan(body, body.zip, body.locality)
         return _json(await priced_answer(service, offload, cache, plan))
+
+    @_route(router, "plan_sites", _example(SITES_EXAMPLE) | _errors(400, 404, 415, 422, 503))
+    async def sites(body: SitesIn) -> Response:
+        with offload.admitted("plans"):
+            done = await offload.run(sites_bytes, body)
+        return _json(done.value)
 
     @_route(router, "plan_compare", _example(COMPARE_EXAMPLE) | _errors(400, 404, 415, 422, 503))
     async def compare(body: CompareIn) -> Response:

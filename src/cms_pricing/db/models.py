@@ -400,6 +400,9 @@ class SavedPlan(Base):
     deductible_remaining: Mapped[Decimal | None] = mapped_column(MONEY)
     sequestration: Mapped[bool] = mapped_column(Boolean)
     line_count: Mapped[int] = mapped_column(Integer)
+    # OPPS/ASC lines' wage adjustment (migration 0007): NULL for plans without it.
+    cbsa: Mapped[str | None] = mapped_column(String(5))
+    wage_index: Mapped[Decimal | None] = mapped_column(CF)  # 4 places, as the CF
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -424,6 +427,8 @@ class SavedPlanLine(Base):
     state: Mapped[str | None] = mapped_column(String(2))  # DMEPOS: state priced
     rural: Mapped[bool | None] = mapped_column(Boolean)  # DMEPOS: rural fee asked for
     minutes: Mapped[int | None] = mapped_column(Integer)  # anesthesia time
+    cbsa: Mapped[str | None] = mapped_column(String(5))  # OPPS/ASC: line's own (0007)
+    wage_index: Mapped[Decimal | None] = mapped_column(CF)  # OPPS/ASC: 4 places (0007)
 
 
 class IdempotencyKey(Base):

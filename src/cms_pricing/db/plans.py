@@ -101,6 +101,8 @@ def _plan_values(name: str, plan: Plan, sha: str) -> dict[str, Any]:
         "deductible_remaining": plan.deductible_remaining,
         "sequestration": plan.sequestration,
         "line_count": len(plan.lines),
+        "cbsa": plan.cbsa,
+        "wage_index": plan.wage_index,
     }
 
 
@@ -119,6 +121,8 @@ def _insert_lines(conn: Connection, pk: int, lines: tuple[PlanLine, ...]) -> Non
             "state": line.state,
             "rural": line.rural,
             "minutes": line.minutes,
+            "cbsa": line.cbsa,
+            "wage_index": line.wage_index,
         }
         for seq, line in enumerate(lines)
     ]
@@ -231,7 +235,7 @@ def _line(row: RowMapping) -> PlanLine:
     return PlanLine(
         row["code"], modifiers, row["units"], row["setting"], row["pos"], row["provider"],
         schedule=row["schedule"] or "mpfs", state=row["state"], rural=row["rural"],
-        minutes=row["minutes"],
+        minutes=row["minutes"], cbsa=row["cbsa"], wage_index=row["wage_index"],
     )  # fmt: skip
 
 
@@ -246,6 +250,8 @@ def _plan(row: RowMapping, lines: tuple[PlanLine, ...]) -> Plan:
         pos=row["pos"],
         deductible_remaining=row["deductible_remaining"],
         sequestration=row["sequestration"],
+        cbsa=row["cbsa"],
+        wage_index=row["wage_index"],
     )
 
 
@@ -334,7 +340,7 @@ def _check_text(name: str, plan: Plan) -> None:
     """``BadRequest`` naming the field for text the database cannot store or hold."""
     text_value("name", name)
     for field, column in (("zip", "zip"), ("locality", "locality"), ("release", "release_id"),
-                          ("setting", "setting"), ("pos", "pos")):  # fmt: skip
+                          ("setting", "setting"), ("pos", "pos"), ("cbsa", "cbsa")):  # fmt: skip
         text_value(field, getattr(plan, column), _limit(PLANS, column))
     for index, line in enumerate(plan.lines):
         where = f"lines.{index}"
@@ -345,3 +351,4 @@ def _check_text(name: str, plan: Plan) -> None:
         text_value(f"{where}.provider", line.provider, _limit(LINES, "provider"))
         text_value(f"{where}.schedule", line.schedule, _limit(LINES, "schedule"))
         text_value(f"{where}.state", line.state, _limit(LINES, "state"))
+        text_value(f"{where}.cbsa", line.cbsa, _limit(LINES, "cbsa"))

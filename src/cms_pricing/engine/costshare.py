@@ -14,7 +14,8 @@ are already whole cents. A year without a known deductible needs ``deductible_re
 
 Plans mixing schedules (``plan_cost_share``) share the same way, per each line's schedule
 rule (``quote.CostSharing``: MPFS, DMEPOS and anesthesia deductible and 20%; CLFS neither;
-ASP deductible and the file's coinsurance percentage):
+ASP deductible and the file's coinsurance percentage; OPPS the deductible and the line's
+fixed copayment, ``fixed_copayment``):
 
 - the deductible still to meet is applied to the lines subject to it **in plan order**, each
   taking the lesser of its allowed amount and what is left (whole cents: no rounding);
@@ -112,6 +113,9 @@ class ShareLine:
     allowed: Decimal  # whole cents; 0.00 for a line without an amount
     deductible_applies: bool
     coinsurance_rate: Decimal
+    # OPPS (and ASC drugs with an IRA-adjusted copayment): the line's fixed copayment, whole
+    # cents, instead of ``coinsurance_rate`` x allowed.
+    copayment: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,17 +137,26 @@ def plan_cost_share(
     left = deductible_for(year, remaining)
     to_meet = left
     groups: dict[str, dict[Decimal, list[Decimal]]] = {}  # schedule -> rate -> [allowed, ded]
+    fixed: dict[str, list[Decimal]] = {}  # schedule -> [allowed, deductible, copayments]
     for line in lines:
         taken = min(line.allowed, to_meet) if line.deductible_applies else ZERO
         to_meet -= taken
+        if line.copayment is not None:
+            sums = fixed.setdefault(line.schedule, [ZERO, ZERO, ZERO])
+            sums[0] += line.allowed
+            sums[1] += taken
+            sums[2] += fixed_copayment(line, taken)
+            groups.setdefault(line.schedule, {})
+            continue
         sums = groups.setdefault(line.schedule, {}).setdefault(line.coinsurance_rate, [ZERO, ZERO])
         sums[0] += line.allowed
         sums[1] += taken
     subtotals: list[tuple[str, Subtotal]] = []
     for schedule, rates in groups.items():
-        allowed = sum((a for a, _ in rates.values()), ZERO)
-        deductible = sum((d for _, d in rates.values()), ZERO)
-        coinsurance = sum((cent((a - d) * rate) for rate, (a, d) in rates.items()), ZERO)
+        own = fixed.get(schedule, [ZERO, ZERO, ZERO])
+        allowed = sum((a for a, _ in rates.values()), own[0])
+        deductible = sum((d for _, d in rates.values()), own[1])
+        coinsurance = sum((cent((a - d) * rate) for rate, (a, d) in rates.items()), own[2])
         subtotals.append((schedule, Subtotal(
             allowed, deductible, coinsurance, deductible + coinsurance,
             allowed - deductible - coinsurance,
@@ -165,3 +178,16 @@ def plan_cost_share(
         sequestration_applied=sequestration,
     )
     return share, tuple(subtotals)
+
+
+def fixed_copayment(line: ShareLine, taken: Decimal) -> Decimal:
+    """A fixed copayment after the deductible: the copayment x the share of the line the
+    deductible left (the same ratio of copayment to payment), half-up to the cent; never
+    more than what the deductible left."""
+    assert line.copayment is not None
+    if line.allowed <= ZERO:
+        return ZERO
+    if taken <= ZERO:
+        return min(line.copayment, line.allowed)
+    left = line.allowed - taken
+    return min(cent(line.copayment * left / line.allowed), left)

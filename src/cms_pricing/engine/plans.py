@@ -45,7 +45,7 @@ from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
-from cms_pricing.engine import anesthesia, mppr
+from cms_pricing.engine import anesthesia, mppr, plan_facility
 from cms_pricing.engine.adjustments import MODIFIERS as MPFS_MODIFIERS
 from cms_pricing.engine.adjustments import (
     Adjustment,
@@ -95,9 +95,12 @@ SCHEDULE_MODIFIERS: dict[str, frozenset[str]] = {
     "dmepos": DMEPOS_MODIFIERS,
     "asp": frozenset(),
     "anesthesia": frozenset(anesthesia.MODIFIERS),
+    "opps": frozenset(),
+    "asc": frozenset(),
 }
 ALL_MODIFIERS = frozenset().union(*SCHEDULE_MODIFIERS.values())
-MAX_SCHEDULE_MODIFIERS = {"clfs": 1, "dmepos": 3, "asp": 0, "anesthesia": 1}
+MAX_SCHEDULE_MODIFIERS = {"clfs": 1, "dmepos": 3, "asp": 0, "anesthesia": 1, "opps": 0, "asc": 0}
+FACILITY_SCHEDULES = plan_facility.FACILITY
 _NO_REQUESTS: Mapping[int, ScheduleRequest] = MappingProxyType({})
 
 
@@ -113,6 +116,8 @@ class PlanLine:
     state: str | None = None  # DMEPOS: the state priced, instead of the plan's ZIP's
     rural: bool | None = None  # DMEPOS: rural fee or not (default: the ZIP's rural status)
     minutes: int | None = None  # anesthesia: time in minutes (required there)
+    cbsa: str | None = None  # OPPS/ASC: the facility's CBSA, instead of the plan's
+    wage_index: Decimal | None = None  # OPPS/ASC: a wage index, instead of the plan's
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,8 @@ class Plan:
     pos: str | None = None
     deductible_remaining: Decimal | None = None
     sequestration: bool = False
+    cbsa: str | None = None  # OPPS/ASC lines: where the facility fees are wage-adjusted
+    wage_index: Decimal | None = None  # or the wage index itself (not both)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +172,8 @@ class PricedScheduleLine:
     by_report: bool
     adjustments: tuple[Adjustment, ...]
     notes: tuple[str, ...]
+    copayment: Decimal | None = None  # OPPS (ASC drugs): the fixed copayment of the line
+    packaged_into: int | None = None  # OPPS/ASC: the line a packaged line is paid with
 
 
 AnyLine = PricedLine | PricedScheduleLine
@@ -205,11 +214,12 @@ def price_plan(
     geography = _geography(snapshot, release, plan)
     setting_for(plan.setting, plan.pos)
     ctx = _Context(snapshot, plan, release)
-    others = {
+    _check_wage(plan)
+    others = plan_facility.apply({
         i: _schedule_line(ctx, i, line, requests.get(i))
         for i, line in enumerate(plan.lines)
         if line.schedule != MPFS
-    }
+    })  # fmt: skip
     prepared = [
         _prepare(ctx, i, line) for i, line in enumerate(plan.lines) if line.schedule == MPFS
     ]
@@ -234,7 +244,15 @@ def price_plan(
 def _share_line(line: AnyLine) -> ShareLine:
     terms = line.quote.cost_sharing if isinstance(line, PricedScheduleLine) else MPFS_COST_SHARING
     allowed = line.allowed if line.allowed is not None else Decimal("0.00")
-    return ShareLine(line.schedule, allowed, terms.deductible_applies, terms.coinsurance_rate)
+    copayment = line.copayment if isinstance(line, PricedScheduleLine) else None
+    return ShareLine(
+        line.schedule, allowed, terms.deductible_applies, terms.coinsurance_rate, copayment
+    )
+
+
+def _check_wage(plan: Plan) -> None:
+    if plan.cbsa is not None and plan.wage_index is not None:
+        raise Unprocessable("give cbsa or wage_index, not both", field="wage_index")
 
 
 def _check_size(plan: Plan) -> None:
@@ -467,6 +485,17 @@ def _plan_notes(lines: tuple[AnyLine, ...], complete: bool) -> tuple[str, ...]:
             "and rate. Preventive services whose cost sharing is waived by statute are not "
             "recognised."
         )
+    if any(line.schedule in FACILITY_SCHEDULES for line in lines):
+        notes.append(
+            "OPPS lines are one hospital outpatient claim and ASC lines one ASC claim: the "
+            "multiple procedure discount (OPPS status T; ASC discounting flag Y) and OPPS "
+            "packaging (J1 comprehensive APC; Q1, Q2, Q4 conditional packaging; N) apply among "
+            "them. An OPPS line's beneficiary share is its copayment (scaled by the discount; "
+            "reduced in proportion where the deductible takes part of the line), an ASC "
+            "line's 20% coinsurance. Not applied: the C-APC exclusions and complexity "
+            "adjustments of Addendum J, composite APCs (Addendum M), J2 comprehensive "
+            "observation, modifiers 52/73/74, the copayment cap per claim."
+        )
     if not complete:
         open_lines = ", ".join(str(line.index) for line in lines if line.by_report)
         notes.append(
@@ -481,11 +510,12 @@ def _plan_notes(lines: tuple[AnyLine, ...], complete: bool) -> tuple[str, ...]:
 
 def _refuse_foreign_fields(line: PlanLine) -> None:
     """422 for a field of the other schedules on an MPFS line."""
-    for name, value in (("state", line.state), ("rural", line.rural), ("minutes", line.minutes)):
+    for name, value in (("state", line.state), ("rural", line.rural), ("minutes", line.minutes),
+                        ("cbsa", line.cbsa), ("wage_index", line.wage_index)):  # fmt: skip
         if value is not None:
+            owner = "an opps or asc" if name in ("cbsa", "wage_index") else "a dmepos or anesthesia"
             raise Unprocessable(
-                f"{name} does not apply to an mpfs line (it is a dmepos or anesthesia field)",
-                field=name,
+                f"{name} does not apply to an mpfs line (it is {owner} field)", field=name
             )
 
 
@@ -507,16 +537,18 @@ def refuse_other_schedules_modifiers(schedule: str, modifiers: tuple[str, ...]) 
 # field of the plan itself (the error keeps ``details.line``).
 _LINE_FIELDS = {"modifier": "modifiers", "modifier2": "modifiers", "modifier3": "modifiers"}
 _PLAN_FIELDS = frozenset({"zip", "locality", "date", "release", "year"})
+WAGE_FIELDS = frozenset({"cbsa", "wage_index"})
 
 
 @contextmanager
-def at_schedule_line(index: int) -> Iterator[None]:
-    """A line's error names ``lines.<index>.<field>`` (a plan field keeps its own name)."""
+def at_schedule_line(index: int, plan_fields: frozenset[str] = frozenset()) -> Iterator[None]:
+    """A line's error names ``lines.<index>.<field>`` (a plan field keeps its own name;
+    ``plan_fields``: the fields the line took from the plan, e.g. its cbsa)."""
     try:
         yield
     except PricingError as exc:
         field = str(exc.details.get("field", "code"))
-        if field not in _PLAN_FIELDS:
+        if field not in _PLAN_FIELDS and field not in plan_fields:
             field = f"lines.{index}.{_LINE_FIELDS.get(field, field)}"
         details = {**exc.details, "line": index, "field": field}
         raise type(exc)(f"line {index}: {exc.message}", **details) from exc
@@ -527,20 +559,25 @@ def _schedule_line(
 ) -> PricedScheduleLine:
     if request is None:  # a caller's bug: service.plan_lines reads every such line
         raise ValueError(f"line {index} ({line.schedule}) has no request")
-    with at_schedule_line(index):
+    own = line.cbsa is not None or line.wage_index is not None
+    with at_schedule_line(index, frozenset() if own else WAGE_FIELDS):
         quote = price_schedule(ctx.snapshot, request)
     times = 1 if quote.schedule == "asp" else line.units
     allowed = None if quote.amount is None else cent(quote.amount * times)
     notes = [quote.reason] if quote.reason else []
     notes.extend(quote.notes)
+    facility = quote.schedule in FACILITY_SCHEDULES
+    if facility and not quote.payable:
+        allowed = None  # not paid (or packaged: plan_facility says which)
     if line.provider:
         notes.append("provider is a label on this line: the multiple procedure rules are "
                      "MPFS rules, and no rule between lines applies to it.")  # fmt: skip
     return PricedScheduleLine(
         index=index, schedule=quote.schedule, code=quote.code, modifiers=quote.modifiers,
-        units=line.units, provider=line.provider, quote=quote, allowed=allowed, paid=True,
-        by_report=quote.amount is None, adjustments=_schedule_adjustments(quote, times),
-        notes=tuple(notes),
+        units=line.units, provider=line.provider, quote=quote, allowed=allowed,
+        paid=quote.payable if facility else True,
+        by_report=quote.amount is None and not facility,
+        adjustments=_schedule_adjustments(quote, times), notes=tuple(notes),
     )  # fmt: skip
 
 
@@ -575,6 +612,8 @@ def _schedule_adjustments(quote: ScheduleQuote, times: int) -> tuple[Adjustment,
             f"CLFS: national limitation amount {quote.amount} (indicator {c['indicator']}), "
             "no geographic adjustment", f"{quote.dataset.dataset_id}: RATE",
         ))  # fmt: skip
+    elif quote.schedule in FACILITY_SCHEDULES:
+        steps.append(_facility_rate(quote, c))
     else:
         where = dict(quote.geography or ())
         place = where.get("state", "")
@@ -590,3 +629,25 @@ def _schedule_adjustments(quote: ScheduleQuote, times: int) -> tuple[Adjustment,
             f"{times} units x {quote.amount} = {quote.amount * times}", "",
         ))  # fmt: skip
     return tuple(steps)
+
+
+def _facility_rate(quote: ScheduleQuote, c: dict[str, object]) -> Adjustment:
+    """OPPS / ASC: the national rate and its wage adjustment, in words."""
+    opps = quote.schedule == "opps"
+    flag = c.get("status_indicator") if opps else c.get("payment_indicator")
+    group = f"APC {c.get('apc')}, status {flag}" if opps else f"payment indicator {flag}"
+    wage = c.get("wage_index")
+    if c.get("wage_adjusted") and wage is not None:
+        share = c.get("labor_share")
+        how = (
+            f"national rate {c.get('national_rate')} x ({share} x wage index {wage} + "
+            f"{1 - Decimal(str(share))}) = {c.get('unrounded_amount')} -> {quote.amount}"
+        )
+    else:
+        how = f"national rate {quote.amount} (not wage-adjusted)"
+    source = "Addendum B" if opps else f"Addendum {c.get('addendum') or 'AA/BB'}"
+    return Adjustment(
+        f"{quote.schedule}_rate", None, None, "national payment rate",
+        f"{quote.schedule.upper()}: {quote.code} ({group}): {how}",
+        f"{quote.dataset.dataset_id}: {source}",
+    )  # fmt: skip

@@ -1,6 +1,7 @@
 """The requests of a plan's lines of the other fee schedules, read by the one parser.
 
-A plan line of another schedule (``PlanLine.schedule``: clfs, dmepos, asp, anesthesia) asks
+A plan line of another schedule (``PlanLine.schedule``: clfs, dmepos, asp, anesthesia, opps,
+asc) asks
 what ``GET /codes/price?schedule=...`` asks: its own fields (modifiers in billing order,
 units, state, rural, minutes) and the plan's place and date go through
 ``service.queries.any_price_fields`` as text, so a plan line is refused exactly as the same
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 from cms_pricing.engine import asp
 from cms_pricing.engine.plans import (
+    FACILITY_SCHEDULES,
     MAX_SCHEDULE_MODIFIERS,
     MAX_UNITS,
     MPFS,
+    WAGE_FIELDS,
     Plan,
     PlanLine,
     PricedPlan,
@@ -44,7 +47,8 @@ def line_requests(plan: Plan) -> dict[int, ScheduleRequest]:
 
 
 def _line_request(plan: Plan, index: int, line: PlanLine) -> ScheduleRequest:
-    with at_schedule_line(index):
+    own = line.cbsa is not None or line.wage_index is not None
+    with at_schedule_line(index, frozenset() if own else WAGE_FIELDS):
         most = asp.MAX_UNITS if line.schedule == "asp" else MAX_UNITS
         if not 1 <= line.units <= most:
             raise BadRequest(f"units must be 1 to {most:,}; got {line.units}", field="units")
@@ -65,7 +69,9 @@ def schedule_request(plan: Plan, line: PlanLine) -> ScheduleRequest:
     The place is the plan's (DMEPOS: its ZIP, or the line's ``state``; anesthesia: its ZIP or
     locality; CLFS and ASP: none); the date is the plan's; a plan's release pins the MPFS
     release, which for anesthesia is the release of the anesthesia CF (the other schedules
-    take the dataset in force on the plan's date, else the newest)."""
+    take the dataset in force on the plan's date, else the newest). OPPS and ASC lines are
+    wage-adjusted by the line's own ``cbsa``/``wage_index``, else the plan's (national
+    without either)."""
     chosen = queries.schedule(line.schedule)
     limit = MAX_SCHEDULE_MODIFIERS[chosen]
     if len(line.modifiers) > limit:
@@ -95,6 +101,12 @@ def schedule_request(plan: Plan, line: PlanLine) -> ScheduleRequest:
         given.update(zip=plan.zip, locality=plan.locality, release=plan.release_id)
     if chosen == "dmepos" and line.state is None:
         given["zip"] = plan.zip
+    own = line.cbsa is not None or line.wage_index is not None
+    if own or chosen in FACILITY_SCHEDULES:
+        # a line's own place, else (OPPS, ASC) the plan's; on another schedule a 422
+        source = line if own else plan
+        given["cbsa"] = source.cbsa
+        given["wage_index"] = queries.wage_text(source.wage_index)
     request = queries.any_price_fields(given)
     assert isinstance(request, ScheduleRequest)  # a schedule other than mpfs was named
     return request
