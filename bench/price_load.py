@@ -119,9 +119,10 @@ def one_request(rng: random.Random, payable: list[tuple[str, str]], zips: list[Z
 
 
 def schedule_mix(data: Path, size: int, seed: int) -> list[str]:
-    """``size`` paths across the schedules: 60% MPFS (``request_mix``), 10% each of CLFS,
-    DMEPOS (state or ZIP, rural or not), ASP (1-20 units) and anesthesia (ZIP, 15-300
-    minutes, a payment modifier), drawn from the real files with a fixed seed."""
+    """``size`` paths across the schedules: 60% MPFS (``request_mix``), and about 5.7% each
+    of CLFS, DMEPOS (state or ZIP, rural or not), ASP (1-20 units), anesthesia (ZIP, 15-300
+    minutes, a payment modifier), OPPS and ASC (national, a CBSA or a wage index) and
+    ``/codes/{code}/sites`` (ZIP and CBSA), drawn from the real files with a fixed seed."""
     rng = random.Random(seed)
     mpfs = request_mix(data, size, seed)
     root = data / "2025"
@@ -132,8 +133,31 @@ def schedule_mix(data: Path, size: int, seed: int) -> list[str]:
     anes = _rows(folder, next(folder.glob("*.txt")).name, "anes_base_units")
     zips = [z.zip5 for z in read_zips(root / "zip-locality-2025q4")]
     dme_keys = sorted({(r.hcpcs, r.modifier, r.modifier2, r.state) for r in dme if r.non_rural})
+    opps_folder = root / "opps-cy2025-final-rule"
+    opps_name = next(opps_folder.glob("*Addendum B.*")).name
+    opps = [r.hcpcs for r in _rows(opps_folder, opps_name, "opps_rates") if r.payment_rate]
+    asc_folder = root / "asc-2025q1"
+    asc = [r.hcpcs for r in _rows(asc_folder, next(asc_folder.glob("*-AA.csv")).name, "asc_aa")]
+    wage_folder = root / "opps-wage-index-2025"
+    cbsas = [r.cbsa for r in _rows(wage_folder, "cbsa-wage-index-2025.csv", "wage_index")]
+
+    def facility(schedule: str, codes: list[str]) -> str:
+        roll = rng.random()
+        where = "" if roll < 0.2 else f"&cbsa={rng.choice(cbsas)}"
+        where = f"&wage_index={rng.randint(5000, 15000) / 10000}" if roll > 0.9 else where
+        return f"/codes/price?schedule={schedule}&code={rng.choice(codes)}{where}"
+
+    def by_site() -> str:
+        roll = rng.random()
+        if roll < 1 / 3:
+            return facility("opps", opps)
+        if roll < 2 / 3:
+            return facility("asc", asc)
+        return f"/codes/{rng.choice(asc)}/sites?zip={rng.choice(zips)}&cbsa={rng.choice(cbsas)}"
 
     def other() -> str:
+        if rng.random() < 3 / 7:
+            return by_site()
         roll = rng.random()
         if roll < 0.25:
             row = rng.choice(clfs)

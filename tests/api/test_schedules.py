@@ -47,7 +47,8 @@ def test_clfs_80053_is_the_national_limit(client: TestClient) -> None:
     assert (body["schedule"], body["amount_cents"], body["amount"]) == ("clfs", 1056, "10.56")
     assert body["release"]["id"] == "CLFS-2025Q1" and len(body["release"]["sha256"]) == 64
     assert body["components"]["indicator"] == "N"
-    assert body["cost_sharing"] == {"deductible_applies": False, "coinsurance_rate": "0"}
+    assert body["cost_sharing"] == {"deductible_applies": False, "coinsurance_rate": "0",
+                                    "copayment_cents": None, "copayment": None}  # fmt: skip
     waived = price(client, "schedule=clfs&code=80053&modifier=QW")
     assert (waived["modifiers"], waived["amount"]) == (["QW"], "10.56")
 
@@ -62,7 +63,8 @@ def test_dmepos_e0601_rr_in_california(client: TestClient) -> None:
     assert by_zip["geography"]["rural"] is True
     assert by_zip["geography"]["rural_source"] == "zip file"
     assert by_zip["amount"] == "91.03"
-    assert by_zip["cost_sharing"] == {"deductible_applies": True, "coinsurance_rate": "0.20"}
+    assert by_zip["cost_sharing"] == {"deductible_applies": True, "coinsurance_rate": "0.20",
+                                      "copayment_cents": None, "copayment": None}  # fmt: skip
 
 
 def test_dmepos_kansas_zip_uses_the_ks_column(client: TestClient) -> None:

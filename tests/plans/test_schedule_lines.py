@@ -102,7 +102,8 @@ def test_a_line_shows_its_quote_and_explains_its_amount(plan_client: TestClient)
     assert anes["modifiers"] == ["QK"] and anes["quote"]["components"]["minutes"] == 60
     assert "x CF 22.76 x 50% (QK)" in anes["adjustments"][0]["explanation"]
     assert body["lines"][1]["quote"]["cost_sharing"] == {
-        "deductible_applies": False, "coinsurance_rate": "0"
+        "deductible_applies": False, "coinsurance_rate": "0", "copayment_cents": None,
+        "copayment": None,
     }  # fmt: skip
     mpfs = body["lines"][0]
     assert mpfs["schedule"] == "mpfs" and "quote" not in mpfs and mpfs["status"] == "A"

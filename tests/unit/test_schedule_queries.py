@@ -59,7 +59,7 @@ def test_valid_fields_that_do_not_combine_are_422(raw: str, field: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "field"),
-    [("schedule=opps&code=45378", "schedule"), ("schedule=clfs&code=80053&modifier=Q", "modifier"),
+    [("schedule=ipps&code=45378", "schedule"), ("schedule=clfs&code=80053&modifier=Q", "modifier"),
      ("schedule=dmepos&code=E0601&state=C1", "state"),
      ("schedule=dmepos&code=E0601&state=CA&rural=yes", "rural"),
      ("schedule=asp&code=J1100&units=0", "units"),

@@ -54,6 +54,7 @@ ANSWERS: dict[str, tuple[type[BaseModel] | None, Any]] = {
     "code_reference": (schemas.CodeOut, examples.CODE_ROWS),
     "releases": (schemas.ReleasesOut, examples.RELEASES),
     "schedules": (schemas.SchedulesOut, examples.SCHEDULES),
+    "sites": (schemas.SitesOut, examples.SITES),
     "health": (None, {"status": "ok"}),
     "ready": (None, None),
 }
@@ -105,10 +106,8 @@ Route = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def _read_route(endpoint: Endpoint, answerer: Answerer) -> Route:
-    prefix = endpoint.path.split("{")[0]
-
     async def route(request: Request) -> Response:
-        arg = request.url.path[len(prefix) :] if "{" in endpoint.path else ""
+        arg = endpoint.argument(request.url.path)
         entry, layer = await answerer.answer(endpoint, arg, request.scope["query_string"])
         headers = {k.decode(): v.decode() for k, v in entry.headers if k != b"content-length"}
         return Response(entry.body, entry.status, {**headers, "x-cache": layer})

@@ -86,15 +86,33 @@ class Endpoint:
     def query_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.params if p.where == "query")
 
+    @property
+    def around(self) -> tuple[str, str]:
+        """What comes before and after the path's one ``{argument}``
+        (``("/codes/", "/sites")``); ``(path, "")`` without one."""
+        if "{" not in self.path:
+            return self.path, ""
+        return self.path.split("{")[0], self.path.split("}")[-1]
+
+    def argument(self, path: str) -> str:
+        """The ``{argument}`` segment of a path this endpoint serves."""
+        before, after = self.around
+        return path[len(before) : len(path) - len(after)] if "{" in self.path else ""
+
 
 _SELECTOR = (
     Param("date", "date of service, YYYY-MM-DD: the release in force that day"),
     Param("year", "the latest release of that year, e.g. 2025"),
     Param("release", "pin a release, e.g. RVU25B"),
 )
+_WAGE = (
+    Param("cbsa", "opps, asc: the facility's CBSA (5 digits) or state rural area (2 digits); "
+          "its wage index adjusts the facility fee"),
+    Param("wage_index", "opps, asc: a wage index given directly, e.g. 1.2961 (instead of cbsa)"),
+)  # fmt: skip
 _PRICE = (
-    Param("schedule", "mpfs (default), clfs, dmepos, asp or anesthesia: the parameters each "
-          "takes are in docs/pricing.md; another schedule's parameter is a 422"),
+    Param("schedule", "mpfs (default), clfs, dmepos, asp, anesthesia, opps or asc: the "
+          "parameters each takes are in docs/pricing.md; another schedule's parameter is a 422"),
     Param("code", "HCPCS code, e.g. 99213", required=True),
     Param("zip", "ZIP5 or ZIP+4: 94110, 94110-1234, 941101234 (mpfs, dmepos, anesthesia)"),
     Param("locality", "carrier (5) + locality (2) digits, e.g. 0111205 (mpfs, anesthesia)"),
@@ -108,8 +126,17 @@ _PRICE = (
     Param("rural", "dmepos: true or false; by default the DME rural ZIP file decides"),
     Param("units", "asp: dosage units, 1-99,999 (default 1)"),
     Param("minutes", "anesthesia: anesthesia time in minutes, 1-1440 (required)"),
+    *_WAGE,
     *_SELECTOR,
 )  # fmt: skip
+_SITES = (
+    Param("code", "HCPCS code, e.g. 45378", where="path"),
+    Param("zip", "ZIP5 or ZIP+4: places the professional fee (or give locality)"),
+    Param("locality", "carrier (5) + locality (2) digits, e.g. 0111205"),
+    *_WAGE,
+    Param("date", "date of service, YYYY-MM-DD: the datasets in force that day"),
+    Param("year", "the latest datasets of that year, e.g. 2025"),
+)
 _PLAN_ID = Param("plan_id", "the id of a saved plan", where="path")
 
 
@@ -121,6 +148,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("price", "GET", "/codes/price", "pricing",
              "Price one HCPCS code under a fee schedule, at a place, on a date", ("pricing",),
              _PRICE, queries.price_query, handlers.price, CacheClass.PRICING),
+    Endpoint("sites", "GET", "/codes/{code}/sites", "pricing",
+             "The same service at every site of service: office, hospital outpatient, ASC",
+             ("pricing",), _SITES, queries.sites_query, handlers.sites, CacheClass.PRICING),
     Endpoint("localities", "GET", "/reference/localities", "reference",
              "All localities with their GPCIs, or the locality of one ZIP", ("reference",),
              (Param("zip", "ZIP5 or ZIP+4"), *_SELECTOR), queries.locality_query,
@@ -196,9 +226,15 @@ def fast(path: str) -> tuple[Endpoint, str] | None:
     exact = _FAST_EXACT.get(path)
     if exact is not None:
         return exact, ""
-    for prefix, endpoint in _FAST_PREFIXED:
-        if path.startswith(prefix) and "/" not in path[len(prefix) :] and len(path) > len(prefix):
-            return endpoint, path[len(prefix) :]
+    for (before, after), endpoint in _FAST_PREFIXED:
+        if (
+            path.startswith(before)
+            and path.endswith(after)
+            and len(path) > len(before) + len(after)
+        ):
+            argument = endpoint.argument(path)
+            if "/" not in argument:
+                return endpoint, argument
     return None
 
 
@@ -207,7 +243,7 @@ def _fast() -> Iterator[Endpoint]:
 
 
 _FAST_EXACT = {e.path: e for e in _fast() if "{" not in e.path}
-_FAST_PREFIXED = tuple((e.path.split("{")[0], e) for e in _fast() if "{" in e.path)
+_FAST_PREFIXED = tuple((e.around, e) for e in _fast() if "{" in e.path)
 
 
 def route_rows() -> list[tuple[str, str, str]]:

@@ -14,8 +14,9 @@ from typing import Any
 
 from cms_pricing.api import wire
 from cms_pricing.engine.mpfs import STATUS_REASONS, price_code
-from cms_pricing.engine.quote import PriceQuery, ScheduleRequest
+from cms_pricing.engine.quote import PriceQuery, ScheduleRequest, SitesRequest
 from cms_pricing.engine.schedules import TITLES, price_schedule
+from cms_pricing.engine.sites import price_sites
 from cms_pricing.engine.snapshot import Locality, ReleaseView
 from cms_pricing.errors import envelope
 from cms_pricing.reference.datasets import ReleaseMeta, ScheduleMeta, ZipMeta
@@ -29,6 +30,12 @@ def price(state: ServiceState, query: PriceQuery | ScheduleRequest) -> Any:
     if isinstance(query, PriceQuery):
         return wire.quote_json(price_code(snapshot, query))
     return wire.schedule_quote_json(price_schedule(snapshot, query))
+
+
+def sites(state: ServiceState, query: SitesRequest) -> Any:
+    """``GET /codes/{code}/sites``: the code at the office, the hospital outpatient
+    department and the ASC, each with its parts and the beneficiary's share."""
+    return wire.sites_json(price_sites(state.loaded.snapshot, query))
 
 
 def _meta_json(meta: ReleaseMeta | ZipMeta | ScheduleMeta) -> dict[str, Any]:

@@ -168,6 +168,9 @@ class DatasetOut(Strict):
 class CostSharingOut(Strict):
     deductible_applies: bool
     coinsurance_rate: str
+    # OPPS: the beneficiary's copayment, a fixed amount (instead of rate x amount)
+    copayment_cents: int | None = None
+    copayment: str | None = None
 
 
 class LocalityOut(Strict):
@@ -336,7 +339,59 @@ class AnesthesiaPriceOut(_ScheduleAnswer):
     components: AnesthesiaComponentsOut
 
 
+Component = str | int | bool | None
+
+
+class FacilityPriceOut(_ScheduleAnswer):
+    """A hospital outpatient (OPPS) or ambulatory surgical center (ASC) facility payment:
+    the national rate, wage-adjusted when a CBSA or wage index is given (docs/pricing.md)."""
+
+    schedule: Literal["opps", "asc"]
+    geography: dict[str, Component]
+    components: dict[str, Component]
+
+
 AnyPriceOut = Annotated[
-    PriceOut | ClfsPriceOut | DmeposPriceOut | AspPriceOut | AnesthesiaPriceOut,
+    PriceOut | ClfsPriceOut | DmeposPriceOut | AspPriceOut | AnesthesiaPriceOut | FacilityPriceOut,
     Field(discriminator="schedule"),
 ]
+
+
+class PlaceOut(Strict):
+    zip: str | None
+    locality: str | None
+    cbsa: str | None
+    wage_index: str | None
+    facility_fees: Literal["national", "wage-adjusted"]
+
+
+class SiteOut(Strict):
+    """One site of service: the professional fee, the facility fee and their sums."""
+
+    site: Literal["office", "hospital_outpatient", "asc"]
+    payable: bool
+    reason: str | None
+    total_cents: int | None
+    total: str | None
+    beneficiary_cents: int | None
+    beneficiary: str | None
+    medicare_cents: int | None
+    medicare: str | None
+    difference_from_office_cents: int | None
+    difference_from_office: str | None
+    beneficiary_difference_from_office_cents: int | None
+    beneficiary_difference_from_office: str | None
+    professional: PriceOut | None
+    facility: FacilityPriceOut | None
+    facility_reason: str | None
+    notes: list[str]
+
+
+class SitesOut(Strict):
+    code: str
+    place: PlaceOut
+    date: str | None
+    year: int | None
+    lowest: Literal["office", "hospital_outpatient", "asc"] | None
+    sites: list[SiteOut]
+    notes: list[str]

@@ -24,6 +24,7 @@ from cms_pricing.engine.quote import (
     ReleaseRef,
     ScheduleQuote,
 )
+from cms_pricing.engine.sites import Site, Sites
 
 JSON = dict[str, Any]
 
@@ -156,8 +157,52 @@ def schedule_quote_json(q: ScheduleQuote) -> JSON:
         "cost_sharing": {
             "deductible_applies": q.cost_sharing.deductible_applies,
             "coinsurance_rate": str(q.cost_sharing.coinsurance_rate),
+            "copayment_cents": cents(q.copayment),
+            "copayment": money(q.copayment),
         },
         "notes": list(q.notes),
+    }
+
+
+def site_json(site: Site) -> JSON:
+    """One site of service: its parts (each a full answer, arithmetic included) and sums."""
+    return {
+        "site": site.site,
+        "payable": site.payable,
+        "reason": site.reason,
+        "total_cents": cents(site.total),
+        "total": money(site.total),
+        "beneficiary_cents": cents(site.beneficiary),
+        "beneficiary": money(site.beneficiary),
+        "medicare_cents": cents(site.program),
+        "medicare": money(site.program),
+        "difference_from_office_cents": cents(site.difference),
+        "difference_from_office": money(site.difference),
+        "beneficiary_difference_from_office_cents": cents(site.beneficiary_difference),
+        "beneficiary_difference_from_office": money(site.beneficiary_difference),
+        "professional": None if site.professional is None else quote_json(site.professional),
+        "facility": None if site.facility is None else schedule_quote_json(site.facility),
+        "facility_reason": site.facility_reason,
+        "notes": list(site.notes),
+    }
+
+
+def sites_json(found: Sites) -> JSON:
+    asked = found.request
+    return {
+        "code": asked.code,
+        "place": {
+            "zip": asked.zip,
+            "locality": asked.locality,
+            "cbsa": asked.cbsa,
+            "wage_index": None if asked.wage_index is None else str(asked.wage_index),
+            "facility_fees": found.facility_fees,
+        },
+        "date": asked.on.isoformat() if asked.on else None,
+        "year": asked.year,
+        "lowest": found.lowest,
+        "sites": [site_json(site) for site in found.sites],
+        "notes": list(found.notes),
     }
 
 

@@ -29,12 +29,13 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote_plus
 
 from cms_pricing.engine.geography import parse_locality, parse_zip
 from cms_pricing.engine.mpfs import SUPPORTED_MODIFIERS, normalise_modifier, setting_for
-from cms_pricing.engine.quote import PriceQuery, ScheduleRequest
+from cms_pricing.engine.quote import PriceQuery, ScheduleRequest, SitesRequest
 from cms_pricing.errors import BadRequest, PreconditionRequired, Unprocessable, echo
 
 PRICE_PARAMS = frozenset(
@@ -51,7 +52,8 @@ MAX_MINUTES = 1440
 
 # The fee schedules ``GET /codes/price?schedule=`` prices and the parameters each takes
 # (docs/pricing.md). A parameter of another schedule is a 422 naming the schedule.
-SCHEDULES = ("mpfs", "clfs", "dmepos", "asp", "anesthesia")
+SCHEDULES = ("mpfs", "clfs", "dmepos", "asp", "anesthesia", "opps", "asc")
+WAGE_PARAMS = frozenset({"cbsa", "wage_index"})
 SCHEDULE_PARAMS: dict[str, frozenset[str]] = {
     "mpfs": PRICE_PARAMS,
     "clfs": SELECTOR_PARAMS | {"code", "modifier"},
@@ -59,7 +61,10 @@ SCHEDULE_PARAMS: dict[str, frozenset[str]] = {
     | {"code", "modifier", "modifier2", "modifier3", "zip", "state", "rural"},
     "asp": SELECTOR_PARAMS | {"code", "units"},
     "anesthesia": SELECTOR_PARAMS | {"code", "zip", "locality", "minutes", "modifier"},
+    "opps": SELECTOR_PARAMS | {"code"} | WAGE_PARAMS,
+    "asc": SELECTOR_PARAMS | {"code"} | WAGE_PARAMS,
 }
+SITES_PARAMS = frozenset({"date", "year", "zip", "locality"}) | WAGE_PARAMS
 ALL_PRICE_PARAMS = frozenset({"schedule"}).union(*SCHEDULE_PARAMS.values())
 _ACCEPTED = {name: params | {"schedule"} for name, params in SCHEDULE_PARAMS.items()}
 MAX_PAGE = 100
@@ -91,6 +96,11 @@ PATTERNS: dict[str, str] = {
     "|0{0,5}(1[0-3][0-9]{2}|14[0-3][0-9]|1440)",
     "year": "[0-9]{4}",
     "release": "[A-Za-z0-9][A-Za-z0-9-]{0,15}",
+    # a CBSA (5 digits) or a state's rural area (2 digits), as the wage index table has them
+    "cbsa": "[0-9]{2}|[0-9]{5}",
+    # 0.0001-9.9999, at most 4 decimal places (the wage index table's precision)
+    "wage_index": "[1-9](\\.[0-9]{1,4})?"
+    "|0?\\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9])",
     # 1-99,999 (ASP dosage units; other lines are bounded by their schedule: 422)
     "units": "0{0,8}[1-9]|0{0,7}[1-9][0-9]|0{0,6}[1-9][0-9]{2}|0{0,5}[1-9][0-9]{3}"
     "|0{0,4}[1-9][0-9]{4}",
@@ -103,6 +113,8 @@ _RELEASE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,15}")
 _DIGITS = re.compile(r"[0-9]{1,9}")
 _MODIFIER = re.compile(r"[A-Z0-9]{2}")
 _STATE = re.compile(r"[A-Z]{2}")
+_CBSA = re.compile(PATTERNS["cbsa"])
+_WAGE_INDEX = re.compile(PATTERNS["wage_index"])
 _BLANKS = " \t"
 
 
@@ -267,6 +279,26 @@ def state(value: str) -> str:
     return upper
 
 
+def cbsa(value: str) -> str:
+    if not (value.isascii() and _CBSA.fullmatch(value)):
+        raise BadRequest(
+            f"cbsa {echo(value)} is not a CBSA: 5 digits (35614), or 2 for a state's rural area",
+            field="cbsa",
+        )
+    return value
+
+
+def wage_index(value: str) -> Decimal:
+    """A wage index given directly: 0.0001 to 9.9999, at most 4 decimal places."""
+    if not (value.isascii() and _WAGE_INDEX.fullmatch(value)):
+        raise BadRequest(
+            f"wage_index {echo(value)} is not a wage index: a number above 0 and below 10 "
+            "with at most 4 decimal places, e.g. 1.2961",
+            field="wage_index",
+        )
+    return Decimal(value)
+
+
 def boolean(value: str, field: str) -> bool:
     lower = value.lower()
     if not value.isascii() or lower not in ("true", "false"):
@@ -409,6 +441,8 @@ def canonical(typed: Any) -> str:
         return price_canonical(typed)
     if isinstance(typed, ScheduleRequest):
         return schedule_canonical(typed)
+    if isinstance(typed, SitesRequest):
+        return sites_canonical(typed)
     text: str = typed.canonical()
     return text
 
@@ -477,12 +511,32 @@ def schedule_fields(chosen: str, given: Mapping[str, str | None]) -> ScheduleReq
     rural = boolean(rural_text, "rural") if rural_text else None
     units_ = units(units_text, MAX_DRUG_UNITS) if units_text else None
     minutes = units(minutes_text, MAX_MINUTES, "minutes") if minutes_text else None
+    cbsa_, wage = _wage(given)
     _combine(chosen, zip_, locality_ or state_, minutes)
     return ScheduleRequest(
         schedule=chosen, code=code_, modifiers=modifiers, on=picked.on, year=picked.year,
         release_id=picked.release_id, zip=zip_, locality=locality_, state=state_, rural=rural,
-        units=units_ if chosen != "asp" else (units_ or 1), minutes=minutes,
+        units=units_ if chosen != "asp" else (units_ or 1), minutes=minutes, cbsa=cbsa_,
+        wage_index=wage,
     )  # fmt: skip
+
+
+def _wage(given: Mapping[str, str | None]) -> tuple[str | None, Decimal | None]:
+    """``cbsa`` or ``wage_index`` (OPPS, ASC, sites): at most one of them."""
+    cbsa_text, wage_text = given.get("cbsa"), given.get("wage_index")
+    cbsa_ = cbsa(cbsa_text) if cbsa_text else None
+    wage = wage_index(wage_text) if wage_text else None
+    if cbsa_ and wage is not None:
+        raise Unprocessable("give cbsa or wage_index, not both", field="wage_index")
+    return cbsa_, wage
+
+
+def wage_text(value: Decimal | None) -> str | None:
+    """The canonical form of a wage index: 1.2000 and 1.2 are one value, ``1.2``."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return text
 
 
 def _combine(chosen: str, zip_: str | None, other_place: str | None, minutes: int | None) -> None:
@@ -511,6 +565,8 @@ def schedule_canonical(query: ScheduleRequest) -> str:
         ("rural", None if query.rural is None else str(query.rural).lower()),
         ("units", None if query.units is None else str(query.units)),
         ("minutes", None if query.minutes is None else str(query.minutes)),
+        ("cbsa", query.cbsa),
+        ("wage_index", wage_text(query.wage_index)),
     ]
     return _join(pairs)
 
@@ -527,6 +583,41 @@ def code_query(raw: str, arg: str) -> CodeQuery:
     return CodeQuery(selector(read(raw, SELECTOR_PARAMS)), code(_decode(arg, "code")))
 
 
+def sites_query(raw: str, arg: str) -> SitesRequest:
+    """``GET /codes/{code}/sites``: the code is the path's segment before ``/sites``."""
+    given = read(raw, SITES_PARAMS)
+    return sites_fields(code(_decode(arg, "code")), given)
+
+
+def sites_fields(code_: str, given: Mapping[str, str | None]) -> SitesRequest:
+    """A ``SitesRequest`` from named text fields (query parameters, a plan's fields)."""
+    picked = selector(given) if SELECTOR_PARAMS & given.keys() else _LATEST
+    zip_text, locality_text = given.get("zip"), given.get("locality")
+    zip_ = zip_code(zip_text) if zip_text else None
+    locality_ = locality(locality_text) if locality_text else None
+    cbsa_, wage = _wage(given)
+    if zip_ and locality_:
+        raise Unprocessable("give zip or locality, not both", field="locality")
+    if not zip_ and not locality_:
+        raise Unprocessable(
+            "zip or locality is required: it places the professional fee", field="zip"
+        )
+    return SitesRequest(code_, zip_, locality_, picked.on, picked.year, cbsa_, wage)
+
+
+def sites_canonical(query: SitesRequest) -> str:
+    pairs: list[tuple[str, str | None]] = [
+        ("code", query.code),
+        ("zip", query.zip),
+        ("locality", query.locality),
+        ("date", query.on.isoformat() if query.on else None),
+        ("year", None if query.year is None else str(query.year)),
+        ("cbsa", query.cbsa),
+        ("wage_index", wage_text(query.wage_index)),
+    ]
+    return _join(pairs)
+
+
 def no_query(raw: str, _arg: str = "") -> NoQuery:
     """Endpoints without parameters (``/releases``, ``/health``, ``/ready``)."""
     read(raw, NO_PARAMS)
@@ -537,7 +628,7 @@ def no_query(raw: str, _arg: str = "") -> NoQuery:
 
 LINE_FIELDS = ("code", "zip", "locality", "modifier", "setting", "pos", "date", "year",
                "release", "units", "schedule", "modifier2", "modifier3", "state", "rural",
-               "minutes")  # fmt: skip
+               "minutes", "cbsa", "wage_index")  # fmt: skip
 LINE_FIELD_SET = frozenset(LINE_FIELDS)
 _WHOLE = ("year", "units", "minutes")
 
