@@ -20,6 +20,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cms_pricing.api.app import create_app
+from cms_pricing.api.plan_examples import SITES_EXAMPLE
+from cms_pricing.api.plan_schemas import SITES_BODY_EXAMPLE
 from cms_pricing.config import Settings
 from cms_pricing.db.repository import create_db_engine, migrate
 from cms_pricing.reference.publish import ingest_path
@@ -268,3 +270,21 @@ def test_plan_sites_refuses_facility_lines(client: TestClient) -> None:
     response = client.post("/plans/sites", json=body)
     assert response.status_code == 422
     assert response.json()["error"]["details"]["field"] == "lines.0.schedule"
+
+
+def test_the_documented_sites_example_is_a_real_answer(client: TestClient) -> None:
+    """POST /plans/sites with the documented body answers the documented (abbreviated)
+    example's figures: each site's totals, lines and differences."""
+    response = client.post("/plans/sites", json=SITES_BODY_EXAMPLE)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["lowest"] == SITES_EXAMPLE["lowest"]
+    for got, documented in zip(body["sites"], SITES_EXAMPLE["sites"], strict=True):
+        assert got["site"] == documented["site"]
+        for name in ("allowed", "professional", "facility"):
+            assert got["totals"][name] == documented["totals"][name]
+        assert got["beneficiary"] == documented["beneficiary"]
+        assert got["difference"]["allowed"] == documented["difference"]["allowed"]
+        figures = [(x["code"], x["professional"], x["facility"]) for x in got["lines"]]
+        expected = [(x["code"], x["professional"], x["facility"]) for x in documented["lines"]]
+        assert figures == expected
