@@ -92,6 +92,8 @@ class BulkLineIn(BaseModel):
     state: str | None = None
     rural: bool | str | None = None
     minutes: int | str | None = None
+    cbsa: str | None = None
+    wage_index: str | None = None  # text: a JSON number is not an exact wage index
 
 
 class BulkIn(BaseModel):
