@@ -60,20 +60,22 @@ def test_real_tree_finds_four_releases_in_date_order_and_the_zip(cms_data: Path)
     found = discover(cms_data)
     assert [r.release_id for r in found.releases] == ["RVU25A", "RVU25B", "RVU25C", "RVU25D"]
     assert [z.file.name for z in found.zips] == ["ZIP5_OCT2025.txt"]
-    # CLFS, DMEPOS, ASP and the anesthesia base units are schedule datasets; every other CMS
-    # folder (OPPS, ASC, the wage index: schedules not priced yet) gets one note.
+    # Every other CMS folder is a schedule dataset (OPPS reads only Addenda B and D1, ASC
+    # only AA, BB, DD1 and FF); no folder is left with a note.
     assert [(s.schedule, s.folder.name) for s in found.schedules] == [
-        ("anesthesia", "anes-base-units-cy2022"), ("asp", "asp-2025q1"),
+        ("anesthesia", "anes-base-units-cy2022"), ("asc", "asc-2025q1"), ("asp", "asp-2025q1"),
         ("clfs", "clfs-2025q1"), ("dmepos", "dmepos-2025q1"),
+        ("opps", "opps-cy2025-final-rule"), ("wage_index", "opps-wage-index-2025"),
     ]  # fmt: skip
-    priced = {"rvu", "zip", "clfs", "dmepos", "asp", "anes"}
-    others = [
-        f for f in cms_data.glob("*/*") if f.is_dir() and not f.name.startswith(tuple(priced))
-    ]
-    assert sorted(f.name for f in others) == [
-        "asc-2025q1", "opps-cy2025-final-rule", "opps-wage-index-2025"
+    by_schedule = {s.schedule: s for s in found.schedules}
+    assert {k: p.name for k, p in by_schedule["opps"].files.items()} == {
+        "opps_rates": "2025 NFRM Addendum B.11122024.txt",
+        "opps_indicators": "2025 NFRM Addendum D1.10242024.txt",
+    }
+    assert sorted(by_schedule["asc"].files) == [
+        "asc_aa", "asc_bb", "asc_devices", "asc_indicators"
     ]  # fmt: skip
-    assert len(found.notes) == len(others)
+    assert found.notes == []
 
 
 def test_csv_is_preferred_over_xlsx(tmp_path: Path) -> None:

@@ -84,7 +84,8 @@ def second(
 
 def test_first_ingest_publishes_four_releases_and_one_zip(first: Any) -> None:
     """Every RVU25 quarter (in effective-date order), the ZIP file, then the other schedules'
-    datasets (CLFS, DMEPOS, ASP, anesthesia base units) are published."""
+    datasets (anesthesia base units, ASC, ASP, CLFS, DMEPOS, OPPS, the OPPS wage index, by
+    folder) are published."""
     report, _lines = first
     assert [(o.dataset_id, o.outcome) for o in report.outcomes] == [
         ("RVU25A", "published"),
@@ -93,9 +94,12 @@ def test_first_ingest_publishes_four_releases_and_one_zip(first: Any) -> None:
         ("RVU25D", "published"),
         ("ZIP5-20254", "published"),
         ("ANESBU-2022", "published"),
+        ("ASC-2025Q1", "published"),
         ("ASP-2025Q1", "published"),
         ("CLFS-2025Q1", "published"),
         ("DMEPOS-2025Q1", "published"),
+        ("OPPS-2025", "published"),
+        ("OPPSWI-2025", "published"),
     ]
 
 
@@ -130,20 +134,21 @@ def test_zip_dataset_has_id_quarter_count_and_hash(
 
 
 def test_progress_has_one_line_per_file(first: Any) -> None:
-    """Progress names release, file, row count and hash prefix for each of the 30 files
-    (4 x 5 release files, the ZIP file, CLFS, six DMEPOS files, ASP, the base units)."""
+    """Progress names release, file, row count and hash prefix for each of the 37 files
+    (4 x 5 release files, the ZIP file, CLFS, six DMEPOS files, ASP, the base units, OPPS
+    Addenda B and D1, ASC AA, BB, DD1 and FF, the wage index)."""
     _report, lines = first
     assert "RVU25A PPRRVU25_JAN.txt: 18,865 rows, sha256 " in "\n".join(lines)
     assert "DMEPOS DMEPOS_JAN.csv: 184,811 rows, sha256 " in "\n".join(lines)
     file_lines = [line for line in lines if " rows, sha256 " in line and ": published" not in line]
-    assert len(file_lines) == 4 * 5 + 1 + 1 + 6 + 1 + 1
+    assert len(file_lines) == 4 * 5 + 1 + 1 + 6 + 1 + 1 + 2 + 4 + 1
+    assert "OPPS 2025 NFRM Addendum B.11122024.txt: 18,682 rows, sha256 " in "\n".join(lines)
 
 
-def test_other_cms_folders_are_noted_not_ingested(first: Any, cms_data: Path) -> None:
-    """OPPS, ASC and the wage index (schedules not priced yet) are reported as ignored."""
+def test_every_cms_folder_is_ingested(first: Any) -> None:
+    """OPPS, ASC and the wage index are schedule datasets too: no folder is noted ignored."""
     report, _lines = first
-    ignored = sorted(Path(note.split(":")[0]).name for note in report.notes if "ignored" in note)
-    assert ignored == ["asc-2025q1", "opps-cy2025-final-rule", "opps-wage-index-2025"]
+    assert [note for note in report.notes if "ignored" in note] == []
 
 
 def test_oppscap_california_quirk_is_kept_with_a_note(module_engine: Engine, first: Any) -> None:
@@ -159,16 +164,16 @@ def test_oppscap_california_quirk_is_kept_with_a_note(module_engine: Engine, fir
 def test_second_ingest_changes_nothing(module_engine: Engine, second: Any) -> None:
     """Same files again: every dataset is unchanged, no row is added, nothing republished."""
     report, before, after, metas = second
-    assert [o.outcome for o in report.outcomes] == ["unchanged"] * 9
+    assert [o.outcome for o in report.outcomes] == ["unchanged"] * 12
     assert after == before
     assert before["rvu_rows"] == 18_865 + 18_923 + 19_029 + 19_090
     assert list_releases(module_engine) == metas
 
 
 def test_every_attempt_is_in_the_run_log(module_engine: Engine, second: Any) -> None:
-    """The ingestion log holds 9 published and then 9 unchanged runs, all finished."""
+    """The ingestion log holds 12 published and then 12 unchanged runs, all finished."""
     runs = list(reversed(recent_runs(module_engine, limit=100)))
-    assert [r["outcome"] for r in runs] == ["published"] * 9 + ["unchanged"] * 9
+    assert [r["outcome"] for r in runs] == ["published"] * 12 + ["unchanged"] * 12
     assert all(r["finished_at"] >= r["started_at"] for r in runs)
     assert runs[0]["dataset_id"] == "RVU25A"
 

@@ -15,7 +15,10 @@ from cms_pricing.errors import FileRejected
 from cms_pricing.reference.parsers import detect_kind, parse_file
 from cms_pricing.reference.publish import ingest_path
 
-FOLDERS = ("clfs-2025q1", "asp-2025q1", "dmepos-2025q1")
+FOLDERS = (
+    "clfs-2025q1", "asp-2025q1", "dmepos-2025q1", "opps-cy2025-final-rule", "asc-2025q1",
+    "opps-wage-index-2025",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +32,9 @@ def ingested(module_engine: Engine, cms_data: Path) -> Engine:
 def test_datasets_are_named_and_dated_from_their_files(ingested: Engine) -> None:
     """Each dataset's id and dates come from its files: the CLFS name's '2025 Q1', the ASP
     file's 'Effective January 1, 2025 through March 31, 2025', the rural ZIP file's 202501,
-    the base-unit file's CY 2022 (no end: in force until a newer file)."""
+    the base-unit file's CY 2022 (no end: in force until a newer file), the OPPS final
+    rule's '2025 NFRM' (the calendar year), ASC's 'Jan-2025' (Q1), the wage index rows'
+    effective date 20250101 (to the end of 2025)."""
     found = {d.meta.dataset_id: d.meta for d in load_schedule_datasets(ingested)}
     dates = {k: (m.schedule, m.effective_from, m.effective_to) for k, m in found.items()}
     q1 = (date(2025, 1, 1), date(2025, 3, 31))
@@ -38,6 +43,9 @@ def test_datasets_are_named_and_dated_from_their_files(ingested: Engine) -> None
         "ASP-2025Q1": ("asp", *q1),
         "DMEPOS-2025Q1": ("dmepos", *q1),
         "ANESBU-2022": ("anesthesia", date(2022, 1, 1), None),
+        "OPPS-2025": ("opps", date(2025, 1, 1), date(2025, 12, 31)),
+        "ASC-2025Q1": ("asc", *q1),
+        "OPPSWI-2025": ("wage_index", date(2025, 1, 1), date(2025, 12, 31)),
     }
 
 
@@ -97,3 +105,27 @@ def test_a_folder_without_its_main_file_is_refused(ingested: Engine, cms_data: P
     shutil.copy(cms_data / "2025" / "dmepos-2025q1" / rural, folder / rural)
     with pytest.raises(FileRejected, match="DMEPOS: no DMEPOS file"):
         ingest_path(ingested, folder, lambda _line: None)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [("opps-cy2025-final-rule", "2025 NFRM Addendum B.11122024.txt", "OPPS_RATES"),
+     ("asc-2025q1", "508-Version-Jan-2025-ASC-AA.csv", "ASC_AA"),
+     ("opps-wage-index-2025", "cbsa-wage-index-2025.csv", "WAGE_INDEX")],
+)  # fmt: skip
+def test_a_facility_file_cut_at_a_row_boundary_is_refused(
+    ingested: Engine, cms_data: Path, tmp_path: Path, case: tuple[str, str, str]
+) -> None:
+    """OPPS Addendum B, ASC AA and the wage index cut to a fifth of their lines still parse,
+    but fail the row-count floor; the published datasets stay as they were."""
+    folder, name, kind = case
+    before = {d.meta.dataset_id: d.meta.sha256 for d in load_schedule_datasets(ingested)}
+    lines = (cms_data / "2025" / folder / name).read_bytes().splitlines(keepends=True)
+    target = tmp_path / folder
+    target.mkdir()
+    (target / name).write_bytes(b"".join(lines[: len(lines) // 5]))
+    with pytest.raises(FileRejected) as cut:
+        ingest_path(ingested, target, lambda _line: None)
+    assert cut.value.file == name and f"{kind} rows" in str(cut.value)
+    after = {d.meta.dataset_id: d.meta.sha256 for d in load_schedule_datasets(ingested)}
+    assert after == before

@@ -13,11 +13,12 @@ Contract:
   year/quarter field, so only ingestion knows it).
 - CMS publishes each file in several forms; exactly one is picked per kind, ``.txt`` before
   ``.csv`` before ``.xlsx``. Two files of one kind in the same best form are refused.
-- A folder holding files of another fee schedule (CLFS, DMEPOS, ASP, anesthesia base units;
-  the kinds of ``reference/schedules.py``) is a *schedule* folder: one dataset per schedule
-  and folder, its required kinds present, one file picked per kind as above.
-- Folders with other data files (OPPS, ASC) are not ingested yet; each gets a note in
-  ``Discovery.notes``.
+- A folder holding files of another fee schedule (CLFS, DMEPOS, ASP, anesthesia base units,
+  OPPS, ASC, the OPPS wage index; the kinds of ``reference/schedules.py``) is a *schedule*
+  folder: one dataset per schedule and folder, its required kinds present, one file picked
+  per kind as above. Files of no kind beside them are not read (the OPPS final rule's
+  addenda other than B and D1, ASC DD2 and EE).
+- Folders whose data files are all of no kind get a note in ``Discovery.notes``.
 - Faults (no datasets at all, an unknown release id, a missing kind, an ambiguous pick)
   raise :class:`~cms_pricing.errors.FileRejected` naming the folder, line 0.
 """
