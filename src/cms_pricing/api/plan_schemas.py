@@ -103,13 +103,12 @@ CbsaCode = Annotated[str | None, _rule(queries.cbsa), _documented(_pattern("cbsa
 
 
 def _wage_index(value: Any) -> Any:
-    """A wage index as a string ("1.2961") or a JSON number (1.2961, read as written)."""
+    """A wage index as text ("1.2961"), as on the query string and bulk lines: a JSON
+    number is refused, since a binary float is not an exact 4-place wage index."""
     if value is None:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = repr(value) if isinstance(value, float) else str(value)
     if not isinstance(value, str):
-        raise ValueError("must be a string or a number")
+        raise ValueError('must be text, e.g. "1.2961"')
     try:
         return queries.wage_index(value)
     except PricingError as exc:
@@ -119,7 +118,6 @@ def _wage_index(value: Any) -> Any:
 WAGE_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "string", "pattern": _pattern("wage_index")},
-        {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10},
         {"type": "null"},
     ]
 }
