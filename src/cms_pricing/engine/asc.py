@@ -39,6 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 
+from cms_pricing.engine.facility import labor_adjusted, typed_rows, weighted
 from cms_pricing.engine.quote import CostSharing, DatasetRef, ScheduleQuote
 from cms_pricing.engine.wage_index import Wage
 from cms_pricing.errors import NotFound, echo
@@ -98,22 +99,15 @@ class AscTable:
     devices: Mapping[str, AscDeviceRow]
 
 
-def _typed(rows: Mapping[str, Sequence[Any]], kind: str, cls: type) -> list[Any]:
-    out = list(rows.get(kind, ()))
-    if not all(isinstance(row, cls) for row in out):
-        raise TypeError(f"the {kind!r} rows must be {cls.__name__}")
-    return out
-
-
 def build(rows: Mapping[str, Sequence[Any]]) -> AscTable:
     """The table of a dataset's rows by kind (``asc_aa``, ``asc_bb``, ``asc_indicators``,
     ``asc_devices``)."""
     rates: dict[str, AscRateRow] = {}
     for kind in KINDS_RATES:
-        for row in _typed(rows, kind, AscRateRow):
+        for row in typed_rows(rows, kind, AscRateRow):
             rates[row.hcpcs] = row
-    indicators = {r.indicator: r for r in _typed(rows, KIND_INDICATORS, AscIndicatorRow)}
-    devices = {r.hcpcs: r for r in _typed(rows, KIND_DEVICES, AscDeviceRow)}
+    indicators = {r.indicator: r for r in typed_rows(rows, KIND_INDICATORS, AscIndicatorRow)}
+    devices = {r.hcpcs: r for r in typed_rows(rows, KIND_DEVICES, AscDeviceRow)}
     return AscTable(
         MappingProxyType(rates), MappingProxyType(indicators), MappingProxyType(devices)
     )
@@ -154,9 +148,7 @@ def _head(table: AscTable, row: AscRateRow) -> tuple[tuple[str, Any], ...]:
         ("indicator_meaning", meaning(table, row.payment_indicator)),
         ("multiple_procedure_discount", row.multiple_procedure_discount),
         ("payment_weight", weight),
-        ("conversion_factor", CONVERSION_FACTOR if weight is not None else None),
-        ("weight_x_conversion_factor", None if weight is None else weight * CONVERSION_FACTOR),
-        ("national_rate", row.rate),
+        *weighted(weight, CONVERSION_FACTOR, row.rate),
     )
 
 
@@ -174,10 +166,9 @@ def _notes(row: AscRateRow) -> tuple[str, ...]:
 
 
 def _adjust(rate: Decimal, device: Decimal | None, wage: Wage) -> Decimal:
-    factor = LABOR_SHARE * wage.index + 1 - LABOR_SHARE
     if device is None:
-        return rate * factor
-    return device + (rate - device) * factor
+        return labor_adjusted(rate, wage.index, LABOR_SHARE)
+    return device + labor_adjusted(rate - device, wage.index, LABOR_SHARE)
 
 
 def price(table: AscTable, dataset: DatasetRef, code: str, wage: Wage | None) -> ScheduleQuote:

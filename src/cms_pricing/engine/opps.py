@@ -46,6 +46,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 
+from cms_pricing.engine.facility import labor_adjusted, typed_rows, weighted
 from cms_pricing.engine.quote import CostSharing, DatasetRef, ScheduleQuote
 from cms_pricing.engine.wage_index import Wage
 from cms_pricing.errors import NotFound, echo
@@ -160,13 +161,6 @@ class OppsTable:
     inpatient_deductible: Decimal
 
 
-def _typed(rows: Mapping[str, Sequence[Any]], kind: str, cls: type) -> list[Any]:
-    out = list(rows.get(kind, ()))
-    if not all(isinstance(row, cls) for row in out):
-        raise TypeError(f"the {kind!r} rows must be {cls.__name__}")
-    return out
-
-
 def _deductible(rows: Sequence[OppsRateRow]) -> Decimal:
     for row in rows:
         found = _DEDUCTIBLE.search(row.note)
@@ -177,8 +171,8 @@ def _deductible(rows: Sequence[OppsRateRow]) -> Decimal:
 
 def build(rows: Mapping[str, Sequence[Any]]) -> OppsTable:
     """The table of a dataset's rows by kind (``opps_rates``, ``opps_indicators``)."""
-    rates: list[OppsRateRow] = _typed(rows, KIND_RATES, OppsRateRow)
-    indicators: list[OppsIndicatorRow] = _typed(rows, KIND_INDICATORS, OppsIndicatorRow)
+    rates: list[OppsRateRow] = typed_rows(rows, KIND_RATES, OppsRateRow)
+    indicators: list[OppsIndicatorRow] = typed_rows(rows, KIND_INDICATORS, OppsIndicatorRow)
     return OppsTable(
         rows=MappingProxyType({row.hcpcs: row for row in rates}),
         indicators=MappingProxyType({row.indicator: row for row in indicators}),
@@ -274,9 +268,7 @@ def _head(table: OppsTable, row: OppsRateRow) -> tuple[tuple[str, Any], ...]:
         ("indicator_note", INDICATOR_NOTES.get(si)),
         ("apc", row.apc or None),
         ("relative_weight", weight),
-        ("conversion_factor", CONVERSION_FACTOR if weight is not None else None),
-        ("weight_x_conversion_factor", None if weight is None else weight * CONVERSION_FACTOR),
-        ("national_rate", row.payment_rate),
+        *weighted(weight, CONVERSION_FACTOR, row.payment_rate),
     )
 
 
@@ -321,7 +313,7 @@ def price(table: OppsTable, dataset: DatasetRef, code: str, wage: Wage | None) -
     if si not in PAID or rate is None:
         return _not_payable(table, dataset, row, wage)
     adjusted = wage is not None and si not in NOT_WAGE_ADJUSTED
-    unrounded = rate * (LABOR_SHARE * wage.index + 1 - LABOR_SHARE) if wage and adjusted else rate
+    unrounded = labor_adjusted(rate, wage.index, LABOR_SHARE) if wage and adjusted else rate
     copay = _wage_copay(row, rate, unrounded) if adjusted else _national_copay(row, rate)
     copay = _capped(copay, table.inpatient_deductible)
     components = (
