@@ -139,11 +139,15 @@ def schedule_mix(data: Path, size: int, seed: int) -> list[str]:
     asc_folder = root / "asc-2025q1"
     asc = [r.hcpcs for r in _rows(asc_folder, next(asc_folder.glob("*-AA.csv")).name, "asc_aa")]
     wage_folder = root / "opps-wage-index-2025"
-    cbsas = [r.cbsa for r in _rows(wage_folder, "cbsa-wage-index-2025.csv", "wage_index")]
+    wage_rows = _rows(wage_folder, "cbsa-wage-index-2025.csv", "wage_index")
+    cbsas = [r.cbsa for r in wage_rows]
+    # An ASC at a state rural area without a pre-floor index (DC, NJ, RI) is a 422: left out.
+    asc_cbsas = [r.cbsa for r in wage_rows if r.geographic > 0]
 
     def facility(schedule: str, codes: list[str]) -> str:
         roll = rng.random()
-        where = "" if roll < 0.2 else f"&cbsa={rng.choice(cbsas)}"
+        places = asc_cbsas if schedule == "asc" else cbsas
+        where = "" if roll < 0.2 else f"&cbsa={rng.choice(places)}"
         where = f"&wage_index={rng.randint(5000, 15000) / 10000}" if roll > 0.9 else where
         return f"/codes/price?schedule={schedule}&code={rng.choice(codes)}{where}"
 
