@@ -82,30 +82,14 @@ def check_totals(site: dict[str, Any], parts: list[Decimal], share: Decimal) -> 
     assert Decimal(site["medicare"]) == total - share
 
 
-@pytest.mark.parametrize(
-    ("code", "place", "cbsa"),
-    [("45378", "zip=10001", "35614"),  # colonoscopy, Manhattan, New York CBSA
-     ("66984", "zip=35004", "01"),  # cataract surgery, Alabama, Alabama's rural area
-     ("43239", "zip=94110", "41884"),  # upper GI endoscopy with biopsy, San Francisco
-     ("29881", "zip=60601", "16984"),  # knee arthroscopy with meniscectomy, Chicago
-     ("64483", "zip=85004", "38060")],  # transforaminal epidural injection, Phoenix
-)  # fmt: skip
-def test_five_procedures_at_every_site(
+def check_sites(
     client: TestClient, cms_data: Path, code: str, place: str, cbsa: str
-) -> None:
-    """Each site's total is its professional fee plus its facility fee.
-
-    45378 in Manhattan at CBSA 35614 (geographic wage index 1.2961), worked by hand:
-    office: the MPFS non-facility amount, 378.23; beneficiary 20% = 75.65.
-    hospital outpatient: MPFS facility 202.85 + OPPS 911.71 x (0.60 x 1.2961 + 0.40)
-    = 911.71 x 1.17766 = 1,073.6844 -> 1,073.68; total 1,276.53; beneficiary 40.57 (20% of
-    202.85) + the copayment, 20% of 1,073.68 = 214.736, rounded up to 214.74 (the way CMS's
-    minimum copayments are rounded): 255.31.
-    ASC: 202.85 + 489.47 x (0.50 x 1.2961 + 0.50) = 489.47 x 1.14805 = 561.936 -> 561.94;
-    total 764.79; beneficiary 40.57 + 112.39 = 152.96. The office is the lowest total.
-    The other four codes follow the same arithmetic at their own CBSA (all status T or J1 in
-    Addendum B and A2 in Addendum AA, none with a national copayment).
-    """
+) -> dict[str, dict[str, Any]]:
+    """Each site's total is its professional fee plus its facility fee, recomputed here from
+    the files' text: OPPS rate x (0.60 x WI + 0.40), ASC rate x (0.50 x WI + 0.50), the
+    geographic wage index of ``cbsa``; beneficiary: 20% of the professional fee plus the
+    OPPS copayment (20% of the adjusted rate rounded up, capped at 1,632.00) or 20% of the
+    ASC payment. Returns the sites by name."""
     body = sites(client, code, f"{place}&cbsa={cbsa}")
     found = by_site(body)
     wi = geographic_index(cms_data, cbsa)
@@ -122,11 +106,89 @@ def test_five_procedures_at_every_site(
     check_totals(found["asc"], [facility_fee, asc], prof_share + cents(asc * Decimal("0.20")))
     assert Decimal(found["hospital_outpatient"]["facility"]["amount"]) == opps
     assert found["hospital_outpatient"]["facility"]["geography"]["wage_index"] == str(wi)
-    assert Decimal(found["asc"]["difference_from_office"]) == (
-        Decimal(found["asc"]["total"]) - Decimal(found["office"]["total"])
-    )
+    for site in found.values():
+        assert Decimal(site["difference_from_office"]) == (
+            Decimal(site["total"]) - Decimal(found["office"]["total"])
+        )
     ranked = [s for s in body["sites"] if s["payable"] and not s["notes"]]
     assert body["lowest"] == min(ranked, key=lambda s: Decimal(s["total"]))["site"]
+    return found
+
+
+def totals(found: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return [(name, site["total"], site["beneficiary"]) for name, site in found.items()]
+
+
+def test_colonoscopy_45378_in_manhattan(client: TestClient, cms_data: Path) -> None:
+    """45378 (diagnostic colonoscopy), ZIP 10001 (Manhattan, RVU25D), CBSA 35614 (1.2961).
+    office: MPFS non-facility 378.23; beneficiary 20% = 75.65.
+    hospital outpatient: MPFS facility 202.85 + OPPS (T) 911.71 x (0.60 x 1.2961 + 0.40)
+    = 911.71 x 1.17766 = 1,073.6844 -> 1,073.68; total 1,276.53; beneficiary 40.57 + the
+    copayment 20% x 1,073.68 = 214.736, rounded up to 214.74 (as CMS rounds the minimum
+    copayment): 255.31.
+    ASC: 202.85 + 489.47 (A2) x (0.50 x 1.2961 + 0.50) = 489.47 x 1.14805 = 561.936 ->
+    561.94; total 764.79; beneficiary 40.57 + 112.39 = 152.96. Lowest: the office."""
+    found = check_sites(client, cms_data, "45378", "zip=10001", "35614")
+    assert totals(found) == [("office", "378.23", "75.65"),
+                             ("hospital_outpatient", "1276.53", "255.31"),
+                             ("asc", "764.79", "152.96")]  # fmt: skip
+
+
+def test_cataract_66984_in_rural_alabama(client: TestClient, cms_data: Path) -> None:
+    """66984 (cataract removal with lens), ZIP 35004 (Alabama), state rural area 01 (0.7579).
+    office: CMS marks the non-facility setting NA, so the office amount (479.31, computed
+    with the facility PE as CMS publishes it) carries a note and is not ranked.
+    hospital outpatient: 479.31 + OPPS (J1) 2,280.73 x (0.60 x 0.7579 + 0.40) = 2,280.73 x
+    0.85474 = 1,949.431 -> 1,949.43; total 2,428.74; beneficiary 95.86 + 389.886 rounded up
+    389.89 = 485.75.
+    ASC: 479.31 + 1,214.31 x (0.50 x 0.7579 + 0.50) = 1,214.31 x 0.87895 = 1,067.318 ->
+    1,067.32; total 1,546.63; beneficiary 95.86 + 213.46 = 309.32. Lowest: the ASC."""
+    found = check_sites(client, cms_data, "66984", "zip=35004", "01")
+    assert found["office"]["notes"]
+    assert totals(found) == [("office", "479.31", "95.86"),
+                             ("hospital_outpatient", "2428.74", "485.75"),
+                             ("asc", "1546.63", "309.32")]  # fmt: skip
+
+
+def test_upper_gi_biopsy_43239_in_san_francisco(client: TestClient, cms_data: Path) -> None:
+    """43239 (EGD with biopsy), ZIP 94110 (San Francisco), CBSA 41884 (1.7309).
+    office: 472.01; beneficiary 94.40.
+    hospital outpatient: 153.46 + OPPS (T) 937.56 x (0.60 x 1.7309 + 0.40) = 937.56 x
+    1.43854 = 1,348.7176 -> 1,348.72; total 1,502.18; beneficiary 30.69 + 269.744 rounded up
+    269.75 = 300.44.
+    ASC: 153.46 + 503.39 x (0.50 x 1.7309 + 0.50) = 503.39 x 1.36545 = 687.354 -> 687.35;
+    total 840.81; beneficiary 30.69 + 137.47 = 168.16. Lowest: the office."""
+    found = check_sites(client, cms_data, "43239", "zip=94110", "41884")
+    assert totals(found) == [("office", "472.01", "94.40"),
+                             ("hospital_outpatient", "1502.18", "300.44"),
+                             ("asc", "840.81", "168.16")]  # fmt: skip
+
+
+def test_knee_arthroscopy_29881_in_chicago(client: TestClient, cms_data: Path) -> None:
+    """29881 (knee arthroscopy with meniscectomy), ZIP 60601, CBSA 16984 (1.0008).
+    office: NA in the office (591.72, with a note; not ranked).
+    hospital outpatient: 591.72 + OPPS (J1) 3,244.61 x (0.60 x 1.0008 + 0.40) = 3,244.61 x
+    1.00048 = 3,246.1674 -> 3,246.17; total 3,837.89; beneficiary 118.34 + 649.234 rounded
+    up 649.24 = 767.58.
+    ASC: 591.72 + 1,579.16 x 1.0004 = 1,579.7917 -> 1,579.79; total 2,171.51; beneficiary
+    118.34 + 315.96 = 434.30. Lowest: the ASC."""
+    found = check_sites(client, cms_data, "29881", "zip=60601", "16984")
+    assert totals(found) == [("office", "591.72", "118.34"),
+                             ("hospital_outpatient", "3837.89", "767.58"),
+                             ("asc", "2171.51", "434.30")]  # fmt: skip
+
+
+def test_epidural_injection_64483_in_phoenix(client: TestClient, cms_data: Path) -> None:
+    """64483 (transforaminal epidural injection, lumbar), ZIP 85004, CBSA 38060 (1.0163).
+    office: 231.14; beneficiary 46.23.
+    hospital outpatient: 105.93 + OPPS (T) 890.29 x (0.60 x 1.0163 + 0.40) = 890.29 x
+    1.00978 = 898.997 -> 899.00; total 1,004.93; beneficiary 21.19 + 179.80 = 200.99.
+    ASC: 105.93 + 477.94 x 1.00815 = 481.835 -> 481.84; total 587.77; beneficiary 21.19 +
+    96.37 = 117.56. Lowest: the office."""
+    found = check_sites(client, cms_data, "64483", "zip=85004", "38060")
+    assert totals(found) == [("office", "231.14", "46.23"),
+                             ("hospital_outpatient", "1004.93", "200.99"),
+                             ("asc", "587.77", "117.56")]  # fmt: skip
 
 
 def test_without_a_wage_index_the_facility_fees_are_national(
