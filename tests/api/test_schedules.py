@@ -122,7 +122,7 @@ def test_mpfs_answers_keep_their_contract(client: TestClient) -> None:
      ("schedule=anesthesia&code=99213&zip=10001&minutes=30", 404, "code"),
      ("schedule=anesthesia&code=00100&zip=10001&minutes=30&modifier=RR", 422, "modifier"),
      ("schedule=asp&code=J1100&zip=10001", 422, "zip"),
-     ("schedule=opps&code=45378", 400, "schedule")],
+     ("schedule=ipps&code=45378", 400, "schedule")],
 )  # fmt: skip
 def test_refusals_name_their_field(client: TestClient, query: str, status: int, field: str) -> None:
     """Each refusal is in the envelope with the status of its kind and the field named."""
@@ -156,7 +156,8 @@ def test_releases_and_schedules_list_every_dataset(client: TestClient) -> None:
     assert {r["schedule"] for r in listed["releases"]} == {"mpfs"}
     assert {(d["schedule"], d["id"]) for d in listed["datasets"]} == {
         ("anesthesia", "ANESBU-2022"), ("asp", "ASP-2025Q1"), ("clfs", "CLFS-2025Q1"),
-        ("dmepos", "DMEPOS-2025Q1"),
+        ("dmepos", "DMEPOS-2025Q1"), ("opps", "OPPS-2025"), ("asc", "ASC-2025Q1"),
+        ("wage_index", "OPPSWI-2025"),
     }  # fmt: skip
     grouped = client.get("/reference/schedules").json()
     schemas.SchedulesOut.model_validate(grouped)
@@ -168,6 +169,13 @@ def test_releases_and_schedules_list_every_dataset(client: TestClient) -> None:
     assert {f["kind"] for f in dmepos["files"]} == {
         "dmepos", "dmepen", "dme_rural_zip", "cba_fee", "cba_zip", "cba_mail_order"
     }  # fmt: skip
+    asc = by_name["asc"]["datasets"][0]
+    assert (asc["id"], asc["effective_from"], asc["effective_to"]) == (
+        "ASC-2025Q1", "2025-01-01", "2025-03-31"
+    )  # fmt: skip
+    assert {f["kind"] for f in asc["files"]} == {"asc_aa", "asc_bb", "asc_indicators",
+                                                 "asc_devices"}  # fmt: skip
+    assert by_name["opps"]["title"] != "opps" and by_name["wage_index"]["datasets"]
 
 
 def _file_rows(cms_data: Path, path: Path, header_first: str) -> list[dict[str, str]]:
