@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,12 +36,12 @@ class Worker:
 
 
 @contextmanager
-def worker_on(url: str, **settings: Any) -> Iterator[Worker]:
+def worker_on(url: str, preload: tuple[str, ...] = (), **settings: Any) -> Iterator[Worker]:
     """A loaded state and a started offload over the database at ``url``."""
     state = ServiceState(Settings(DATABASE_URL=url, CMS_DATA_DIR=None, **settings))
     state.load()
     loop = asyncio.new_event_loop()
-    worker = Worker(state, Offload(state.settings, state), loop)
+    worker = Worker(state, Offload(state.settings, state, preload), loop)
     try:
         worker.wait(worker.offload.start())
         yield worker
@@ -53,6 +54,11 @@ def worker_on(url: str, **settings: Any) -> Iterator[Worker]:
 def pid_and_nice(_loaded: Loaded) -> tuple[int, int]:
     """A task: the process that ran it and its niceness."""
     return os.getpid(), os.nice(0)
+
+
+def imported(_loaded: Loaded, names: tuple[str, ...]) -> list[bool]:
+    """A task: which of the modules ``names`` the child has imported."""
+    return [name in sys.modules for name in names]
 
 
 def version_of(loaded: Loaded) -> str:

@@ -47,6 +47,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": schemas.ErrorEnvelope, "description": "Not priceable as asked"},
     503: {"model": schemas.ErrorEnvelope, "description": "No release loaded yet; Retry-After"},
 }
+# The modules of the functions the offload children run (plans, comparisons, sites, bulk):
+# each child imports them when it starts, not at its first request (service/offload.py).
+EXPENSIVE_MODULES = ("cms_pricing.api.plans", "cms_pricing.api.bulk")
 # The documented answer of each fast-path GET: (model, example).
 ANSWERS: dict[str, tuple[type[BaseModel] | None, Any]] = {
     "price": (schemas.AnyPriceOut, examples.PRICE_EXAMPLES),  # type: ignore[dict-item]
@@ -69,7 +72,7 @@ def _example(answer: dict[str, Any]) -> dict[str, Any]:
 
 def create_app(settings: Settings, state: ServiceState | None = None) -> SecurityHeaders:
     service = state if state is not None else ServiceState(settings)
-    offload = Offload(settings, service)
+    offload = Offload(settings, service, EXPENSIVE_MODULES)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -2,7 +2,7 @@
 
 Contract (docs/architecture.md, "Load isolation"; measurements in docs/performance.md):
 
-- ``Offload(settings, state)`` belongs to one server worker. It spawns
+- ``Offload(settings, state, preload)`` belongs to one server worker. It spawns
   ``CMS_PRICING_EXPENSIVE_PROCESSES`` child processes (spawned, never forked: the worker runs
   Rust and Python threads), each loading its own snapshot through
   ``ServiceState(settings).load()``: in ``start()`` (the lifespan, after the first load),
@@ -10,7 +10,10 @@ Contract (docs/architecture.md, "Load isolation"; measurements in docs/performan
   or at the first ``run`` (with it off, a worker that only serves reads never holds a
   second copy of the data, but the first expensive request waits for its child). Each
   child lowers its CPU priority by ``CMS_PRICING_EXPENSIVE_NICE``, so the kernel runs the
-  worker's cheap reads first.
+  worker's cheap reads first. Each child also imports the ``preload`` modules (those whose
+  functions ``run`` sends) when it starts: a task's function is unpickled by importing its
+  module, and importing the API's plan and bulk modules took about 600 ms, which the first
+  expensive request of each child paid (docs/performance.md).
   ``stop()`` lets queued work finish, then ends the children.
 - ``admitted(kind)`` holds one place of the kind's budget (``CMS_PRICING_ADMIT_BULK``,
   ``_PLANS``, ``_COMPARE``: requests in flight plus waiting, per worker); when the budget
@@ -141,13 +144,15 @@ class _Child:
 _CHILD: _Child | None = None
 
 
-def _start_child(settings: Settings, nice: int, parent: int) -> None:
+def _start_child(settings: Settings, nice: int, parent: int, preload: tuple[str, ...] = ()) -> None:
     """The child's initializer: lower priority, ignore Ctrl-C (the worker drains), watch
-    the parent, load the data."""
+    the parent, import the modules of the work it will run, load the data."""
     global _CHILD  # noqa: PLW0603 -- one per child process, set once here
     os.nice(nice)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    for name in preload:
+        importlib.import_module(name)
     _CHILD = _Child(settings)
 
 
@@ -185,9 +190,12 @@ def budgets_of(settings: Settings) -> dict[Kind, int]:
 class Offload:
     """One worker's children and admission budgets (see the module docstring)."""
 
-    def __init__(self, settings: Settings, state: ServiceState) -> None:
+    def __init__(
+        self, settings: Settings, state: ServiceState, preload: tuple[str, ...] = ()
+    ) -> None:
         self.settings = settings
         self.state = state
+        self.preload = preload  # modules each child imports at start (module docstring)
         self.processes = settings.expensive_processes
         self.admission = Admission(budgets_of(settings))
         self._pool: ProcessPoolExecutor | None = None
@@ -240,5 +248,5 @@ class Offload:
             max_workers=self.processes,
             mp_context=get_context("spawn"),
             initializer=_start_child,
-            initargs=(child_settings, self.settings.expensive_nice, os.getpid()),
+            initargs=(child_settings, self.settings.expensive_nice, os.getpid(), self.preload),
         )
