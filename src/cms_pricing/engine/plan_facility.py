@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from cms_pricing.engine.adjustments import Adjustment
 from cms_pricing.engine.costshare import cent
+from cms_pricing.engine.quote import ScheduleQuote
 
 if TYPE_CHECKING:  # engine.plans imports this module
     from cms_pricing.engine.plans import PricedScheduleLine
@@ -73,10 +74,15 @@ def component(line: PricedScheduleLine, name: str) -> Any:
     return dict(line.quote.components).get(name)
 
 
+def quote_indicator(quote: ScheduleQuote) -> str:
+    """The OPPS status indicator or ASC payment indicator of a facility quote."""
+    name = "status_indicator" if quote.schedule == OPPS else "payment_indicator"
+    return str(dict(quote.components).get(name) or "")
+
+
 def indicator(line: PricedScheduleLine) -> str:
     """The OPPS status indicator or ASC payment indicator of the line."""
-    name = "status_indicator" if line.schedule == OPPS else "payment_indicator"
-    return str(component(line, name) or "")
+    return quote_indicator(line.quote)
 
 
 def _payable(line: PricedScheduleLine) -> bool:

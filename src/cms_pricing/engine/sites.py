@@ -28,7 +28,7 @@ Pure: the engine's own pricing functions over a snapshot; no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -85,16 +85,16 @@ def _professional(snapshot: Snapshot, request: SitesRequest, setting: str) -> Qu
         return f"no physician fee schedule price: {exc.message}"
 
 
-def _facility(snapshot: Snapshot, request: SitesRequest, schedule: str) -> ScheduleQuote | str:
-    ask = ScheduleRequest(
-        schedule=schedule, code=request.code, on=request.on, year=request.year,
-        cbsa=request.cbsa, wage_index=request.wage_index,
-    )  # fmt: skip
+def facility_quote(snapshot: Snapshot, request: ScheduleRequest) -> ScheduleQuote | str:
+    """The OPPS or ASC quote of ``request``, or why there is none at that site: no dataset
+    loaded or in force on the date, a code the schedule does not list, a CBSA the schedule
+    has no index for (ASC at a state rural area without a pre-floor index). Other errors
+    (a malformed or unknown CBSA, say) are the request's and are raised."""
     try:
-        return price_schedule(snapshot, ask)
+        return price_schedule(snapshot, request)
     except NotReady as exc:
         return exc.message
-    except Unprocessable as exc:  # a CBSA this schedule has no index for (ASC, 09)
+    except Unprocessable as exc:
         if exc.details.get("field") != "cbsa":
             raise
         return exc.message
@@ -102,6 +102,14 @@ def _facility(snapshot: Snapshot, request: SitesRequest, schedule: str) -> Sched
         if exc.details.get("field") not in _ABSENT_FIELDS:
             raise
         return exc.message
+
+
+def _facility(snapshot: Snapshot, request: SitesRequest, schedule: str) -> ScheduleQuote | str:
+    ask = ScheduleRequest(
+        schedule=schedule, code=request.code, on=request.on, year=request.year,
+        cbsa=request.cbsa, wage_index=request.wage_index,
+    )  # fmt: skip
+    return facility_quote(snapshot, ask)
 
 
 def _professional_share(quote: Quote) -> Decimal:
@@ -191,8 +199,8 @@ def _compared(site: Site, office_total: Decimal | None, office_share: Decimal | 
     if site.total is None or office_total is None or office_share is None:
         return site
     assert site.beneficiary is not None
-    return Site(
-        site.site, site.payable, site.reason, site.professional, site.facility,
-        site.facility_reason, site.total, site.beneficiary, site.program,
-        site.total - office_total, site.beneficiary - office_share, site.notes,
-    )  # fmt: skip
+    return replace(
+        site,
+        difference=site.total - office_total,
+        beneficiary_difference=site.beneficiary - office_share,
+    )

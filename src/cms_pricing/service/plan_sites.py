@@ -25,17 +25,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from cms_pricing.engine.adjustments import ASSISTANT
-from cms_pricing.engine.plan_facility import ALWAYS_PACKAGED, PACKAGED_BY, indicator
-from cms_pricing.engine.plans import MPFS, Plan, PlanLine, PricedPlan, PricedScheduleLine
+from cms_pricing.engine.plan_facility import ALWAYS_PACKAGED, PACKAGED_BY, quote_indicator
+from cms_pricing.engine.plans import MPFS, Plan, PlanLine, PricedPlan
 from cms_pricing.engine.quote import ScheduleRequest
-from cms_pricing.engine.schedules import price_schedule
+from cms_pricing.engine.sites import facility_quote
 from cms_pricing.engine.snapshot import Snapshot
-from cms_pricing.errors import NotFound, NotReady, Unprocessable
+from cms_pricing.errors import Unprocessable
 from cms_pricing.service import plan_lines
 
 SITES = ("office", "hospital_outpatient", "asc")
 FACILITY = {"hospital_outpatient": "opps", "asc": "asc"}
-_ABSENT = frozenset({"code", "modifier", "date", "year", "release"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,18 +123,12 @@ def _cannot(snapshot: Snapshot, plan: Plan, schedule: str, code: str) -> str | N
     """Why ``code`` cannot be performed at the site of ``schedule`` (None: it can)."""
     ask = ScheduleRequest(schedule=schedule, code=code, on=plan.on, cbsa=plan.cbsa,
                           wage_index=plan.wage_index)  # fmt: skip
-    try:
-        quote = price_schedule(snapshot, ask)
-    except NotReady as exc:
-        return exc.message
-    except NotFound as exc:
-        if exc.details.get("field") not in _ABSENT:
-            raise
-        return exc.message
+    quote = facility_quote(snapshot, ask)
+    if isinstance(quote, str):
+        return quote
     if quote.payable:
         return None
-    probe = PricedScheduleLine(0, schedule, code, (), 1, "", quote, None, False, False, (), ())
-    flag = indicator(probe)
+    flag = quote_indicator(quote)
     if flag == ALWAYS_PACKAGED[schedule] or (schedule == "opps" and flag in PACKAGED_BY):
         return None  # packaged (or paid alone): performed there
     return quote.reason or f"{schedule.upper()} does not pay for {code}"
