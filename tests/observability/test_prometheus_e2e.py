@@ -76,7 +76,10 @@ def prometheus(served: Server, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def _up(base: str) -> bool:
+    """Prometheus is ready (its query API answers 503 while it starts) and scrapes us."""
     try:
+        if http_get(f"{base}/-/ready")[0] != 200:
+            return False
         return scalar(base, 'up{job="cms-pricing"}') == 1
     except OSError:
         return False
