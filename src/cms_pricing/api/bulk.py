@@ -22,6 +22,12 @@ Contract:
   content type) is a 4xx for the whole request.
 - Each answer names the releases that priced it with their sha256 (JSON: ``releases``; CSV:
   ``release`` and ``release_sha256`` on every row).
+- Lines are priced one by one: no rule between lines applies (multiple procedure, RT/LT
+  bilateral pairing, bundling, OPPS/ASC packaging and discounts); ``POST /plans/price``
+  applies them. Every answer says so: JSON in its ``notes``; both formats in the
+  ``Pricing-Note`` response header (``NOTE``). A CSV answer carries no comment row (RFC 4180
+  has none, and a spreadsheet or ``csv`` reader would take it for a data row), so for CSV
+  the header and the docs are where it is said.
 
 Lines are priced in one of the worker's offload children (``service/offload.py``): a
 10,000-line request is about 200 ms of CPU, which on the event loop held every other caller
@@ -68,6 +74,15 @@ CSV_OUT = ("line", "code", "modifier", "zip", "carrier_locality", "setting", "po
            "payable", "units", "amount", "non_participating", "limiting_charge", "total",
            "release", "release_sha256", "error_code", "error_field", "error_message",
            "schedule")  # fmt: skip
+# Said by every answer (JSON ``notes``; the ``Pricing-Note`` header on JSON and CSV). ASCII:
+# it is also a header value.
+NOTE = (
+    "Each line is priced on its own, as GET /codes/price prices it: no rule between lines "
+    "is applied (no multiple procedure reduction, no bilateral pairing of RT/LT lines, no "
+    "bundling of status T lines or of visits into a global surgery package, no OPPS/ASC "
+    "packaging or discount). Send the lines as one plan to POST /plans/price to apply them."
+)
+NOTE_HEADER = "Pricing-Note"
 
 
 class BulkLineIn(BaseModel):
@@ -257,6 +272,7 @@ def price_json(snapshot: Snapshot, lines: list[Any]) -> dict[str, Any]:
         "priced": len(results) - errors,
         "errors": errors,
         "releases": {rid: _ref_json(ref) for rid, ref in releases.items()},
+        "notes": [NOTE],
         "results": results,
     }
 
@@ -394,7 +410,14 @@ def bulk_router(offload: Offload) -> APIRouter:
         openapi_extra=OPENAPI,
         summary=endpoint.summary,
         responses={
-            200: {"content": {"text/csv": {"example": "line,code,..."}}},
+            200: {
+                "content": {"text/csv": {"example": "line,code,..."}},
+                "headers": {NOTE_HEADER: {
+                    "description": "Lines are priced one by one, with no rule between them "
+                    "(the same text as the JSON answer's notes)",
+                    "schema": {"type": "string"},
+                }},
+            },
             400: {"model": ErrorEnvelope,
                   "description": "Not a batch (bad body, too many lines, unknown CSV column)"},
             413: {"model": ErrorEnvelope, "description": "The body is over its size limit"},
@@ -409,6 +432,6 @@ def bulk_router(offload: Offload) -> APIRouter:
         body = await request.body()
         done = await offload.run(bulk_reply, request.headers.get("content-type", ""), body)
         payload, media_type = done.value
-        return Response(payload, media_type=media_type)
+        return Response(payload, media_type=media_type, headers={NOTE_HEADER: NOTE})
 
     return router
