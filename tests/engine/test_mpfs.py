@@ -24,7 +24,9 @@ D = Decimal
 CENT = D("0.01")
 SF = ("1.088", "1.419", "0.445")
 # Hand-copied from DOMAIN.md, not from the engine.
-FACILITY_POS = {19, 21, 22, 23, 24, 26, 31, 34, 41, 42, 51, 52, 53, 56, 61}
+# 02: telehealth other than in the patient's home, paid at the facility rate (CY 2024 PFS
+# final rule, continued in 2025); 10 (telehealth in the home) stays non-facility.
+FACILITY_POS = {2, 19, 21, 22, 23, 24, 26, 31, 34, 41, 42, 51, 52, 53, 56, 61}
 
 
 def half_up(value: Decimal) -> Decimal:
@@ -135,7 +137,7 @@ def test_amount_equals_formula_rounded_once(
 
 @pytest.mark.parametrize("pos", range(1, 100))
 def test_every_pos_maps_to_its_setting(pos: int) -> None:
-    """The 15 facility POS codes price the facility PE; every other 01-99 the office PE."""
+    """The 16 facility POS codes price the facility PE; every other 01-99 the office PE."""
     setting = "facility" if pos in FACILITY_POS else "office"
     assert setting_for(None, f"{pos:02d}") == (setting, f"{pos:02d}")
 

@@ -42,7 +42,10 @@ def test_plan_price_answers_lines_totals_cost_sharing_and_the_release(
     assert response.status_code == 200
     body = response.json()
     assert [x["allowed"] for x in body["lines"]] == ["1465.45", "313.33", "234.47"]
-    assert body["totals"] == {"allowed": "2013.25", "allowed_cents": 201325, "complete": True}
+    assert body["totals"] == {
+        "allowed": "2013.25", "allowed_cents": 201325, "complete": True, "rounding": "claim",
+        "unrounded_allowed": "2013.24887063670",
+    }  # fmt: skip
     assert body["cost_sharing"]["coinsurance"] == "351.25"
     assert body["release"]["id"] == "RVU25D" and len(body["release"]["sha256"]) == 64
     assert body["lines"][1]["adjustments"][0]["rule"] == "multiple_procedure"

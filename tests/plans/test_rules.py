@@ -136,13 +136,15 @@ def test_further_endoscopy_in_a_family_is_paid_its_value_minus_the_base(
     the base's.
 
     Office. 43251: (3.47x1.065 + 10.57x1.166 + 0.43x1.656) x 32.3465 = 16.73225 x 32.3465
-    = 541.229724625 -> 541.23. 43239 = 413.173165775 minus base 43235 (2.09x1.065 +
-    6.18x1.166 + 0.27x1.656 = 9.87885; x 32.3465 = 319.546221525) = 93.626944250 -> 93.63.
-    One family is one procedure, so no 50% ranking applies. Total 634.86.
+    = 541.229724625 -> 541.23. 43239 = 413.173165775 -> 413.17 minus base 43235 (2.09x1.065
+    + 6.18x1.166 + 0.27x1.656 = 9.87885; x 32.3465 = 319.546221525 -> 319.55) = 93.62 on the
+    claim basis (each published amount rounded first; unrounded 93.626944250). One family is
+    one procedure, so no 50% ranking applies. Total 634.85.
     """
     plan = price(real_snapshot, L("43239"), L("43251"))
-    assert allowed(plan) == [D("93.63"), D("541.23")]
-    assert plan.allowed == D("634.86")
+    assert allowed(plan) == [D("93.62"), D("541.23")]
+    assert plan.allowed == D("634.85")
+    assert plan.lines[0].unrounded == D("93.626944250")
     assert [a.rule for a in plan.lines[0].adjustments] == ["endoscopy_family"]
 
 
@@ -174,13 +176,14 @@ def test_imaging_family_pays_lower_ranked_tc_at_50_and_pc_at_95_percent(
     Office. 70551 TC (0 + 3.88x1.166 + 0.02x1.656 = 4.55720; x CF = 147.409469800) is above
     70450 TC (2.04x1.166 + 0.01x1.656 = 2.39520; x CF = 77.476336800): 70551 is paid in full,
     (1.48x1.065 + 4.41x1.166 + 0.09x1.656) x CF = 222.133119450 -> 222.13. 70450 global =
-    (0.85x1.065 + 2.35x1.166 + 0.05x1.656) x CF = 120.592603975, less 50% of its TC
-    (38.738168400) and 5% of its PC (0.85x1.065 + 0.31x1.166 + 0.04x1.656 = 1.33295; x CF =
-    43.116267175; 5% = 2.15581335875) = 79.69862221625 -> 79.70.
+    (0.85x1.065 + 2.35x1.166 + 0.05x1.656) x CF = 120.592603975 -> 120.59; its TC 77.48 at
+    50% = 38.74 (38.74 taken off); its PC (0.85x1.065 + 0.31x1.166 + 0.04x1.656 = 1.33295;
+    x CF = 43.116267175 -> 43.12) at 95% = 40.964 -> 40.96 (2.16 taken off): 120.59 - 38.74
+    - 2.16 = 79.69 on the claim basis (unrounded 79.69862221625).
     """
     plan = price(real_snapshot, L("70450"), L("70551"))
     assert plan.lines[0].quote.indicators["imaging_family"] == "88"
-    assert allowed(plan) == [D("79.70"), D("222.13")]
+    assert allowed(plan) == [D("79.69"), D("222.13")]
     assert rules(plan, 0) == [("multiple_procedure", D(50)), ("multiple_procedure", D(95))]
 
 
@@ -208,11 +211,13 @@ def test_therapy_pays_half_the_pe_of_every_unit_but_the_highest(
 
     Office. 97110 unit: 0.45x1.065 + 0.43x1.166 + 0.01x1.656 = 0.99719, PE part 0.50138;
     97140: 0.43x1.065 + 0.40x1.166 + 0.01x1.656 = 0.94091, PE part 0.46640. The first 97110
-    unit has the highest PE: 97110 x2 = (2 x 0.99719 - 0.5 x 0.50138) x CF = 1.74369 x
-    32.3465 = 56.402268585 -> 56.40; 97140 = (0.94091 - 0.23320) x CF = 22.891941515 -> 22.89.
+    unit has the highest PE. Claim basis: 97110 unit 0.99719 x CF = 32.2556... -> 32.26, its
+    PE 0.50138 x CF = 16.2179 -> 16.22, half of it 8.11; 97110 x2 = 32.26 + 32.26 - 8.11 =
+    56.41 (unrounded 56.402268585). 97140 = 0.94091 x CF -> 30.44, PE 0.46640 x CF = 15.0864
+    -> 15.09, 50% = 7.545 -> 7.55 kept, 7.54 taken off: 22.90 (unrounded 22.891941515).
     """
     plan = price(real_snapshot, L("97110", units=2), L("97140"))
-    assert allowed(plan) == [D("56.40"), D("22.89")]
+    assert allowed(plan) == [D("56.41"), D("22.90")]
     assert [a.applies_to for a in plan.lines[1].adjustments] == ["practice expense"]
 
 
@@ -225,11 +230,11 @@ def test_cardiovascular_tc_of_the_lower_ranked_test_is_reduced_25_percent(
     Office. 93880 TC (4.47x1.166 + 0.03x1.656 = 5.26170; x CF = 170.197579050) outranks
     93306 TC (3.76x1.166 + 0.03x1.656 = 4.43384; x CF = 143.419205560). 93880 global =
     (0.80x1.065 + 4.73x1.166 + 0.09x1.656) x CF = 210.776910230 -> 210.78; 93306 global =
-    (1.46x1.065 + 4.28x1.166 + 0.07x1.656) x CF = 215.469740450, less 25% of its TC
-    (35.85480139) = 179.61493906 -> 179.61.
+    (1.46x1.065 + 4.28x1.166 + 0.07x1.656) x CF = 215.469740450 -> 215.47; its TC 143.42 at
+    75% = 107.565 -> 107.57, so 35.85 is taken off: 179.62 (unrounded 179.61493906).
     """
     plan = price(real_snapshot, L("93306"), L("93880"))
-    assert allowed(plan) == [D("179.61"), D("210.78")]
+    assert allowed(plan) == [D("179.62"), D("210.78")]
     assert rules(plan, 0) == [("multiple_procedure", D(75))]
 
 
@@ -242,10 +247,11 @@ def test_ophthalmology_tc_of_the_lower_ranked_test_is_reduced_20_percent(
     Office. 92134 TC (0.43x1.166 + 0.01x1.656; x CF = 16.753546210) outranks 92133 TC
     (0.42x1.166 + 0.01x1.656; x CF = 16.376386020). 92134 global = (0.32x1.065 + 0.63x1.166 +
     0.02x1.656) x CF = 35.856095250 -> 35.86; 92133 global = (0.31x1.065 + 0.59x1.166 +
-    0.02x1.656) x CF = 34.002964265, less 20% of its TC (3.275277204) = 30.727687061 -> 30.73.
+    0.02x1.656) x CF = 34.002964265 -> 34.00; its TC 16.38 at 80% = 13.104 -> 13.10, so 3.28
+    is taken off: 30.72 (unrounded 30.727687061).
     """
     plan = price(real_snapshot, L("92133"), L("92134"))
-    assert allowed(plan) == [D("30.73"), D("35.86")]
+    assert allowed(plan) == [D("30.72"), D("35.86")]
 
 
 def test_global_only_cardiovascular_test_is_not_split_and_says_why(
@@ -270,12 +276,13 @@ def test_bilateral_indicator_1_pays_150_percent_before_multiple_procedure_rules(
     """Bilateral indicator 1 (pdf position 117): "150% of the fee schedule amount ... apply
     the bilateral adjustment before applying any multiple procedure rules".
 
-    Facility. 27447-50: 1465.447831620 x 1.5 = 2198.17174743 -> 2198.17, ranked first;
-    29881 (7.03x1.065 + 8.22x1.166 + 1.39x1.656 = 19.37331; x CF = 626.658771915) at 50%:
-    313.3293859575 -> 313.33.
+    Facility. 27447-50: the published 1465.45 x 1.5 = 2198.175 -> 2198.18 on the claim
+    basis (unrounded 1465.447831620 x 1.5 = 2198.17174743), ranked first; 29881 (7.03x1.065
+    + 8.22x1.166 + 1.39x1.656 = 19.37331; x CF = 626.658771915 -> 626.66) at 50%: 313.33.
     """
     plan = price(real_snapshot, L("27447", ("50",)), L("29881"), setting="facility")
-    assert allowed(plan) == [D("2198.17"), D("313.33")]
+    assert allowed(plan) == [D("2198.18"), D("313.33")]
+    assert plan.lines[0].unrounded == D("2198.1717474300")
     assert rules(plan, 0) == [("bilateral", D("150.0")), ("multiple_procedure", D(100))]
 
 
@@ -283,9 +290,10 @@ def test_two_units_of_a_bilateral_indicator_1_code_are_priced_as_bilateral(
     real_snapshot: Snapshot,
 ) -> None:
     """Indicator 1: "or is reported twice on the same day by any other means (... or with a 2
-    in the units field)": 27447 x2 units = 150% = 2198.17, not 100% + 50%."""
+    in the units field)": 27447 x2 units = 150% of 1465.45 = 2198.175 -> 2198.18, not 100% +
+    50%."""
     plan = price(real_snapshot, L("27447", units=2), setting="facility")
-    assert allowed(plan) == [D("2198.17")]
+    assert allowed(plan) == [D("2198.18")]
     assert "2 in the units field" in plan.lines[0].adjustments[0].explanation
 
 
@@ -364,12 +372,13 @@ def test_co_surgeons_are_each_paid_62_5_percent_where_allowed(real_snapshot: Sna
     """Co-surgeon indicator (pdf position 119) 1: paid with documentation; 2: permitted;
     0: not permitted.
 
-    Facility. 27447-62 (indicator 1): 1465.447831620 x 0.625 = 915.9048947625 -> 915.90.
-    22818-62 (indicator 2): (34.33x1.065 + 23.53x1.166 + 7.02x1.656) x CF = 75.62255 x
-    32.3465 = 2446.124813575; x 0.625 = 1528.828008484 -> 1528.83. 29881-62 (0): unpaid.
+    Facility. 27447-62 (indicator 1): 1465.45 x 0.625 = 915.90625 -> 915.91 (claim basis;
+    unrounded 915.9048947625). 22818-62 (indicator 2): (34.33x1.065 + 23.53x1.166 +
+    7.02x1.656) x CF = 75.62255 x 32.3465 = 2446.124813575 -> 2446.12; x 0.625 = 1528.825
+    -> 1528.83. 29881-62 (0): unpaid.
     """
     one = price(real_snapshot, L("27447", ("62",)), setting="facility")
-    assert allowed(one) == [D("915.90")]
+    assert allowed(one) == [D("915.91")]
     assert "documentation" in one.lines[0].adjustments[0].explanation
     two = price(real_snapshot, L("22818", ("62",)), setting="facility")
     assert allowed(two) == [D("1528.83")]
@@ -397,11 +406,12 @@ def test_team_surgery_is_by_report_and_not_priced(real_snapshot: Snapshot) -> No
 def test_global_split_modifiers_pay_the_pre_intra_post_shares(real_snapshot: Snapshot) -> None:
     """Pre/Intra/Postoperative Percentage (pdf positions 107-115); 27447 has .10 / .69 / .21.
 
-    Facility, 1465.447831620 x: 54 (pre + intra = 0.79) = 1157.7037869798 -> 1157.70;
-    55 (post 0.21) = 307.7440446402 -> 307.74; 56 (pre 0.10) = 146.544783162 -> 146.54.
+    Facility, the published 1465.45 x: 54 (pre + intra = 0.79) = 1157.7055 -> 1157.71;
+    55 (post 0.21) = 307.7445 -> 307.74; 56 (pre 0.10) = 146.545 -> 146.55 (claim basis;
+    from the unrounded 1465.447831620 they would be 1157.70, 307.74 and 146.54).
     """
     plans = [price(real_snapshot, L("27447", (m,)), setting="facility") for m in ("54", "55", "56")]
-    assert [p.lines[0].allowed for p in plans] == [D("1157.70"), D("307.74"), D("146.54")]
+    assert [p.lines[0].allowed for p in plans] == [D("1157.71"), D("307.74"), D("146.55")]
 
 
 def test_postoperative_care_only_is_not_ranked_as_a_procedure(real_snapshot: Snapshot) -> None:

@@ -37,9 +37,15 @@ PRICED_EXAMPLE: dict[str, Any] = {
     "release": {"id": "RVU25D", "sha256": "3f280e0a0d25c7046b7108980923e114..."},
     "geography": {"zip": "10001", "carrier_locality": "1320201", "locality_name": "MANHATTAN"},
     "lines": [LINE_OUT_EXAMPLE],
-    "totals": {"allowed": "1778.78", "allowed_cents": 177878, "complete": True},
+    "totals": {
+        "allowed": "1778.78",
+        "allowed_cents": 177878,
+        "unrounded_allowed": "1778.7772175775",
+        "rounding": "claim",
+        "complete": True,
+    },
     "cost_sharing": {"deductible": "257.00", "coinsurance": "304.36", "program_paid": "1217.42"},
-    "notes": ["Each line is rounded half-up to the cent once ..."],
+    "notes": ["Rounding basis 'claim': as Medicare's claims systems do, ..."],
 }
 
 COMPARE_EXAMPLE: dict[str, Any] = {
@@ -70,8 +76,8 @@ SITES_EXAMPLE: dict[str, Any] = {
     "lowest": "office",
     "sites": [
         {"site": "office", "payable": True, "reason": None,
-         "totals": {"allowed": "602.28", "professional": "602.28", "facility": "0.00"},
-         "lines": [{"line": 0, "code": "45378", "professional": "189.11", "facility": None,
+         "totals": {"allowed": "602.29", "professional": "602.29", "facility": "0.00"},
+         "lines": [{"line": 0, "code": "45378", "professional": "189.12", "facility": None,
                     "facility_reason": None},
                    {"line": 1, "code": "43239", "professional": "413.17", "facility": None,
                     "facility_reason": None}],
@@ -84,7 +90,7 @@ SITES_EXAMPLE: dict[str, Any] = {
                    {"line": 1, "code": "43239", "professional": "75.71", "facility": "1104.13",
                     "facility_reason": None}],
          "beneficiary": "589.51",
-         "difference": {"allowed": "1317.25", "beneficiary": "263.45"}},
+         "difference": {"allowed": "1317.24", "beneficiary": "263.45"}},
         {"site": "asc", "payable": True, "reason": None,
          "totals": {"allowed": "1137.45", "professional": "278.56", "facility": "858.89"},
          "lines": [{"line": 0, "code": "45378", "professional": "202.85", "facility": "280.97",
@@ -92,7 +98,7 @@ SITES_EXAMPLE: dict[str, Any] = {
                    {"line": 1, "code": "43239", "professional": "75.71", "facility": "577.92",
                     "facility_reason": None}],
          "beneficiary": "433.09",
-         "difference": {"allowed": "535.17", "beneficiary": "107.03"}},
+         "difference": {"allowed": "535.16", "beneficiary": "107.03"}},
     ],
     "notes": ["Each site is the plan priced as a whole ..."],
 }  # fmt: skip

@@ -206,6 +206,11 @@ class PlanLineIn(Shape):
     wage_index: WageIndex = Field(
         default=None, description="OPPS/ASC: a wage index (4 places), instead of the plan's"
     )
+    date: DateText = Field(
+        default=None,
+        description="the line's own date of service, YYYY-MM-DD (default: the plan's date); "
+        "same-day rules compare lines of one date, global periods count from a procedure's",
+    )
 
 
 class PlanFields(Shape):
@@ -318,6 +323,7 @@ def to_plan(body: PlanFields, zip: str | None, locality: str | None) -> Plan:
                 minutes=line.minutes,
                 cbsa=line.cbsa,
                 wage_index=line.wage_index,
+                on=line.date,
             )
             for line in body.lines
         ),
@@ -380,6 +386,8 @@ def _line_json(line: PlanLine) -> dict[str, Any]:
         if value is not None:
             out[name] = value
     out.update(_wage_json(line.cbsa, line.wage_index))
+    if line.on is not None:
+        out["date"] = line.on.isoformat()
     return out
 
 
@@ -389,7 +397,7 @@ def content_sha256(plan: Plan) -> str:
 
 
 NEW_LINE_FIELDS = {"schedule": MPFS, "state": None, "rural": None, "minutes": None,
-                   "cbsa": None, "wage_index": None}  # fmt: skip
+                   "cbsa": None, "wage_index": None, "date": None}  # fmt: skip
 NEW_PLAN_FIELDS = ("cbsa", "wage_index")
 
 

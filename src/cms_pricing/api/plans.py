@@ -249,10 +249,16 @@ def _line_json(line: AnyLine) -> dict[str, Any]:
         **money("fee_schedule_amount", q.amount),
         **money("allowed", line.allowed),
         "unrounded": None if line.unrounded is None else str(line.unrounded),
+        "packaged_into": line.packaged_into,
+        "date": _date(line.on),
         "adjustments": [_adjustment_json(a) for a in line.adjustments],
         "indicators": q.indicators,
         "notes": list(line.notes),
     }
+
+
+def _date(on: Any) -> str | None:
+    return None if on is None else str(on.isoformat())
 
 
 def _schedule_line_json(line: PricedScheduleLine) -> dict[str, Any]:
@@ -274,6 +280,7 @@ def _schedule_line_json(line: PricedScheduleLine) -> dict[str, Any]:
         **money("fee_schedule_amount", line.quote.amount),
         **money("allowed", line.allowed),
         "unrounded": None,
+        "date": _date(line.on),
         "adjustments": [_adjustment_json(a) for a in line.adjustments],
         "indicators": None,
         "quote": wire.schedule_quote_json(line.quote),
@@ -317,12 +324,21 @@ def priced_json(p: PricedPlan) -> dict[str, Any]:
         "release": wire.release_json(p.release),
         "geography": wire.geography_json(p.geography),
         "lines": [_line_json(line) for line in p.lines],
-        "totals": {**money("allowed", p.allowed), "complete": p.complete},
+        "totals": _totals_json(p),
         "cost_sharing": {
             **_cost_json(p.cost_share),
             "by_schedule": {name: _subtotal_json(s) for name, s in p.by_schedule},
         },
         "notes": list(p.notes),
+    }
+
+
+def _totals_json(p: PricedPlan) -> dict[str, Any]:
+    return {
+        **money("allowed", p.allowed),
+        "unrounded_allowed": str(p.unrounded_allowed),
+        "rounding": p.rounding,
+        "complete": p.complete,
     }
 
 
@@ -372,7 +388,7 @@ def _side(label: str, p: PricedPlan, base: PricedPlan) -> dict[str, Any]:
     return {
         "label": label,
         "geography": wire.geography_json(p.geography),
-        "totals": {**money("allowed", p.allowed), "complete": p.complete},
+        "totals": _totals_json(p),
         "cost_sharing": {
             **_cost_json(p.cost_share),
             "by_schedule": {name: _subtotal_json(s) for name, s in p.by_schedule},

@@ -429,6 +429,7 @@ class SavedPlanLine(Base):
     minutes: Mapped[int | None] = mapped_column(Integer)  # anesthesia time
     cbsa: Mapped[str | None] = mapped_column(String(5))  # OPPS/ASC: line's own (0007)
     wage_index: Mapped[Decimal | None] = mapped_column(CF)  # OPPS/ASC: 4 places (0007)
+    date_of_service: Mapped[date | None] = mapped_column(Date)  # the line's own date (0008)
 
 
 class IdempotencyKey(Base):

@@ -123,6 +123,7 @@ def _insert_lines(conn: Connection, pk: int, lines: tuple[PlanLine, ...]) -> Non
             "minutes": line.minutes,
             "cbsa": line.cbsa,
             "wage_index": line.wage_index,
+            "date_of_service": line.on,
         }
         for seq, line in enumerate(lines)
     ]
@@ -236,6 +237,7 @@ def _line(row: RowMapping) -> PlanLine:
         row["code"], modifiers, row["units"], row["setting"], row["pos"], row["provider"],
         schedule=row["schedule"] or "mpfs", state=row["state"], rural=row["rural"],
         minutes=row["minutes"], cbsa=row["cbsa"], wage_index=row["wage_index"],
+        on=row["date_of_service"],
     )  # fmt: skip
 
 

@@ -92,6 +92,7 @@ class LineTerms:
 
     bilateral: Decimal = ONE  # factor on the fee schedule amount of one unit
     factor: Decimal = ONE  # product of assistant, co-surgeon and global-split shares
+    shares: tuple[Decimal, ...] = ()  # those shares in the order a claims system applies them
     paid: bool = True
     by_report: bool = False
     bilateral_by_units: bool = False  # two units of a bilateral code priced as one pair
@@ -147,6 +148,7 @@ def _with(terms: LineTerms, **changes: object) -> LineTerms:
     values = {
         "bilateral": terms.bilateral,
         "factor": terms.factor,
+        "shares": terms.shares,
         "paid": terms.paid,
         "by_report": terms.by_report,
         "bilateral_by_units": terms.bilateral_by_units,
@@ -227,7 +229,7 @@ def _assistant(row: RvuRow, mods: Modifiers, terms: LineTerms) -> LineTerms:
     text = _assistant_words(row.assistant, modifier)
     adjustment = Adjustment("assistant_at_surgery", modifier, share * 100,
                             "fee schedule amount", text, cite)  # fmt: skip
-    return _add(terms, adjustment, factor=terms.factor * share)
+    return _add(terms, adjustment, factor=terms.factor * share, shares=(*terms.shares, share))
 
 
 def _assistant_words(indicator: str, modifier: str) -> str:
@@ -270,7 +272,8 @@ def _co_surgeon(row: RvuRow, mods: Modifiers, terms: LineTerms) -> LineTerms:
     )
     adjustment = Adjustment("co_surgeon", "62", CO_SURGEON_SHARE * 100,
                             "fee schedule amount", text, cite)  # fmt: skip
-    return _add(terms, adjustment, factor=terms.factor * CO_SURGEON_SHARE)
+    return _add(terms, adjustment, factor=terms.factor * CO_SURGEON_SHARE,
+                shares=(*terms.shares, CO_SURGEON_SHARE))  # fmt: skip
 
 
 def _team(row: RvuRow, mods: Modifiers, terms: LineTerms) -> LineTerms:
@@ -324,7 +327,8 @@ def _split(row: RvuRow, mods: Modifiers, terms: LineTerms) -> LineTerms:
                             text, CITE_SPLIT)  # fmt: skip
     # Post- or preoperative management alone is not a procedure on the day: not ranked.
     ranked = terms.ranked and modifier == "54"
-    return _add(terms, adjustment, factor=terms.factor * share, ranked=ranked)
+    return _add(terms, adjustment, factor=terms.factor * share, shares=(*terms.shares, share),
+                ranked=ranked)  # fmt: skip
 
 
 def _split_share(row: RvuRow, modifier: str) -> Decimal:

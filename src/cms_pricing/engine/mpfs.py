@@ -10,7 +10,14 @@ Contract (the formulas are those of the RVU25x.pdf; docs/pricing.md explains the
   indicator 1 (26 also exists on indicator-6 lab interpretation codes); a modifier row the
   file does not carry is ``Unprocessable``; an unknown code is ``NotFound``.
 - Statuses A, R and T are payable. Any other status gives ``payable=False``, money fields
-  None, the status in words, and the components still filled.
+  None, the status in words, and the components still filled. So does a status R row with no
+  RVUs in the setting (contractor priced if covered: never a made-up zero), and a code the
+  place of service excludes: PC/TC indicator 5 (incident-to) at a hospital place of service,
+  PC/TC indicator 8 (physician interpretation) anywhere but a hospital inpatient's
+  (RVU25x.pdf Attachment A, PC/TC indicators 5 and 8).
+- Telehealth: POS 02 (other than in the patient's home) is priced at the facility rate and
+  POS 10 (in the patient's home) at the non-facility rate (CY 2024 PFS final rule, in force
+  for 2025).
 - OPPS imaging cap (DRA 2005): with an OPPSCAP row for (code, modifier, carrier, locality)
   the payment is the lesser of the MPFS amount and the published cap of the setting
   (``nonfac_price`` for office, ``fac_price`` for facility).
@@ -72,9 +79,25 @@ PCTC_WORDS: dict[str, str] = {
 }
 SUPPORTED_MODIFIERS = ("", "26", "TC", "53")
 
+# POS 02, telehealth other than in the patient's home, is paid at the facility rate; POS 10,
+# telehealth in the home, at the non-facility rate (CY 2024 PFS final rule, 88 FR 78818;
+# Pub. 100-04 transmittal 12671; in force for CY 2025).
 FACILITY_POS = frozenset(
-    f"{n:02d}" for n in (19, 21, 22, 23, 24, 26, 31, 34, 41, 42, 51, 52, 53, 56, 61)
+    f"{n:02d}" for n in (2, 19, 21, 22, 23, 24, 26, 31, 34, 41, 42, 51, 52, 53, 56, 61)
 )
+_TELEHEALTH_LIST = (
+    " (CY 2024 PFS final rule, in force for 2025). Only services on the Medicare Telehealth "
+    "Services List are payable via telehealth; this service does not check the list."
+)
+TELEHEALTH_NOTES = {
+    "02": "Telehealth other than in the patient's home (POS 02): paid at the facility rate"
+    + _TELEHEALTH_LIST,
+    "10": "Telehealth in the patient's home (POS 10): paid at the non-facility rate"
+    + _TELEHEALTH_LIST,
+}
+HOSPITAL_INPATIENT_POS = frozenset({"21", "51", "61"})
+HOSPITAL_POS = HOSPITAL_INPATIENT_POS | {"19", "22", "23"}
+CONTRACTOR_PRICED = frozenset({"C", "J"})  # and a status R row without RVUs
 # "11" and "3" alike -> ("11", setting): one dict lookup validates and normalises a POS.
 _POS: dict[str, tuple[str, str]] = {
     text: (f"{n:02d}", "facility" if f"{n:02d}" in FACILITY_POS else "office")
@@ -239,9 +262,12 @@ def _quote(
     facility = setting == "facility"
     components = _components(row, locality.gpci, facility)
     mpfs = components.unrounded_amount.quantize(CENT, ROUND_HALF_UP)
-    payable = row.status in PAYABLE_STATUSES
     na = row.fac_na if facility else row.nonfac_na
     notes = _status_notes(row, locality, setting, na)
+    refusal = _place_refusal(row, setting, pos, notes) or _unpriced(row, components)
+    payable = row.status in PAYABLE_STATUSES and refusal is None
+    if pos in TELEHEALTH_NOTES:
+        notes.append(TELEHEALTH_NOTES[pos])
     if geography.note:
         notes.append(geography.note)
     cap_row = release.oppscap.get((row.hcpcs, row.modifier, locality.mac, locality.locality))
@@ -257,7 +283,8 @@ def _quote(
         pos=pos,
         payable=payable,
         status=row.status,
-        status_reason=STATUS_REASONS.get(row.status, f"status {row.status!r}: not payable"),
+        status_reason=refusal
+        or STATUS_REASONS.get(row.status, f"status {row.status!r}: not payable"),
         setting_na=na,
         notes=tuple(notes),
         release=release.ref,
@@ -269,6 +296,46 @@ def _quote(
         opps_cap=opps,
         indicators=dict(release.indicators[(row.hcpcs, row.modifier)]),
     )
+
+
+def _unpriced(row: RvuRow, components: Components) -> str | None:
+    """Why a status R row is not priced: it carries no RVUs (contractor priced if covered)."""
+    if row.status != "R" or components.unrounded_amount != 0:
+        return None
+    return (
+        "restricted coverage: contractor priced if covered; the file carries no RVUs for "
+        f"{row.hcpcs}, so there is no fee schedule amount (never a made-up zero)"
+    )
+
+
+def _place_refusal(row: RvuRow, setting: str, pos: str | None, notes: list[str]) -> str | None:
+    """Why the place of service excludes payment of a PC/TC 5 or 8 code (Attachment A)."""
+    if row.pctc == "5":
+        if pos in HOSPITAL_POS:
+            return (
+                f"incident-to service (PC/TC indicator 5): not paid by the A/B MAC to hospital "
+                f"inpatients or hospital outpatients (place of service {pos})"
+            )
+        if setting == "facility" and pos is None:
+            notes.append(
+                "PC/TC indicator 5 (incident-to): not payable to hospital inpatients or "
+                "outpatients (POS 19, 21, 22, 23, 51, 61); give pos to apply the rule."
+            )
+    elif row.pctc == "8":
+        if pos in HOSPITAL_INPATIENT_POS:
+            return None
+        if setting == "facility" and pos is None:
+            notes.append(
+                "PC/TC indicator 8 (physician interpretation): paid only for a hospital "
+                "inpatient (POS 21, 51, 61); give pos to apply the rule."
+            )
+            return None
+        where = f"place of service {pos}" if pos else f"the {setting} setting"
+        return (
+            "physician interpretation (PC/TC indicator 8): paid only when the physician "
+            f"interprets an abnormal smear for a hospital inpatient; not payable in {where}"
+        )
+    return None
 
 
 def _times(amount: Decimal | None, factor: Decimal) -> Decimal | None:

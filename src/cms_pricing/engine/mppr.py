@@ -4,10 +4,12 @@ Contract (authority: RVU25x.pdf record layout, Multiple Procedure (Modifier 51),
 Endoscopic Base Code, 128-132; Diagnostic Imaging Family, 146-147):
 
 Input is a list of ``Slot``: one per unit of a payable plan line (a bilateral pair is one
-slot), with its unrounded fee schedule amount after the bilateral adjustment and, where a
-rule needs them, its technical (TC), professional (PC) and practice expense (PE) portions.
-Slots are ranked only against slots of the same ``group`` (one practitioner's services that
-day). Output maps ``(line, unit)`` to the ``Reduction`` to subtract from that slot.
+slot), with its fee schedule amount after the bilateral adjustment and, where a rule needs
+them, its technical (TC), professional (PC) and practice expense (PE) portions, each a
+claim-basis ``Fig`` (``engine.claim``: every step rounded to the cent, the exact figure
+beside it). Slots are ranked only against slots of the same ``group`` (one practitioner's
+services on one date). Output maps ``(line, unit)`` to the ``Reduction`` to subtract from
+that slot.
 
 - Indicators 1, 2, 3 rank together by amount, highest first. Indicator 2 (and 3): 100%, 50%,
   50%, 50%, 50%, then by report; indicator 1: 100%, 50%, 25%, 25%, 25%, then by report.
@@ -23,7 +25,9 @@ day). Output maps ``(line, unit)`` to the ``Reduction`` to subtract from that sl
 - Indicators 6 and 7: TC of every procedure but the highest-TC one reduced by 25% (diagnostic
   cardiovascular) or 20% (diagnostic ophthalmology).
 
-Ties keep plan order (the earlier line ranks higher). Nothing here rounds.
+Ranking is by the claim figures; ties rank by code, then plan order, so the order of a
+plan's lines never changes what is paid. A reduced share is rounded half-up to the cent on
+the claim basis (``Fig.times``) and exact beside it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cms_pricing.engine.adjustments import CITE_MULTIPLE, Adjustment
+from cms_pricing.engine.claim import ZERO, Fig, total
 
 SlotKey = tuple[int, int]  # (line index, unit index)
 
@@ -43,7 +48,6 @@ RANK_SHARES = {
 }
 CITE_ENDO = "RVU25x.pdf record layout: Endoscopic Base Code, positions 128-132"
 CITE_FAMILY = "RVU25x.pdf record layout: Diagnostic Imaging Family Indicator, positions 146-147"
-ZERO = Decimal("0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +59,11 @@ class Slot:
     indicator: str  # PPRRVU multiple procedure indicator
     endo_base: str
     imaging_family: str
-    amount: Decimal  # unrounded fee schedule amount after the bilateral adjustment
-    base_amount: Decimal | None  # the endoscopic base code's amount in the same setting
-    tc: Decimal | None = None
-    pc: Decimal | None = None
-    pe: Decimal = ZERO
+    amount: Fig  # fee schedule amount after the bilateral adjustment
+    base_amount: Fig | None  # the endoscopic base code's amount in the same setting
+    tc: Fig | None = None
+    pc: Fig | None = None
+    pe: Fig = ZERO
 
     @property
     def key(self) -> SlotKey:
@@ -68,7 +72,7 @@ class Slot:
 
 @dataclass(frozen=True, slots=True)
 class Reduction:
-    amount: Decimal  # subtracted from the slot's amount
+    amount: Fig  # subtracted from the slot's amount
     by_report: bool
     adjustment: Adjustment
 
@@ -96,8 +100,8 @@ def _put(out: Reductions, slot: Slot, reduction: Reduction) -> None:
     out.setdefault(slot.key, []).append(reduction)
 
 
-def _by_amount(items: Iterable[Slot], value: Callable[[Slot], Decimal]) -> list[Slot]:
-    return sorted(items, key=lambda s: (-value(s), s.line, s.unit))
+def _by_amount(items: Iterable[Slot], value: Callable[[Slot], Fig]) -> list[Slot]:
+    return sorted(items, key=lambda s: (-value(s).claim, s.code, s.line, s.unit))
 
 
 # -- indicators 1, 2, 3 ---------------------------------------------------------------------------
@@ -107,16 +111,18 @@ def _by_amount(items: Iterable[Slot], value: Callable[[Slot], Decimal]) -> list[
 class _Procedure:
     """One ranked procedure: a slot, or an endoscopy family's slots with their paid amounts."""
 
-    paid: tuple[tuple[Slot, Decimal], ...]
+    paid: tuple[tuple[Slot, Fig], ...]
     indicator: str
 
     @property
-    def total(self) -> Decimal:
-        return sum((paid for _, paid in self.paid), ZERO)
+    def total(self) -> Fig:
+        return total([paid for _, paid in self.paid])
 
     @property
-    def first(self) -> SlotKey:
-        return min(slot.key for slot, _ in self.paid)
+    def rank_key(self) -> tuple[Decimal, str, SlotKey]:
+        """Highest claim amount first; ties by code, then plan order."""
+        first = min(self.paid, key=lambda p: p[0].key)[0]
+        return (-self.total.claim, first.code, first.key)
 
 
 def _surgical(slots: list[Slot], out: Reductions) -> None:
@@ -124,19 +130,20 @@ def _surgical(slots: list[Slot], out: Reductions) -> None:
     procedures = _procedures(pool, out)
     if len(procedures) < 2:
         return
-    ranked = sorted(procedures, key=lambda p: (-p.total, p.first))
+    ranked = sorted(procedures, key=lambda p: p.rank_key)
     for rank, procedure in enumerate(ranked, start=1):
         for slot, paid in procedure.paid:
-            if paid or len(procedure.paid) == 1:  # a base paid nothing has no rank to show
+            # a base paid nothing has no rank to show
+            if paid.claim or paid.exact or len(procedure.paid) == 1:
                 reduction = _rank_reduction(slot, paid, rank, len(ranked), procedure.indicator)
                 _put(out, slot, reduction)
 
 
-def _rank_reduction(slot: Slot, paid: Decimal, rank: int, count: int, indicator: str) -> Reduction:
+def _rank_reduction(slot: Slot, paid: Fig, rank: int, count: int, indicator: str) -> Reduction:
     shares = RANK_SHARES["1" if indicator == "1" else "2"]
     where = (
         f"ranked {rank} of {count} procedures with multiple procedure indicators 1, 2 or 3 "
-        f"by fee schedule amount ({paid}, unrounded)"
+        f"by fee schedule amount ({paid.claim}; unrounded {paid.exact})"
     )
     cite = f"{CITE_MULTIPLE}, indicator {slot.indicator}"
     if rank > len(shares):
@@ -150,10 +157,14 @@ def _rank_reduction(slot: Slot, paid: Decimal, rank: int, count: int, indicator:
         return Reduction(paid, True, adjustment)
     share = shares[rank - 1]
     ladder = ", ".join(f"{s * 100:.0f}%" for s in shares)
-    text = f"multiple procedure indicator {slot.indicator}: {where} ({ladder}): paid {share:.0%}"
+    kept = paid.times(share)
+    text = (
+        f"multiple procedure indicator {slot.indicator}: {where} ({ladder}): paid {share:.0%}"
+        + (f": {paid.claim} x {share:.0%} = {kept.claim}" if share != 1 else "")
+    )
     adjustment = Adjustment("multiple_procedure", "51" if rank > 1 else None, share * 100,
                             "fee schedule amount", text, cite)  # fmt: skip
-    return Reduction(paid * (1 - share), False, adjustment)
+    return Reduction(paid - kept, False, adjustment)
 
 
 def _procedures(pool: list[Slot], out: Reductions) -> list[_Procedure]:
@@ -174,7 +185,7 @@ def _procedures(pool: list[Slot], out: Reductions) -> list[_Procedure]:
 
 def _family(base: str, group: list[Slot], base_slots: list[Slot], out: Reductions) -> _Procedure:
     ordered = _by_amount(group, lambda s: s.amount)
-    paid: list[tuple[Slot, Decimal]] = []
+    paid: list[tuple[Slot, Fig]] = []
     for index, slot in enumerate(ordered):
         value = slot.amount if index == 0 else _less_base(slot)
         paid.append((slot, value))
@@ -187,14 +198,14 @@ def _family(base: str, group: list[Slot], base_slots: list[Slot], out: Reduction
             f"endoscopic base {base} billed with another endoscopy of its family: not paid "
             "separately; its payment is included in the other endoscopy"
         )
-        adjustment = Adjustment("endoscopy_family", None, ZERO, "fee schedule amount", text,
+        adjustment = Adjustment("endoscopy_family", None, Decimal(0), "fee schedule amount", text,
                                 f"{CITE_MULTIPLE}, indicator 3; {CITE_ENDO}")  # fmt: skip
         _put(out, slot, Reduction(slot.amount, False, adjustment))
     return _Procedure(tuple(paid), "3")
 
 
-def _less_base(slot: Slot) -> Decimal:
-    return max(ZERO, slot.amount - (slot.base_amount or ZERO))
+def _less_base(slot: Slot) -> Fig:
+    return (slot.amount - (slot.base_amount or ZERO)).floor_zero()
 
 
 def _family_adjustment(slot: Slot, index: int, base: str) -> Adjustment:
@@ -206,10 +217,10 @@ def _family_adjustment(slot: Slot, index: int, base: str) -> Adjustment:
         )
         return Adjustment("endoscopy_family", None, Decimal(100), "fee schedule amount", text,
                           cite)  # fmt: skip
-    base_value = "its amount" if slot.base_amount is None else f"{slot.base_amount}"
+    base_value = "its amount" if slot.base_amount is None else f"{slot.base_amount.claim}"
     text = (
         f"endoscopy family of base {base}: a further endoscopy is paid its fee schedule "
-        f"amount minus the base {base}'s ({base_value}, unrounded), not below zero"
+        f"amount ({slot.amount.claim}) minus the base {base}'s ({base_value}), not below zero"
     )
     return Adjustment("endoscopy_family", None, None, "fee schedule amount", text, cite)
 
@@ -241,8 +252,8 @@ def _portions(slots: list[Slot], out: Reductions) -> None:
             _portion_pool(pool, (indicator, family), rule, out)
 
 
-def _portion_of(slot: Slot, portion: str) -> Decimal | None:
-    value: Decimal | None = getattr(slot, portion)
+def _portion_of(slot: Slot, portion: str) -> Fig | None:
+    value: Fig | None = getattr(slot, portion)
     return value
 
 
@@ -261,11 +272,13 @@ def _portion_pool(
     for rank, slot in enumerate(ordered, start=1):
         value = _portion_of(slot, portion) or ZERO
         paid = Decimal(1) if rank == 1 else share
+        kept = value.times(paid)
         text = (
             f"multiple procedure indicator {indicator}, {words}: ranked {rank} of "
-            f"{len(ordered)} by {name} ({value}, unrounded); "
-            + ("paid in full" if rank == 1 else f"{name} paid at {paid:.0%}")
-        )
+            f"{len(ordered)} by {name} ({value.claim}; unrounded {value.exact}); "
+            + ("paid in full" if rank == 1 else
+               f"{name} paid at {paid:.0%}: {value.claim} x {paid:.0%} = {kept.claim}")
+        )  # fmt: skip
         adjustment = Adjustment("multiple_procedure", "51" if rank > 1 else None, paid * 100,
                                 name, text, cite)  # fmt: skip
-        _put(out, slot, Reduction(value * (1 - paid), False, adjustment))
+        _put(out, slot, Reduction(value - kept, False, adjustment))

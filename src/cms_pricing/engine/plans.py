@@ -1,28 +1,38 @@
-"""Treatment-plan pricing: ``price_plan(snapshot, Plan) -> PricedPlan``.
+"""Treatment-plan pricing: ``price_plan(snapshot, Plan) -> PricedPlan``, as Medicare's claims
+systems price a claim (docs/plans.md names each rule's source).
 
-A plan is one date of service at one place (ZIP or carrier-locality) and 1-200 lines (code,
-modifiers, units, setting or place of service, and an optional ``provider`` label). Each line
-is first priced alone by ``engine.mpfs.price_code``; then, in this order:
+A plan is one place (ZIP or carrier-locality), a date of service, and 1-200 lines (code,
+modifiers, units, setting or place of service, an optional ``provider`` label and an optional
+date of its own). Each line is first priced alone by ``engine.mpfs.price_code`` (at the
+release in force on its date); then, in this order:
 
-1. the bilateral adjustment (``engine.adjustments``) scales the fee schedule amount of the
+1. lines paid with another line: the RT and LT lines of one code (same provider and date) are
+   one bilateral procedure, priced on the earlier line; an E/M visit inside a procedure's
+   global surgery package (same day without 25 / 57, the day before major surgery without
+   57, the postoperative days without 24) and a status T injection billed with another
+   service of the same provider and date are paid with that line (``packaged_into``);
+2. the bilateral adjustment (``engine.adjustments``) scales the fee schedule amount of the
    line's unit;
-2. the multiple procedure rules (``engine.mppr``) rank the units of each practitioner's lines
-   (lines with the same ``provider``; an assistant-at-surgery line is always another
-   practitioner than the surgeon) and reduce the lower-ranked ones;
-3. the assistant, co-surgeon and global-split percentages scale what is left.
+3. the multiple procedure rules (``engine.mppr``) rank the units of each practitioner's lines
+   of one date (lines with the same ``provider``; an assistant-at-surgery line is always
+   another practitioner than the surgeon) and reduce the lower-ranked ones; an OPPS-capped
+   imaging unit is compared with its cap after the reduction;
+4. the assistant, co-surgeon and global-split percentages scale what is left.
 
 Contract:
 
-- Money is ``Decimal``. A line's figure starts from the unrounded fee schedule amount
-  (``Quote.components.unrounded_amount``, or the published OPPS cap when the cap is paid) and
-  is rounded half-up to the cent once, at the end; the plan total is the sum of the rounded
-  lines, and cost sharing (``engine.costshare``) is computed from that total.
+- Money is ``Decimal`` on the claim basis (``engine.claim``): a line starts from the
+  locality's published fee schedule amount and each step is rounded half-up to the cent;
+  ``unrounded`` is the same arithmetic with no rounding. The plan total is the sum of the
+  lines; cost sharing (``engine.costshare``) is computed from it.
 - Every rule that touches a line is listed on that line as an ``Adjustment`` (rule,
-  modifier, percentage, what it applies to, words, citation of the RVU file field).
-- A line CMS does not pay (status not payable, assistant indicator 1, co-surgeon or team
-  indicator 0) has ``allowed=None`` and ``paid=False``; a line CMS pays "by report" (team
-  surgery, a sixth or later ranked procedure) has ``allowed=None`` and ``by_report=True``.
-  Neither adds to the total; ``complete`` says whether any line was left unpriced.
+  modifier, percentage, what it applies to, words, citation).
+- A line CMS does not pay (status not payable, a place of service that excludes it,
+  assistant indicator 1, co-surgeon or team indicator 0) has ``allowed=None`` and
+  ``paid=False``; a line the MAC prices (team surgery, a sixth or later ranked procedure,
+  status C or J, status R without RVUs) has ``allowed=None`` and ``by_report=True``.
+  Neither adds to the total; ``complete`` says whether any paid line was left unpriced. A
+  line paid with another has ``allowed`` 0.00 and ``packaged_into``.
 - A bad line raises the engine's ``PricingError`` with ``details.line`` (0-based) and
   ``details.field`` as ``lines.<n>.<field>``; plan-level fields keep their own names.
 
@@ -46,14 +56,16 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from cms_pricing.engine import anesthesia, mppr, plan_facility
-from cms_pricing.engine.adjustments import MODIFIERS as MPFS_MODIFIERS
 from cms_pricing.engine.adjustments import (
+    CITE_BILATERAL,
     Adjustment,
     LineTerms,
     Modifiers,
     line_terms,
     parse_modifiers,
 )
+from cms_pricing.engine.adjustments import MODIFIERS as MPFS_MODIFIERS
+from cms_pricing.engine.claim import Fig, total
 from cms_pricing.engine.costshare import (
     MPFS_COST_SHARING,
     CostShare,
@@ -62,7 +74,7 @@ from cms_pricing.engine.costshare import (
     cent,
     plan_cost_share,
 )
-from cms_pricing.engine.mpfs import price_code, setting_for
+from cms_pricing.engine.mpfs import CONTRACTOR_PRICED, price_code, setting_for
 from cms_pricing.engine.quote import (
     Geography,
     PriceQuery,
@@ -101,6 +113,13 @@ SCHEDULE_MODIFIERS: dict[str, frozenset[str]] = {
 ALL_MODIFIERS = frozenset().union(*SCHEDULE_MODIFIERS.values())
 MAX_SCHEDULE_MODIFIERS = {"clfs": 1, "dmepos": 3, "asp": 0, "anesthesia": 1, "opps": 0, "asc": 0}
 FACILITY_SCHEDULES = plan_facility.FACILITY
+CLAIM_ROUNDING = "claim"
+CITE_OPPS_CAP = (
+    "Deficit Reduction Act of 2005, sec. 5102(b) (RVU25x.pdf: OPPS payment amount); order: "
+    "the MAC worksheet 'Imaging Procedure Pricing for Multiple Procedure Reduction and OPPS "
+    "Cap' (TrailBlazer Health Enterprises): reduce the MPFS fee, then pay the lower of it and "
+    "the OPPS cap"
+)
 _NO_REQUESTS: Mapping[int, ScheduleRequest] = MappingProxyType({})
 
 
@@ -118,6 +137,7 @@ class PlanLine:
     minutes: int | None = None  # anesthesia: time in minutes (required there)
     cbsa: str | None = None  # OPPS/ASC: the facility's CBSA, instead of the plan's
     wage_index: Decimal | None = None  # OPPS/ASC: a wage index, instead of the plan's
+    on: date | None = None  # the line's own date of service (default: the plan's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,13 +163,15 @@ class PricedLine:
     units: int
     provider: str
     quote: Quote  # one unit of the line, priced alone
-    allowed: Decimal | None  # what the line is paid after every rule, rounded once
-    unrounded: Decimal | None
+    allowed: Decimal | None  # what the line is paid after every rule, on the claim basis
+    unrounded: Decimal | None  # the same arithmetic from the unrounded fee, never rounded
     paid: bool
     by_report: bool
     adjustments: tuple[Adjustment, ...]
     notes: tuple[str, ...]
     schedule: str = MPFS
+    packaged_into: int | None = None  # paid with that line (RT/LT pair, status T, global E/M)
+    on: date | None = None  # the line's date of service
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +196,7 @@ class PricedScheduleLine:
     notes: tuple[str, ...]
     copayment: Decimal | None = None  # OPPS (ASC drugs): the fixed copayment of the line
     packaged_into: int | None = None  # OPPS/ASC: the line a packaged line is paid with
+    on: date | None = None  # the line's date of service
 
 
 AnyLine = PricedLine | PricedScheduleLine
@@ -189,17 +212,33 @@ class PricedPlan:
     cost_share: CostShare
     notes: tuple[str, ...]
     by_schedule: tuple[tuple[str, Subtotal], ...] = ()
+    rounding: str = CLAIM_ROUNDING  # the basis of ``allowed``: each payment step to the cent
+    unrounded_allowed: Decimal = ZERO  # the lines' unrounded figures, summed
 
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     index: int
     line: PlanLine
+    on: date | None  # the line's date of service: its own, else the plan's
     mods: Modifiers
     quote: Quote
+    row: RvuRow
     terms: LineTerms
-    unit_amount: Decimal | None  # unrounded, before any plan rule; None when not payable
-    slots: tuple[mppr.Slot, ...]
+    fee: Fig | None  # one unit's published fee schedule amount (OPPS cap paid); None: not payable
+    slots: tuple[mppr.Slot, ...] = ()
+    packaged: tuple[int, Adjustment] | None = None  # paid with another line: (its index, why)
+    pair: int | None = None  # the line of the other side of an RT/LT pair this line carries
+
+    @property
+    def practitioner(self) -> str:
+        """Who bills the line: its provider label, and an assistant at surgery apart."""
+        return f"{self.line.provider}|{'assistant' if self.mods.assistant else 'surgeon'}"
+
+    @property
+    def priced(self) -> bool:
+        """The line has a fee this plan pays from (payable, not refused by a modifier)."""
+        return self.fee is not None and self.terms.paid and not self.terms.by_report
 
 
 def price_plan(
@@ -210,7 +249,7 @@ def price_plan(
     ``requests`` holds the typed request of each line of another schedule, by line index,
     as ``service.plan_lines.line_requests`` reads them (the engine parses no text)."""
     _check_size(plan)
-    release = snapshot.select_release(plan.release_id, plan.on, None)
+    release = snapshot.select_release(plan.release_id, _plan_date(plan), None)
     geography = _geography(snapshot, release, plan)
     setting_for(plan.setting, plan.pos)
     ctx = _Context(snapshot, plan, release)
@@ -223,6 +262,7 @@ def price_plan(
     prepared = [
         _prepare(ctx, i, line) for i, line in enumerate(plan.lines) if line.schedule == MPFS
     ]
+    prepared = [_with_slots(ctx, p) for p in _bundle(_pair_sides(prepared))]
     reductions = mppr.reduce([slot for p in prepared for slot in p.slots])
     finished: dict[int, AnyLine] = {p.index: _finish(p, reductions) for p in prepared}
     finished.update(others)
@@ -237,8 +277,17 @@ def price_plan(
     complete = all(line.allowed is not None or not line.paid for line in lines)
     return PricedPlan(
         release.ref, geography, lines, allowed, complete, share, _plan_notes(lines, complete),
-        by_schedule,
+        by_schedule, CLAIM_ROUNDING, sum((_exact(line) for line in lines), ZERO),
     )  # fmt: skip
+
+
+def _exact(line: AnyLine) -> Decimal:
+    """A line's unrounded figure (another schedule's line: its amount, priced alone)."""
+    if line.allowed is None:
+        return ZERO
+    if isinstance(line, PricedLine) and line.unrounded is not None:
+        return line.unrounded
+    return line.allowed
 
 
 def _share_line(line: AnyLine) -> ShareLine:
@@ -262,6 +311,23 @@ def _check_size(plan: Plan) -> None:
         raise BadRequest(
             f"a plan has at most {MAX_LINES} lines; got {len(plan.lines)}", field="lines"
         )
+
+
+def _plan_date(plan: Plan) -> date | None:
+    """The date that picks the plan's release: its own, else its lines' earliest.
+
+    Lines with their own dates need every line's date known: the plan's date (the lines
+    without their own), or a date on every line."""
+    dated = [line.on for line in plan.lines if line.on is not None]
+    if plan.on is not None or not dated:
+        return plan.on
+    if len(dated) != len(plan.lines):
+        raise Unprocessable(
+            "a line with its own date needs the plan's date (the date of service of the "
+            "lines without one), or a date on every line",
+            field="date",
+        )
+    return None if plan.release_id is not None else min(dated)
 
 
 def _geography(snapshot: Snapshot, release: ReleaseView, plan: Plan) -> Geography:
@@ -293,6 +359,13 @@ class _Context:
     plan: Plan
     release: ReleaseView
 
+    def release_for(self, line: PlanLine) -> ReleaseView:
+        """The plan's release, or (a line with its own date, no release pinned) the
+        release in force on the line's date."""
+        if self.plan.release_id is not None or line.on is None or line.on == self.plan.on:
+            return self.release
+        return self.snapshot.select_release(None, line.on, None)
+
     def quote(self, line: PlanLine, code: str, modifier: str) -> Quote:
         own = line.setting is not None or line.pos is not None
         query = PriceQuery(
@@ -302,7 +375,7 @@ class _Context:
             setting=line.setting if own else self.plan.setting,
             pos=line.pos if own else self.plan.pos,
             modifier=modifier,
-            release_id=self.release.release_id,
+            release_id=self.release_for(line).release_id,
         )
         return price_code(self.snapshot, query)
 
@@ -315,45 +388,211 @@ def _prepare(ctx: _Context, index: int, line: PlanLine) -> _Prepared:
         refuse_other_schedules_modifiers(MPFS, line.modifiers)
         mods = parse_modifiers(line.modifiers)
         quote = ctx.quote(line, line.code, mods.row)
-        row = ctx.release.rvus[(quote.code, quote.modifier)]
+        row = ctx.release_for(line).rvus[(quote.code, quote.modifier)]
         terms = line_terms(row, mods, line.units) if quote.payable else LineTerms()
-        prepared = _Prepared(index, line, mods, quote, terms, _unit_amount(quote), ())
-        return _with_slots(ctx, prepared, row)
+        on = line.on or ctx.plan.on
+        return _Prepared(index, line, on, mods, quote, row, terms, _published(quote))
 
 
-def _unit_amount(quote: Quote) -> Decimal | None:
+def _published(quote: Quote) -> Fig | None:
+    """One unit's published fee schedule amount (the OPPS cap where it is paid)."""
     if not quote.payable:
         return None
+    cap = _cap(quote)
+    return cap if cap is not None else _mpfs_fee(quote)
+
+
+def _mpfs_fee(quote: Quote) -> Fig:
+    """The MPFS fee schedule amount before the OPPS cap: the locality's published figure."""
+    return Fig.of(quote.components.unrounded_amount)
+
+
+def _cap(quote: Quote) -> Fig | None:
     cap = quote.opps_cap
     if cap is not None and cap.applies and cap.cap is not None:
-        return cap.cap
-    return quote.components.unrounded_amount
+        return Fig(cap.cap, cap.cap)
+    return None
 
 
-def _with_slots(ctx: _Context, p: _Prepared, row: RvuRow) -> _Prepared:
+def contractor_priced(quote: Quote) -> bool:
+    """Something will be paid, but the MAC sets it: status C, J, or R without RVUs."""
+    return quote.status in CONTRACTOR_PRICED or (quote.status == "R" and not quote.payable)
+
+
+# -- rules between lines that pay a line with another ----------------------------------------
+
+SIDES = ("RT", "LT")
+CITE_STATUS_T = "RVU25x.pdf Attachment A: Status Code T"
+CITE_GLOBAL = (
+    "RVU25x.pdf record layout: Global Surgery, positions 104-106; Medicare Claims Processing "
+    "Manual (Pub. 100-04) ch. 12, sec. 40.1-40.2"
+)
+VISITS = range(99202, 99500)  # evaluation and management visit codes
+PAIR_WORDS = (
+    "(RVU25x.pdf, Bilateral Surgery: a code 'reported twice on the same day by any other means "
+    "(e.g., with RT and LT modifiers)' is a bilateral procedure)"
+)
+
+
+def _side(p: _Prepared) -> str | None:
+    sides = [m for m in p.mods.informational if m in SIDES]
+    if len(sides) != 1 or not p.priced or p.line.units != 1 or "50" in p.mods.payment:
+        return None
+    return sides[0] if p.row.bilateral in ("0", "1", "2", "3") else None
+
+
+def _pair_sides(prepared: list[_Prepared]) -> list[_Prepared]:
+    """RT and LT lines of one code, practitioner and date paired as one bilateral procedure,
+    priced as the code with modifier 50 on the earlier line; the later line is paid with it."""
+    out = {p.index: p for p in prepared}
+    waiting: dict[tuple[object, ...], list[_Prepared]] = {}
+    for p in prepared:
+        side = _side(p)
+        if side is None:
+            continue
+        key = (p.quote.code, p.mods.row, p.mods.payment, p.practitioner, p.on, p.quote.setting)
+        queue = waiting.setdefault(key, [])
+        partner = next((q for q in queue if _side(q) != side), None)
+        if partner is None:
+            queue.append(p)
+            continue
+        queue.remove(partner)
+        out[partner.index] = _carry_pair(partner, p)
+        words = (
+            f"{p.quote.code}-{side} is the other side of {p.quote.code}-{_side(partner)} on "
+            f"line {partner.index}: RT and LT paired as one bilateral procedure, paid on line "
+            f"{partner.index} {PAIR_WORDS}"
+        )
+        why = Adjustment("bilateral_pair", side, Decimal(0), "fee schedule amount", words,
+                         f"{CITE_BILATERAL}, indicator {p.row.bilateral}")  # fmt: skip
+        out[p.index] = replace(p, packaged=(partner.index, why))
+    return [out[p.index] for p in prepared]
+
+
+def _carry_pair(first: _Prepared, second: _Prepared) -> _Prepared:
+    mods = Modifiers(first.mods.row, first.mods.payment | {"50"}, first.mods.informational)
+    terms = line_terms(first.row, mods, 1)
+    code = first.quote.code
+    adjustments = tuple(
+        replace(
+            a,
+            modifier="RT/LT",
+            explanation=f"{code}-RT and {code}-LT (lines {first.index} and {second.index}) "
+            f"paired as one bilateral procedure {PAIR_WORDS}; {a.explanation}",
+        )
+        if a.rule == "bilateral"
+        else a
+        for a in terms.adjustments
+    )
+    return replace(first, terms=replace(terms, adjustments=adjustments), pair=second.index)
+
+
+def _bundle(prepared: list[_Prepared]) -> list[_Prepared]:
+    """E/M visits inside a procedure's global package, then status T injections billed with
+    another service, paid with that line."""
+    visits = [replace(p, packaged=_global_visit(p, prepared)) if not p.packaged else p
+              for p in prepared]  # fmt: skip
+    return [replace(p, packaged=_status_t(p, visits)) if not p.packaged else p for p in visits]
+
+
+def _status_t(p: _Prepared, lines: list[_Prepared]) -> tuple[int, Adjustment] | None:
+    if p.quote.status != "T" or not p.quote.payable:
+        return None
+    others = [
+        q for q in lines
+        if q.index != p.index and q.practitioner == p.practitioner and q.on == p.on
+        and q.quote.status in ("A", "R", "C") and (q.quote.payable or contractor_priced(q.quote))
+    ]  # fmt: skip
+    if not others:
+        return None
+    into = min(others, key=lambda q: (q.packaged is not None, q.index))
+    words = (
+        f"status T (injection): {p.quote.code} is paid only when no other physician fee "
+        f"schedule service is billed on the same date by the same provider; {into.quote.code} "
+        f"(line {into.index}) is, so {p.quote.code} is bundled into it"
+    )
+    return into.index, Adjustment("status_t_bundled", None, Decimal(0), "fee schedule amount",
+                                  words, CITE_STATUS_T)  # fmt: skip
+
+
+def _is_visit(code: str) -> bool:
+    return code.isdigit() and int(code) in VISITS
+
+
+def _global_visit(p: _Prepared, lines: list[_Prepared]) -> tuple[int, Adjustment] | None:
+    """The procedure whose global surgery package includes the E/M visit ``p``, if any."""
+    if not _is_visit(p.quote.code) or not p.priced:
+        return None
+    own = set(p.mods.informational)
+    for q in lines:
+        days = q.row.global_days
+        if (q.index == p.index or q.practitioner != p.practitioner or not q.priced
+                or days not in ("000", "010", "090") or q.packaged):  # fmt: skip
+            continue
+        when = _visit_timing(p.on, q.on, days, own)
+        if when is not None:
+            words = (
+                f"E/M visit {when} {q.quote.code} (line {q.index}, global period {days}): "
+                f"included in the procedure's global surgery package, so not paid separately"
+            )
+            return q.index, Adjustment("global_surgery", None, Decimal(0),
+                                       "fee schedule amount", words, CITE_GLOBAL)  # fmt: skip
+    return None
+
+
+def _visit_timing(
+    visit: date | None, procedure: date | None, days: str, modifiers: set[str]
+) -> str | None:
+    """How a visit falls in a procedure's global period, when no modifier takes it out."""
+    if visit == procedure:
+        if days == "090":
+            return None if modifiers & {"25", "57"} else (
+                "on the day of major surgery without modifier 57 (decision for surgery) or 25:"
+            )  # fmt: skip
+        return None if "25" in modifiers else (
+            "on the day of a minor procedure or endoscopy without modifier 25 (significant, "
+            "separately identifiable service):"
+        )  # fmt: skip
+    if visit is None or procedure is None:
+        return None
+    after = (visit - procedure).days
+    if after == -1 and days == "090" and not modifiers & {"25", "57"}:
+        return "the day before major surgery without modifier 57 (decision for surgery) or 25:"
+    if 1 <= after <= int(days) and "24" not in modifiers:
+        return (
+            f"{after} days after, in the postoperative period, without modifier 24 (unrelated E/M):"
+        )
+    return None
+
+
+# -- the multiple procedure rules ------------------------------------------------------------
+
+
+def _with_slots(ctx: _Context, p: _Prepared) -> _Prepared:
     """``p`` with its ranked units, when a multiple procedure rule can apply to it."""
-    amount, terms = p.unit_amount, p.terms
-    if amount is None or not terms.paid or not terms.ranked or row.mult_proc in ("0", "9"):
+    terms, row = p.terms, p.row
+    if p.packaged or not p.priced or not terms.ranked or row.mult_proc in ("0", "9"):
         return p
     scale = terms.bilateral
-    tc, pc = _tc_pc(ctx, p.line, row, amount)
+    tc, pc = _tc_pc(ctx, p.line, row, _mpfs_fee(p.quote))
     c = p.quote.components
     base = _base_amount(ctx, p.line, row)
-    group = f"{p.line.provider}|{'assistant' if p.mods.assistant else 'surgeon'}"
+    pe = Fig.of(c.pe_rvu * c.gpci.pe * c.conversion_factor)
+    amount = _mpfs_fee(p.quote).times(scale)
     slots = tuple(
         mppr.Slot(
             line=p.index,
             unit=unit,
-            group=group,
+            group=f"{p.practitioner}|{p.on}",
             code=row.hcpcs,
             indicator=row.mult_proc,
             endo_base=row.endo_base,
             imaging_family=row.imaging_family,
-            amount=amount * scale,
+            amount=amount,
             base_amount=base,
-            tc=None if tc is None else tc * scale,
-            pc=None if pc is None else pc * scale,
-            pe=c.pe_rvu * c.gpci.pe * c.conversion_factor * scale,
+            tc=None if tc is None else tc.times(scale),
+            pc=None if pc is None else pc.times(scale),
+            pe=pe.times(scale),
         )
         for unit in range(_unit_count(p.line, p.mods, terms))
     )
@@ -361,9 +600,10 @@ def _with_slots(ctx: _Context, p: _Prepared, row: RvuRow) -> _Prepared:
 
 
 def _tc_pc(
-    ctx: _Context, line: PlanLine, row: RvuRow, amount: Decimal
-) -> tuple[Decimal | None, Decimal | None]:
-    """The technical and professional portions of one unit, where a TC rule needs them."""
+    ctx: _Context, line: PlanLine, row: RvuRow, amount: Fig
+) -> tuple[Fig | None, Fig | None]:
+    """The technical and professional portions of one unit (before the OPPS cap), where a
+    TC rule needs them."""
     if row.mult_proc not in PORTION_INDICATORS:
         return None, None
     if row.modifier == "TC" or row.pctc == "3":
@@ -372,53 +612,94 @@ def _tc_pc(
         return None, amount
     if row.pctc != "1":
         return None, None  # a global-only test (PC/TC 4): the file does not split it
-    tc = _unit_amount(ctx.quote(line, row.hcpcs, "TC"))
-    pc = _unit_amount(ctx.quote(line, row.hcpcs, "26"))
-    return tc, pc
+    tc = ctx.quote(line, row.hcpcs, "TC")
+    pc = ctx.quote(line, row.hcpcs, "26")
+    return (_mpfs_fee(tc) if tc.payable else None), (_mpfs_fee(pc) if pc.payable else None)
 
 
-def _base_amount(ctx: _Context, line: PlanLine, row: RvuRow) -> Decimal | None:
-    if row.mult_proc != "3" or not row.endo_base or row.endo_base not in ctx.release.codes:
+def _base_amount(ctx: _Context, line: PlanLine, row: RvuRow) -> Fig | None:
+    if row.mult_proc != "3" or not row.endo_base:
+        return None
+    if row.endo_base not in ctx.release_for(line).codes:
         return None
     try:
-        return _unit_amount(ctx.quote(line, row.endo_base, ""))
+        base = ctx.quote(line, row.endo_base, "")
     except PricingError:
         return None
+    return _mpfs_fee(base) if base.payable else None
 
 
 def _finish(p: _Prepared, reductions: mppr.Reductions) -> PricedLine:
     quote, terms = p.quote, p.terms
+    if p.packaged is not None:
+        return _packaged_line(p, *p.packaged)
     adjustments = list(terms.adjustments)
     notes = list(terms.notes)
-    by_report = terms.by_report
-    unrounded: Decimal | None = None
-    if p.unit_amount is not None and terms.paid and not by_report:
+    by_report = terms.by_report or contractor_priced(quote)
+    figure: Fig | None = None
+    if p.fee is not None and terms.paid and not by_report:
         if p.slots:
-            total = ZERO
+            parts = []
             for slot in p.slots:
                 cuts = reductions.get(slot.key, [])
                 adjustments.extend(_unit_adjustments(cuts, slot, len(p.slots)))
                 by_report = by_report or any(c.by_report for c in cuts)
-                total += slot.amount - sum((c.amount for c in cuts), ZERO)
+                part = slot.amount - total([c.amount for c in cuts])
+                parts.append(_capped(p, part, bool(cuts), adjustments))
+            figure = total(parts)
         else:
-            total = p.unit_amount * terms.bilateral * _unit_count(p.line, p.mods, terms)
-        unrounded = None if by_report else total * terms.factor
+            figure = p.fee.times(terms.bilateral).count(_unit_count(p.line, p.mods, terms))
+        for share in terms.shares:
+            figure = figure.times(share)
+    if by_report:
+        figure = None
     notes.extend(_line_notes(p))
     return PricedLine(
         index=p.index,
         code=quote.code,
-        modifiers=tuple(sorted(p.mods.payment)) + ((p.mods.row,) if p.mods.row else ())
-        + p.mods.informational,
+        modifiers=_shown_modifiers(p.mods),
         units=p.line.units,
         provider=p.line.provider,
         quote=quote,
-        allowed=None if unrounded is None else cent(unrounded),
-        unrounded=unrounded,
-        paid=quote.payable and terms.paid,
+        allowed=None if figure is None else figure.claim,
+        unrounded=None if figure is None else figure.exact,
+        paid=(quote.payable and terms.paid) or contractor_priced(quote),
         by_report=by_report,
         adjustments=tuple(adjustments),
         notes=tuple(notes),
+        on=p.on,
     )  # fmt: skip
+
+
+def _shown_modifiers(mods: Modifiers) -> tuple[str, ...]:
+    return tuple(sorted(mods.payment)) + ((mods.row,) if mods.row else ()) + mods.informational
+
+
+def _packaged_line(p: _Prepared, into: int, why: Adjustment) -> PricedLine:
+    return PricedLine(
+        index=p.index, code=p.quote.code, modifiers=_shown_modifiers(p.mods),
+        units=p.line.units, provider=p.line.provider, quote=p.quote,
+        allowed=Decimal("0.00"), unrounded=ZERO, paid=True, by_report=False,
+        adjustments=(why,), notes=tuple(p.quote.notes), packaged_into=into, on=p.on,
+    )  # fmt: skip
+
+
+def _capped(p: _Prepared, part: Fig, reduced: bool, adjustments: list[Adjustment]) -> Fig:
+    """The OPPS imaging cap compared after the multiple procedure reductions."""
+    cap = _cap(p.quote)
+    if cap is None:
+        return part
+    limit = cap.times(p.terms.bilateral)
+    paid = part.least(limit)
+    if reduced:
+        lower = "the cap" if limit.claim < part.claim else "the reduced amount"
+        adjustments.append(Adjustment(
+            "opps_cap", None, None, "fee schedule amount after the multiple procedure rules",
+            f"OPPS imaging cap compared after the multiple procedure reduction: reduced MPFS "
+            f"amount {part.claim} vs OPPS cap {limit.claim}: {lower} is paid, {paid.claim}",
+            CITE_OPPS_CAP,
+        ))  # fmt: skip
+    return paid
 
 
 def _unit_count(line: PlanLine, mods: Modifiers, terms: LineTerms) -> int:
@@ -445,10 +726,12 @@ def _unit_adjustments(cuts: list[mppr.Reduction], slot: mppr.Slot, count: int) -
 def _line_notes(p: _Prepared) -> list[str]:
     notes = list(p.quote.notes)
     if not p.quote.payable:
-        notes.append(
-            f"{p.quote.code} has status {p.quote.status} ({p.quote.status_reason}): "
-            "not paid under the fee schedule, so the line adds nothing to the total."
+        why = (
+            "the MAC sets its amount, so it is not priced here and the plan is incomplete"
+            if contractor_priced(p.quote)
+            else "not paid under the fee schedule, so the line adds nothing to the total"
         )
+        notes.append(f"{p.quote.code} (status {p.quote.status}): {p.quote.status_reason}: {why}.")
     indicators = p.quote.indicators
     if indicators["mult_proc"] in PORTION_INDICATORS and indicators["pctc"] not in "123":
         notes.append(
@@ -457,18 +740,42 @@ def _line_notes(p: _Prepared) -> list[str]:
             f"{indicators['pctc']}) without a TC row to split, so no reduction is applied; "
             "the MAC applies it from its own split."
         )
-    if p.mods.informational:
+    notes.extend(_modifier_notes(p))
+    return notes
+
+
+def _modifier_notes(p: _Prepared) -> list[str]:
+    info = [m for m in p.mods.informational if not (p.pair is not None and m in SIDES)]
+    visit = [m for m in info if m in ("24", "25", "57")]
+    sides = [m for m in info if m in SIDES]
+    rest = [m for m in info if m not in visit and m not in sides]
+    notes = []
+    if visit and _is_visit(p.quote.code):
         notes.append(
-            f"modifiers {', '.join(p.mods.informational)} are informational: no price effect."
+            f"modifier {', '.join(visit)} keeps this E/M visit out of the global surgery "
+            "package of a procedure of the same provider (25: separately identifiable on the "
+            "day of a procedure; 57: decision for major surgery; 24: unrelated, in the "
+            "postoperative period)."
         )
+    else:
+        rest = visit + rest
+    if sides:
+        notes.append(
+            f"modifier {sides[0]}: no price effect alone; with a line of the other side of the "
+            "same code (same provider and date) the two are one bilateral procedure."
+        )
+    if rest:
+        notes.append(f"modifiers {', '.join(rest)} are informational: no price effect.")
     return notes
 
 
 def _plan_notes(lines: tuple[AnyLine, ...], complete: bool) -> tuple[str, ...]:
     notes = [
-        "Each line is rounded half-up to the cent once, from the unrounded fee schedule "
-        "amount; CMS's claims systems start from the published (rounded) fee schedule "
-        "amount, so a line can differ from a paid claim by a cent.",
+        "Rounding basis 'claim': as Medicare's claims systems do, each MPFS line starts from "
+        "the locality's published fee schedule amount (rounded to the cent) and each payment "
+        "step (bilateral, multiple procedure, assistant, co-surgeon, global split) is rounded "
+        "half-up to the cent; unrounded_allowed is the same arithmetic from the unrounded "
+        "amounts, never rounded.",
     ]
     if all(line.schedule == MPFS for line in lines):
         notes.append(
@@ -499,8 +806,8 @@ def _plan_notes(lines: tuple[AnyLine, ...], complete: bool) -> tuple[str, ...]:
     if not complete:
         open_lines = ", ".join(str(line.index) for line in lines if line.by_report)
         notes.append(
-            f"Lines {open_lines} are paid by report: the MAC sets their amount, so the "
-            "totals leave them out."
+            f"Lines {open_lines} are paid by report or contractor priced: the MAC sets their "
+            "amount, so the totals leave them out."
         )
     return tuple(notes)
 
@@ -578,6 +885,7 @@ def _schedule_line(
         paid=quote.payable if facility else True,
         by_report=quote.amount is None and not facility,
         adjustments=_schedule_adjustments(quote, times), notes=tuple(notes),
+        on=line.on or ctx.plan.on,
     )  # fmt: skip
 
 

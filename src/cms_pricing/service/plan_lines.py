@@ -12,6 +12,8 @@ named ``lines.<n>.<field>``. The engine then prices the typed requests
 
 from __future__ import annotations
 
+from datetime import date
+
 from cms_pricing.engine import asp
 from cms_pricing.engine.plans import (
     FACILITY_SCHEDULES,
@@ -63,14 +65,18 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
+def _date_text(on: date | None) -> str | None:
+    return on.isoformat() if on else None
+
+
 def schedule_request(plan: Plan, line: PlanLine) -> ScheduleRequest:
     """The request of a non-MPFS line, parsed by ``service.queries`` as a query would be.
 
     The place is the plan's (DMEPOS: its ZIP, or the line's ``state``; anesthesia: its ZIP or
-    locality; CLFS and ASP: none); the date is the plan's; a plan's release pins the MPFS
-    release, which for anesthesia is the release of the anesthesia CF (the other schedules
-    take the dataset in force on the plan's date, else the newest). OPPS and ASC lines are
-    wage-adjusted by the line's own ``cbsa``/``wage_index``, else the plan's (national
+    locality; CLFS and ASP: none); the date is the line's own, else the plan's; a plan's
+    release pins the MPFS release, which for anesthesia is the release of the anesthesia CF
+    (the other schedules take the dataset in force on that date, else the newest). OPPS and
+    ASC lines are wage-adjusted by the line's own ``cbsa``/``wage_index``, else the plan's (national
     without either)."""
     chosen = queries.schedule(line.schedule)
     limit = MAX_SCHEDULE_MODIFIERS[chosen]
@@ -92,7 +98,7 @@ def schedule_request(plan: Plan, line: PlanLine) -> ScheduleRequest:
         "state": line.state,
         "rural": _text(line.rural),
         "minutes": _text(line.minutes),
-        "date": plan.on.isoformat() if plan.on else None,
+        "date": _date_text(line.on or plan.on),
     }
     given.update(zip(("modifier", "modifier2", "modifier3"), line.modifiers, strict=False))
     if chosen == "asp":
