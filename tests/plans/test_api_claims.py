@@ -131,3 +131,19 @@ def test_zero_rvu_status_r_is_not_priced(plan_client: TestClient) -> None:
     line = body["lines"][0]
     assert (line["allowed"], line["paid"], line["by_report"]) == (None, True, True)
     assert body["totals"]["complete"] is False and body["totals"]["allowed"] == "101.06"
+
+
+def test_bulk_lines_follow_the_single_code_rules(plan_client: TestClient) -> None:
+    """Bulk prices each line as GET /codes/price does, so the single-code rules hold there
+    too: 99213 at POS 02 is the facility rate, 0275T and 85060 in the office carry no
+    amount."""
+    lines = [
+        {"code": "99213", "zip": "10001", "pos": "02"},
+        {"code": "0275T", "zip": "10001"},
+        {"code": "85060", "zip": "10001"},
+    ]
+    response = plan_client.post("/codes/price/bulk", json={"lines": lines})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert results[0]["amount"] == "71.64" and results[0]["setting"] == "facility"
+    assert [(r["payable"], r["amount"]) for r in results[1:]] == [(False, None), (False, None)]

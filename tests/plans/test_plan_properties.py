@@ -1,10 +1,11 @@
 """Properties of plan pricing on the real RVU25D file (issue 13).
 
 (a) The order of a plan's lines is not part of its price: any permutation of the lines gives
-    the same ``allowed``, ``unrounded_allowed`` and ``complete`` (spec rule A: ranking ties
-    are broken by code, then plan order, "so reordering lines never changes a total").
-    ``ORDER_TIES`` holds the cases this property found where equal amounts of one code in
-    different lines still make the order count; they are explicit examples of it.
+    the same ``allowed``, ``unrounded_allowed`` and ``complete`` (ranking ties are broken by
+    code, then by everything else that sets a unit's payment, ``mppr.Slot.tie``, and plan
+    order only among units equal in all of it). ``ORDER_TIES`` holds the cases this property
+    found against a tie-break of code then plan order (where the order counted); they are
+    explicit examples of it.
 (b) Rules between lines only ever reduce or bundle: a plan's total never exceeds the sum of
     its lines each priced alone as a one-line plan at the same place and dates.
 
@@ -117,9 +118,9 @@ def _plan(locality: str, setting: str | None, *lines: PlanLine) -> Plan:
     return Plan(tuple(lines), locality=locality, on=PLAN_DAY, setting=setting)
 
 
-# Ties of equal claim amounts of one code that the stated tie-break (code, then plan order)
-# leaves to plan order, where the order then changes the total. Found by this property;
-# each is worked by hand (PPRRVU2025_Oct, GPCI2025, OPPSCAP_Oct; CF 32.3465):
+# Ties of equal claim amounts of one code that a tie-break of code, then plan order, left to
+# plan order, where the order then changed the total (the engine now breaks them by the
+# slots' content). Found by this property; each is worked by hand (PPRRVU2025_Oct, GPCI2025, OPPSCAP_Oct; CF 32.3465):
 #
 # 1. 29881 in the office and 29881 in a facility, Manhattan: both 626.66 (PE 8.22 in either
 #    setting). Endoscopy family 29870: the one paid in full depends on plan order, and the

@@ -25,7 +25,8 @@ that slot.
 - Indicators 6 and 7: TC of every procedure but the highest-TC one reduced by 25% (diagnostic
   cardiovascular) or 20% (diagnostic ophthalmology).
 
-Ranking is by the claim figures; ties rank by code, then plan order, so the order of a
+Ranking is by the claim figures; ties rank by code, then by what else sets the payment of
+the slot (``Slot.tie``), and only slots equal in all of it by plan order, so the order of a
 plan's lines never changes what is paid. A reduced share is rounded half-up to the cent on
 the claim basis (``Fig.times``) and exact beside it.
 """
@@ -64,6 +65,9 @@ class Slot:
     tc: Fig | None = None
     pc: Fig | None = None
     pe: Fig = ZERO
+    # What else sets the slot's payment (row, setting, units, line shares, exact figures),
+    # so that equal claim amounts rank by content and never by plan order.
+    tie: tuple[str, ...] = ()
 
     @property
     def key(self) -> SlotKey:
@@ -101,7 +105,7 @@ def _put(out: Reductions, slot: Slot, reduction: Reduction) -> None:
 
 
 def _by_amount(items: Iterable[Slot], value: Callable[[Slot], Fig]) -> list[Slot]:
-    return sorted(items, key=lambda s: (-value(s).claim, s.code, s.line, s.unit))
+    return sorted(items, key=lambda s: (-value(s).claim, s.code, s.tie, s.line, s.unit))
 
 
 # -- indicators 1, 2, 3 ---------------------------------------------------------------------------
@@ -119,10 +123,10 @@ class _Procedure:
         return total([paid for _, paid in self.paid])
 
     @property
-    def rank_key(self) -> tuple[Decimal, str, SlotKey]:
-        """Highest claim amount first; ties by code, then plan order."""
-        first = min(self.paid, key=lambda p: p[0].key)[0]
-        return (-self.total.claim, first.code, first.key)
+    def rank_key(self) -> tuple[Decimal, str, tuple[str, ...], SlotKey]:
+        """Highest claim amount first; ties by the content of its slots, then plan order."""
+        first = min((slot for slot, _ in self.paid), key=lambda s: (s.code, s.tie, s.key))
+        return (-self.total.claim, first.code, first.tie, first.key)
 
 
 def _surgical(slots: list[Slot], out: Reductions) -> None:

@@ -226,14 +226,10 @@ class _Prepared:
     row: RvuRow
     terms: LineTerms
     fee: Fig | None  # one unit's published fee schedule amount (OPPS cap paid); None: not payable
+    practitioner: str  # who bills the line: its provider label, an assistant at surgery apart
     slots: tuple[mppr.Slot, ...] = ()
     packaged: tuple[int, Adjustment] | None = None  # paid with another line: (its index, why)
     pair: int | None = None  # the line of the other side of an RT/LT pair this line carries
-
-    @property
-    def practitioner(self) -> str:
-        """Who bills the line: its provider label, and an assistant at surgery apart."""
-        return f"{self.line.provider}|{'assistant' if self.mods.assistant else 'surgeon'}"
 
     @property
     def priced(self) -> bool:
@@ -391,7 +387,8 @@ def _prepare(ctx: _Context, index: int, line: PlanLine) -> _Prepared:
         row = ctx.release_for(line).rvus[(quote.code, quote.modifier)]
         terms = line_terms(row, mods, line.units) if quote.payable else LineTerms()
         on = line.on or ctx.plan.on
-        return _Prepared(index, line, on, mods, quote, row, terms, _published(quote))
+        who = f"{line.provider}|{'assistant' if mods.assistant else 'surgeon'}"
+        return _Prepared(index, line, on, mods, quote, row, terms, _published(quote), who)
 
 
 def _published(quote: Quote) -> Fig | None:
@@ -490,13 +487,16 @@ def _carry_pair(first: _Prepared, second: _Prepared) -> _Prepared:
 def _bundle(prepared: list[_Prepared]) -> list[_Prepared]:
     """E/M visits inside a procedure's global package, then status T injections billed with
     another service, paid with that line."""
-    visits = [replace(p, packaged=_global_visit(p, prepared)) if not p.packaged else p
-              for p in prepared]  # fmt: skip
-    return [replace(p, packaged=_status_t(p, visits)) if not p.packaged else p for p in visits]
+    visits = [_packaged_by(p, _global_visit(p, prepared)) for p in prepared]
+    return [_packaged_by(p, _status_t(p, visits)) for p in visits]
+
+
+def _packaged_by(p: _Prepared, why: tuple[int, Adjustment] | None) -> _Prepared:
+    return p if why is None else replace(p, packaged=why)
 
 
 def _status_t(p: _Prepared, lines: list[_Prepared]) -> tuple[int, Adjustment] | None:
-    if p.quote.status != "T" or not p.quote.payable:
+    if p.packaged or p.quote.status != "T" or not p.quote.payable:
         return None
     others = [
         q for q in lines
@@ -521,7 +521,7 @@ def _is_visit(code: str) -> bool:
 
 def _global_visit(p: _Prepared, lines: list[_Prepared]) -> tuple[int, Adjustment] | None:
     """The procedure whose global surgery package includes the E/M visit ``p``, if any."""
-    if not _is_visit(p.quote.code) or not p.priced:
+    if p.packaged or not _is_visit(p.quote.code) or not p.priced:
         return None
     own = set(p.mods.informational)
     for q in lines:
@@ -579,6 +579,11 @@ def _with_slots(ctx: _Context, p: _Prepared) -> _Prepared:
     base = _base_amount(ctx, p.line, row)
     pe = Fig.of(c.pe_rvu * c.gpci.pe * c.conversion_factor)
     amount = _mpfs_fee(p.quote).times(scale)
+    tie = tuple(
+        str(x)
+        for x in (amount.exact, row.modifier, p.quote.setting, p.line.units, terms.shares,
+                  base, tc, pc, pe, _cap(p.quote))
+    )  # fmt: skip
     slots = tuple(
         mppr.Slot(
             line=p.index,
@@ -593,6 +598,7 @@ def _with_slots(ctx: _Context, p: _Prepared) -> _Prepared:
             tc=None if tc is None else tc.times(scale),
             pc=None if pc is None else pc.times(scale),
             pe=pe.times(scale),
+            tie=tie,
         )
         for unit in range(_unit_count(p.line, p.mods, terms))
     )
