@@ -120,7 +120,8 @@ def _plan(locality: str, setting: str | None, *lines: PlanLine) -> Plan:
 
 # Ties of equal claim amounts of one code that a tie-break of code, then plan order, left to
 # plan order, where the order then changed the total (the engine now breaks them by the
-# slots' content). Found by this property; each is worked by hand (PPRRVU2025_Oct, GPCI2025, OPPSCAP_Oct; CF 32.3465):
+# slots' content). Found by this property; each is worked by hand (PPRRVU2025_Oct,
+# GPCI2025, OPPSCAP_Oct; CF 32.3465):
 #
 # 1. 29881 in the office and 29881 in a facility, Manhattan: both 626.66 (PE 8.22 in either
 #    setting). Endoscopy family 29870: the one paid in full depends on plan order, and the
