@@ -25,6 +25,7 @@ import statistics
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from cms_pricing.engine.plans import Plan, PlanLine, price_plan
 from cms_pricing.engine.snapshot import Snapshot
@@ -47,8 +48,8 @@ POOL: tuple[tuple[str, tuple[str, ...], int], ...] = (
 )  # fmt: skip
 
 
-def _parse(folder: Path) -> dict[str, tuple[list[object], SourceFile]]:
-    parsed: dict[str, tuple[list[object], SourceFile]] = {}
+def _parse(folder: Path) -> dict[str, tuple[list[Any], SourceFile]]:
+    parsed: dict[str, tuple[list[Any], SourceFile]] = {}
     for path in sorted(folder.glob("*.txt")):
         kind = detect_kind(path.name)
         if kind is None:
@@ -69,9 +70,9 @@ def snapshot(data: Path) -> Snapshot:
     release = ReleaseData(
         meta, parsed["pprrvu"][0], parsed["gpci"][0], parsed["locco"][0], parsed["anes"][0],
         parsed["oppscap"][0],
-    )  # type: ignore[arg-type]  # fmt: skip
+    )  # fmt: skip
     zips = _parse(data / "2025" / "zip-locality-2025q4")["zip5"]
-    zip_data = ZipData(ZipMeta("ZIP5-20254", "20254", "z" * 64, (zips[1],)), zips[0])  # type: ignore[arg-type]
+    zip_data = ZipData(ZipMeta("ZIP5-20254", "20254", "z" * 64, (zips[1],)), zips[0])
     return Snapshot.build([release], zip_data)
 
 
