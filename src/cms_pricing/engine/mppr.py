@@ -67,7 +67,7 @@ class Slot:
     pe: Fig = ZERO
     # What else sets the slot's payment (row, setting, units, line shares, exact figures),
     # so that equal claim amounts rank by content and never by plan order.
-    tie: tuple[str, ...] = ()
+    tie: tuple[object, ...] = ()  # of the same types, position by position, in every slot
 
     @property
     def key(self) -> SlotKey:
@@ -123,7 +123,7 @@ class _Procedure:
         return total([paid for _, paid in self.paid])
 
     @property
-    def rank_key(self) -> tuple[Decimal, str, tuple[str, ...], SlotKey]:
+    def rank_key(self) -> tuple[Decimal, str, tuple[object, ...], SlotKey]:
         """Highest claim amount first; ties by the content of its slots, then plan order."""
         first = min((slot for slot, _ in self.paid), key=lambda s: (s.code, s.tie, s.key))
         return (-self.total.claim, first.code, first.tie, first.key)

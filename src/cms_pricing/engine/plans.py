@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -349,11 +349,13 @@ def at_line(index: int) -> Iterator[None]:
 
 @dataclass(frozen=True, slots=True)
 class _Context:
-    """What every line of one plan shares: the snapshot, the plan and its release."""
+    """What every line of one plan shares: the snapshot, the plan and its release, and the
+    quotes its lines asked for (a plan repeats codes, and their TC and 26 rows)."""
 
     snapshot: Snapshot
     plan: Plan
     release: ReleaseView
+    quotes: dict[tuple[str, str, str, str | None, str | None], Quote] = field(default_factory=dict)
 
     def release_for(self, line: PlanLine) -> ReleaseView:
         """The plan's release, or (a line with its own date, no release pinned) the
@@ -373,7 +375,11 @@ class _Context:
             modifier=modifier,
             release_id=self.release_for(line).release_id,
         )
-        return price_code(self.snapshot, query)
+        key = (query.release_id or "", code, modifier, query.setting, query.pos)
+        found = self.quotes.get(key)
+        if found is None:
+            found = self.quotes[key] = price_code(self.snapshot, query)
+        return found
 
 
 def _prepare(ctx: _Context, index: int, line: PlanLine) -> _Prepared:
@@ -579,11 +585,9 @@ def _with_slots(ctx: _Context, p: _Prepared) -> _Prepared:
     base = _base_amount(ctx, p.line, row)
     pe = Fig.of(c.pe_rvu * c.gpci.pe * c.conversion_factor)
     amount = _mpfs_fee(p.quote).times(scale)
-    tie = tuple(
-        str(x)
-        for x in (amount.exact, row.modifier, p.quote.setting, p.line.units, terms.shares,
-                  base, tc, pc, pe, _cap(p.quote))
-    )  # fmt: skip
+    cap = _cap(p.quote)
+    tie = (amount.exact, row.modifier, p.quote.setting, p.line.units, terms.shares,
+           _or_none(base), _or_none(tc), _or_none(pc), pe.claim, _or_none(cap))  # fmt: skip
     slots = tuple(
         mppr.Slot(
             line=p.index,
@@ -603,6 +607,11 @@ def _with_slots(ctx: _Context, p: _Prepared) -> _Prepared:
         for unit in range(_unit_count(p.line, p.mods, terms))
     )
     return replace(p, slots=slots)
+
+
+def _or_none(fig: Fig | None) -> Decimal:
+    """A figure's claim amount for a ranking tie-break; -1 where there is none."""
+    return Decimal(-1) if fig is None else fig.claim
 
 
 def _tc_pc(
