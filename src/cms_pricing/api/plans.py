@@ -27,6 +27,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ParamSpec
 
@@ -257,8 +258,8 @@ def _line_json(line: AnyLine) -> dict[str, Any]:
     }
 
 
-def _date(on: Any) -> str | None:
-    return None if on is None else str(on.isoformat())
+def _date(on: date | None) -> str | None:
+    return None if on is None else on.isoformat()
 
 
 def _schedule_line_json(line: PricedScheduleLine) -> dict[str, Any]:

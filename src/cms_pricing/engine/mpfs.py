@@ -97,7 +97,7 @@ TELEHEALTH_NOTES = {
 }
 HOSPITAL_INPATIENT_POS = frozenset({"21", "51", "61"})
 HOSPITAL_POS = HOSPITAL_INPATIENT_POS | {"19", "22", "23"}
-CONTRACTOR_PRICED = frozenset({"C", "J"})  # and a status R row without RVUs
+CONTRACTOR_PRICED = frozenset({"C", "J"})  # and a status R row without RVUs (_unpriced)
 # "11" and "3" alike -> ("11", setting): one dict lookup validates and normalises a POS.
 _POS: dict[str, tuple[str, str]] = {
     text: (f"{n:02d}", "facility" if f"{n:02d}" in FACILITY_POS else "office")
@@ -295,6 +295,13 @@ def _quote(
         components=components,
         opps_cap=opps,
         indicators=dict(release.indicators[(row.hcpcs, row.modifier)]),
+    )
+
+
+def contractor_priced(quote: Quote) -> bool:
+    """Something will be paid, but the MAC sets it: status C, J, or R without RVUs."""
+    return quote.status in CONTRACTOR_PRICED or (
+        quote.status == "R" and quote.components.unrounded_amount == 0
     )
 
 

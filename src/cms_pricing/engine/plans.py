@@ -9,7 +9,7 @@ release in force on its date); then, in this order:
 1. lines paid with another line: the RT and LT lines of one code (same provider and date) are
    one bilateral procedure, priced on the earlier line; an E/M visit inside a procedure's
    global surgery package (same day without 25 / 57, the day before major surgery without
-   57, the postoperative days without 24) and a status T injection billed with another
+   57 / 25, the postoperative days without 24) and a status T injection billed with another
    service of the same provider and date are paid with that line (``packaged_into``);
 2. the bilateral adjustment (``engine.adjustments``) scales the fee schedule amount of the
    line's unit;
@@ -74,7 +74,7 @@ from cms_pricing.engine.costshare import (
     cent,
     plan_cost_share,
 )
-from cms_pricing.engine.mpfs import CONTRACTOR_PRICED, price_code, setting_for
+from cms_pricing.engine.mpfs import contractor_priced, price_code, setting_for
 from cms_pricing.engine.quote import (
     Geography,
     PriceQuery,
@@ -417,11 +417,6 @@ def _cap(quote: Quote) -> Fig | None:
     return None
 
 
-def contractor_priced(quote: Quote) -> bool:
-    """Something will be paid, but the MAC sets it: status C, J, or R without RVUs."""
-    return quote.status in CONTRACTOR_PRICED or (quote.status == "R" and not quote.payable)
-
-
 # -- rules between lines that pay a line with another ----------------------------------------
 
 SIDES = ("RT", "LT")
@@ -580,11 +575,12 @@ def _with_slots(ctx: _Context, p: _Prepared) -> _Prepared:
     if p.packaged or not p.priced or not terms.ranked or row.mult_proc in ("0", "9"):
         return p
     scale = terms.bilateral
-    tc, pc = _tc_pc(ctx, p.line, row, _mpfs_fee(p.quote))
+    fee = _mpfs_fee(p.quote)
+    tc, pc = _tc_pc(ctx, p.line, row, fee)
     c = p.quote.components
     base = _base_amount(ctx, p.line, row)
     pe = Fig.of(c.pe_rvu * c.gpci.pe * c.conversion_factor)
-    amount = _mpfs_fee(p.quote).times(scale)
+    amount = fee.times(scale)
     cap = _cap(p.quote)
     tie = (amount.exact, row.modifier, p.quote.setting, p.line.units, terms.shares,
            _or_none(base), _or_none(tc), _or_none(pc), pe.claim, _or_none(cap))  # fmt: skip
