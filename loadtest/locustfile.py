@@ -1,19 +1,22 @@
 """Locust users and the load shape; run only by ``python -m loadtest`` in a subprocess.
 
 Environment (set by ``loadtest/run.py``): ``LOADTEST_MIX`` (the JSON request mix drawn
-from the real files), ``LOADTEST_OUT`` (folder for ``requests.csv`` and ``users.csv``),
-``LOADTEST_PROFILE`` and ``LOADTEST_DURATION`` (see ``loadtest/profiles.py``).
+from the real files), ``LOADTEST_OUT`` (folder for the logs below), ``LOADTEST_PROFILE`` and
+``LOADTEST_DURATION`` (see ``loadtest/profiles.py``), ``LOADTEST_EPOCH`` (the run's time 0).
 
-Users (FastHttpUser, so the generator is cheap per request):
-- ``StandardUser``: the standard's user: price a code x3, locality lookup x1, health x1,
-  thinking 1-3 s between requests;
+Users (FastHttpUser, so the generator is cheap per request), thinking the profile's
+``think_s`` between tasks (the standard's 1-3 s; stress and spike far less):
+- ``StandardUser``: the standard's user: price a code x3, locality lookup x1, health x1;
 - ``MixUser``: the realistic mix: pricing, reference codes and localities, releases, 100-line
   bulk requests, plan pricing and comparison, and a saved plan's life (create, read,
-  replace with If-Match, delete), same think time;
+  replace with If-Match, delete);
 - ``VolumeUser``: 1,000-line bulk requests and 200-line plans, half a second apart.
 
-Every request is logged (time, endpoint template, SLA class, ms, status) for the report;
-requests are named by template so per-endpoint figures never grow with the ZIPs used.
+Runs in one process or as a master with worker processes (``--processes``). Every process
+that sends requests logs each one (time, endpoint template, SLA class, ms, status) to
+``requests-<pid>.csv`` and its event loop's lag to ``lag-<pid>.csv``; the master (or the
+single process) logs the users to ``users.csv``. Requests are named by template so
+per-endpoint figures never grow with the ZIPs used.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ import os
 import random
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import gevent  # type: ignore[import-untyped]  # Locust's own dependency, untyped
 from locust import LoadTestShape, User, between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
 
 from loadtest.profiles import profile
 from loadtest.sla import BUDGETS, sla_class
@@ -39,10 +43,27 @@ OUT = Path(os.environ["LOADTEST_OUT"])
 PROFILE = profile(
     os.environ["LOADTEST_PROFILE"], float(os.environ.get("LOADTEST_DURATION") or 0) or None
 )
-START = time.time()
-_log = (OUT / "requests.csv").open("w", newline="")
-_rows = csv.writer(_log)
-_rows.writerow(["t", "endpoint", "sla_class", "ms", "status"])
+# One clock for every process of the run (the runner's CPU samples too): seconds since here.
+EPOCH = float(os.environ.get("LOADTEST_EPOCH") or time.time())
+LAG_EVERY = 0.1  # seconds between event-loop lag probes
+
+
+class Log:
+    """One CSV file of this process's, closed when Locust quits."""
+
+    opened: ClassVar[list[Log]] = []
+
+    def __init__(self, name: str, head: list[str]) -> None:
+        self.file = (OUT / name).open("w", newline="")
+        self.rows = csv.writer(self.file)
+        self.rows.writerow(head)
+        Log.opened.append(self)
+
+    def writerow(self, row: list[Any]) -> None:
+        self.rows.writerow(row)
+
+
+_rows: Log  # this process's request log, opened once its runner exists (after any fork)
 
 
 def _record(
@@ -57,7 +78,7 @@ def _record(
     klass = sla_class(request_type, name)
     _rows.writerow(
         [
-            f"{time.time() - START:.3f}",
+            f"{time.time() - EPOCH:.3f}",
             f"{request_type} {name}",
             klass,
             f"{response_time:.2f}",
@@ -66,27 +87,48 @@ def _record(
     )
 
 
-def _users(environment: Environment, **_kw: Any) -> None:
-    def sample() -> None:
-        with (OUT / "users.csv").open("w", newline="") as out:
-            rows = csv.writer(out)
-            rows.writerow(["t", "users"])
-            while True:
-                runner = environment.runner
-                rows.writerow([f"{time.time() - START:.1f}", runner.user_count if runner else 0])
-                out.flush()
-                gevent.sleep(1)
+def _users(environment: Environment) -> None:
+    log = Log("users.csv", ["t", "users"])
+    while True:
+        runner = environment.runner
+        log.writerow([f"{time.time() - EPOCH:.1f}", runner.user_count if runner else 0])
+        log.file.flush()
+        gevent.sleep(1)
 
-    gevent.spawn(sample)
+
+def _lag(log: Log) -> None:
+    """How late this process's event loop wakes a greenlet: the generator's own delay, which
+    every request timed in this process also carries."""
+    while True:
+        asked = time.perf_counter()
+        gevent.sleep(LAG_EVERY)
+        late = (time.perf_counter() - asked - LAG_EVERY) * 1000
+        log.writerow([f"{time.time() - EPOCH:.3f}", f"{max(0.0, late):.2f}"])
+        for each in Log.opened:  # a forked worker may be killed rather than quit
+            each.file.flush()
+
+
+def _start(environment: Environment, **_kw: Any) -> None:
+    """Each process logs what it sees, in files of its own (``--processes`` forks after the
+    import): the master the users, every process that sends requests its requests
+    (``requests-<pid>.csv``) and its event-loop lag (``lag-<pid>.csv``)."""
+    global _rows  # noqa: PLW0603 - one log per process, opened after the fork
+    if not isinstance(environment.runner, WorkerRunner):
+        gevent.spawn(_users, environment)
+    if isinstance(environment.runner, MasterRunner):
+        return
+    _rows = Log(f"requests-{os.getpid()}.csv", ["t", "endpoint", "sla_class", "ms", "status"])
+    gevent.spawn(_lag, Log(f"lag-{os.getpid()}.csv", ["t", "ms"]))
 
 
 def _close(**_kw: Any) -> None:
-    _log.close()
+    for log in Log.opened:
+        log.file.close()
 
 
 # Locust's event hooks are untyped; registered by call, not decorator, to keep ours typed.
 events.request.add_listener(_record)  # type: ignore[no-untyped-call]
-events.init.add_listener(_users)  # type: ignore[no-untyped-call]
+events.init.add_listener(_start)  # type: ignore[no-untyped-call]
 events.quitting.add_listener(_close)  # type: ignore[no-untyped-call]
 
 
@@ -96,6 +138,7 @@ def pick(key: str) -> Any:
 
 class Client(FastHttpUser):
     abstract = True
+    wait_time = between(*PROFILE.think_s)
 
     def price(self) -> None:
         self.client.get(pick("price"), name="/codes/price")
@@ -111,8 +154,6 @@ class Client(FastHttpUser):
 
 
 class StandardUser(Client):
-    wait_time = between(1, 3)
-
     @task(3)
     def price_code(self) -> None:
         self.price()
@@ -127,8 +168,6 @@ class StandardUser(Client):
 
 
 class MixUser(Client):
-    wait_time = between(1, 3)
-
     @task(6)
     def price_code(self) -> None:
         self.price()

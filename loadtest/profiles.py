@@ -3,14 +3,23 @@
 A profile is a list of stages; stage ``i`` holds ``users`` users (reached at
 ``spawn_rate`` per second) until ``until`` seconds after the start, and the run stops after
 the last stage. ``stop_on_breach`` makes the shape end the run a few seconds after an SLA
-budget is first broken (the stress profile's "ramp until it breaks"). Figures are for one
-instance on this 2-core machine with Locust on the same cores; every profile is bounded.
-No Locust import here, so tests and the report read the profiles without gevent.
+budget is first broken (the stress profile's "ramp until it breaks"). ``think_s`` is each
+user's pause between tasks: the standard's 1-3 s for the profiles that model its users,
+0-0.2 s for stress and spike, whose job is to push the service past its capacity with few
+enough users (connections) that the generator stays cheap. ``processes`` > 0 runs Locust as
+a master and that many worker processes (stress, spike: one process of Locust tops out near
+500 requests/s on this machine, the service does far more); 0 runs one process. Figures are
+for one instance on this 2-core machine with Locust on the same cores; every profile is
+bounded. No Locust import here, so tests and the report read the profiles without gevent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+STANDARD_THINK_S = (1.0, 3.0)
+BUSY_THINK_S = (0.0, 0.2)
+GENERATOR_PROCESSES = 3
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,8 @@ class Profile:
     stages: tuple[Stage, ...]
     users: tuple[str, ...] = ("StandardUser", "MixUser")
     stop_on_breach: bool = False
+    think_s: tuple[float, float] = STANDARD_THINK_S
+    processes: int = 0
 
     @property
     def duration(self) -> float:
@@ -39,11 +50,21 @@ def steady(name: str, about: str, users: int, seconds: float, ramp: float) -> Pr
     return Profile(name, about, (Stage(seconds, users, ramp),))
 
 
-def stress(step: int = 100, every: float = 10, top: int = 3000) -> Profile:
-    """+``step`` users every ``every`` s up to ``top``; stops soon after the SLA breaks."""
-    stages = tuple(Stage(every * (i + 1), step * (i + 1), step / 2) for i in range(top // step))
-    about = f"+{step} users every {every:g} s up to {top}, until an SLA budget breaks"
-    return Profile("stress", about, stages, ("StandardUser",), stop_on_breach=True)
+def stress(step: int = 20, every: float = 10, top: int = 600) -> Profile:
+    """+``step`` busy users every ``every`` s up to ``top``; stops soon after the SLA breaks."""
+    stages = tuple(Stage(every * (i + 1), step * (i + 1), step) for i in range(top // step))
+    about = (
+        f"+{step} users (think {BUSY_THINK_S[0]:g}-{BUSY_THINK_S[1]:g} s) every {every:g} s"
+        f" up to {top}, until an SLA budget breaks"
+    )
+    return Profile(
+        "stress",
+        about,
+        stages,
+        stop_on_breach=True,
+        think_s=BUSY_THINK_S,
+        processes=GENERATOR_PROCESSES,
+    )
 
 
 def spike(base: int = 30, factor: int = 10, phase: float = 30) -> Profile:
@@ -52,8 +73,11 @@ def spike(base: int = 30, factor: int = 10, phase: float = 30) -> Profile:
         Stage(2 * phase, base * factor, base * factor),
         Stage(3 * phase, base, base * factor),
     )
-    about = f"{base} users, then {base * factor} at once (x{factor}), then {base} again"
-    return Profile("spike", about, stages)
+    about = (
+        f"{base} users, then {base * factor} at once (x{factor}), then {base} again"
+        f" (think {BUSY_THINK_S[0]:g}-{BUSY_THINK_S[1]:g} s)"
+    )
+    return Profile("spike", about, stages, think_s=BUSY_THINK_S, processes=GENERATOR_PROCESSES)
 
 
 def soak(seconds: float) -> Profile:

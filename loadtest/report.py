@@ -1,66 +1,29 @@
 """From a run's request log to ``results.json`` (``report.md`` and the PNG come from it).
 
-Input (written by the Locust process): ``requests.csv`` (t, endpoint, sla_class, ms,
-status; status 0 = no answer) and ``users.csv`` (t, users). Output, per endpoint and per SLA
+Input: the run's logs (``loadtest/log.py``: every Locust process's requests, the users,
+the generator's lag) and ``cpu.csv`` (``loadtest/cpu.py``). Output, per endpoint and per SLA
 class: requests, requests/s over the run, p50/p95/p99 ms, error rate (no answer or any
 status >= 400: the mix sends only valid requests) and 5xx rate (no answer counts as 5xx);
 each class judged against the standard's budgets (``loadtest/sla.py``); a per-second
 timeline; and the first second at which a class's p95 over the trailing 5 s broke its
-budget (``breaking_point``, the stress profile's answer), with users and requests/s then.
+budget (``breaking_point``), with users and requests/s then; and from
+``loadtest/saturation.py`` the knee (the first p99 break), both sides' CPU and the
+generator's lag, and which side was the bottleneck.
 """
 
 from __future__ import annotations
 
-import csv
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loadtest.log import Request, percentile, read_requests, read_users
+from loadtest.saturation import saturation
 from loadtest.sla import BUDGETS, MAX_5XX
 
 WINDOW = 5  # seconds of trailing requests behind each point of the breaking-point search
-
-
-@dataclass(frozen=True)
-class Request:
-    t: float
-    endpoint: str
-    sla_class: str
-    ms: float
-    status: int
-
-    @property
-    def failed(self) -> bool:
-        return self.status == 0 or self.status >= 400
-
-    @property
-    def server_error(self) -> bool:
-        return self.status == 0 or self.status >= 500
-
-
-def read_requests(path: Path) -> list[Request]:
-    with path.open() as f:
-        return [
-            Request(float(r["t"]), r["endpoint"], r["sla_class"], float(r["ms"]), int(r["status"]))
-            for r in csv.DictReader(f)
-        ]
-
-
-def read_users(path: Path) -> list[tuple[float, int]]:
-    if not path.exists():
-        return []
-    with path.open() as f:
-        return [(float(r["t"]), int(r["users"])) for r in csv.DictReader(f)]
-
-
-def percentile(ordered: list[float], p: float) -> float:
-    """Nearest-rank percentile of a sorted list."""
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, max(0, int(-(-p * len(ordered) // 100)) - 1))]
 
 
 def summarise(requests: list[Request], seconds: float) -> dict[str, float]:
@@ -147,7 +110,7 @@ def breaking_point(
 
 
 def results(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    requests = read_requests(folder / "requests.csv")
+    requests = read_requests(folder)
     users = read_users(folder / "users.csv")
     seconds = max((r.t for r in requests), default=0.0) - min((r.t for r in requests), default=0.0)
     classes = {k: summarise(v, seconds) for k, v in grouped(requests, "sla_class").items()}
@@ -162,4 +125,5 @@ def results(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
         "sla_passed": all(judge(k, s)["passed"] for k, s in classes.items()),
         "breaking_point": breaking_point(requests, users),
         "timeline": timeline(requests, users),
+        **saturation(folder, requests, {int(t): n for t, n in users}, meta),
     }

@@ -2,11 +2,14 @@
 
 Contract:
 1. ingest the real CMS files into the database (a no-op when already there);
-2. write the request mix (``loadtest/mix.py``) and start ``cms-pricing serve`` on a free
-   port of 127.0.0.1 with ``--workers`` workers; wait for ``/ready``;
+2. write the request mix (``loadtest/mix.py``) and start ``cms-pricing serve`` on
+   127.0.0.1 (``--port``, default a free one) with ``--workers`` workers; wait for ``/ready``;
 3. run Locust headless in its own process (gevent never enters the caller) with the
-   profile's shape against that address only; the shape stops the run, and the process is
-   killed if it outlives the profile by 60 s;
+   profile's shape against that address only: one process, or with the profile's
+   ``processes`` (or ``--processes``) a master and that many forked worker processes, the
+   master listening on 127.0.0.1 only (``--port`` + 1, or a free port); the shape stops
+   the run, and Locust is killed if it outlives the profile by 60 s. Meanwhile the CPU of
+   the server's and Locust's processes and of the machine is sampled (``loadtest/cpu.py``);
 4. stop the server; write ``results.json``, ``report.md`` and ``report.png`` to ``--out``
    (default ``bench/results/loadtest-<profile>-<time>``, ignored by git); print the table.
 
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest import mix, profiles
+from loadtest.cpu import sampling
 from loadtest.plots import plot
 from loadtest.report import results
 from loadtest.summary import markdown, table
@@ -45,6 +49,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("profile", choices=profiles.NAMES)
     run.add_argument("--duration", type=float, help="seconds (soak's length; caps smoke/load)")
     run.add_argument("--workers", type=int, default=2)
+    run.add_argument("--port", type=int, default=0, help="server port (0: a free one)")
+    run.add_argument(
+        "--processes",
+        type=int,
+        help="Locust worker processes (0: one process; default the profile's)",
+    )
     run.add_argument("--seed", type=int, default=2025)
     run.add_argument("--check", action="store_true", help="exit 1 when an SLA class fails")
     run.add_argument("--out", type=Path)
@@ -58,8 +68,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 @contextmanager
-def server(env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
-    port = free_port()
+def server(env: dict[str, str], workers: int, port: int, log: Path) -> Iterator[tuple[str, int]]:
+    """The server's address and pid while it runs."""
     env = {**env, "CMS_PRICING_PORT": str(port), "CMS_PRICING_WORKERS": str(workers)}
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -67,13 +77,13 @@ def server(env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
         )
     try:
         wait_for(f"http://127.0.0.1:{port}/ready", timeout=120)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def locust(host: str, env: dict[str, str], chosen: profiles.Profile, out: Path) -> None:
+def locust_command(host: str, processes: int, master_port: int) -> list[str]:
     command = [
         str(BIN / "locust"),
         "-f",
@@ -89,25 +99,42 @@ def locust(host: str, env: dict[str, str], chosen: profiles.Profile, out: Path) 
         "--exit-code-on-error",
         "0",
     ]
+    if processes:
+        port = str(master_port)
+        command += ["--processes", str(processes), "--master-bind-host", "127.0.0.1"]
+        command += ["--master-bind-port", port, "--master-port", port]
+    return command
+
+
+def locust(
+    target: tuple[str, int], env: dict[str, str], chosen: profiles.Profile, args: argparse.Namespace
+) -> None:
+    """Locust against ``target`` (address, server pid), sampling both sides' CPU meanwhile."""
+    (host, server_pid), out = target, args.out
+    processes = chosen.processes if args.processes is None else args.processes
+    command = locust_command(host, processes, args.port + 1 if args.port else free_port())
     with (out / "locust.log").open("w") as log:
-        subprocess.run(
-            command,
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=chosen.duration + 60,
-            check=True,
-        )
+        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        roots = {"service": server_pid, "generator": proc.pid}
+        with sampling(out / "cpu.csv", roots, float(env["LOADTEST_EPOCH"])):
+            try:
+                code = proc.wait(timeout=chosen.duration + 60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+    if code:
+        raise subprocess.CalledProcessError(code, command)
 
 
 def execute(args: argparse.Namespace) -> dict[str, Any]:
     chosen = profiles.profile(args.profile, args.duration)
-    out = (
+    out = args.out = (
         args.out
         or ROOT / "bench" / "results" / f"loadtest-{chosen.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     )
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.csv"):  # a reused folder must not merge an earlier run's logs
+        old.unlink()
     env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
     subprocess.run(
         [str(BIN / "cms-pricing"), "ingest", str(args.data)],
@@ -125,14 +152,16 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
         "PYTHONPATH": str(ROOT),
     }
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
-    with server(env, args.workers, out / "server.log") as host:
-        locust(host, load_env, chosen, out)
+    with server(env, args.workers, args.port or free_port(), out / "server.log") as target:
+        load_env["LOADTEST_EPOCH"] = str(time.time())
+        locust(target, load_env, chosen, args)
     meta = {
         "profile": chosen.name,
         "about": chosen.about,
         "started": started,
         "workers": args.workers,
         "cpus": os.cpu_count(),
+        "generator_processes": chosen.processes if args.processes is None else args.processes,
     }
     found = results(out, meta)
     (out / "results.json").write_text(json.dumps(found, indent=2))

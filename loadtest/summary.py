@@ -34,13 +34,48 @@ def breaking(results: dict[str, Any]) -> str:
     )
 
 
+def knee(results: dict[str, Any]) -> str:
+    point = results.get("knee")
+    if not point:
+        return "knee: no SLA class's p99 broke its budget over any 5 s window"
+    return (
+        f"knee at {point['t']} s: {point['sla_class']} p99 {point['p99_ms']:.0f} ms"
+        f" (budget {BUDGETS[point['sla_class']].p99_ms:g} ms) with {point['users']} users,"
+        f" {point['requests_per_s']:.0f} requests/s"
+    )
+
+
+def sides(results: dict[str, Any]) -> str:
+    """Both sides' CPU where the run is judged (the knee, else the busiest 5 s) and the verdict."""
+    if "judged_at" not in results:
+        return "no CPU samples"
+    at, first = results["judged_at"], results["limits"]
+    reached = ", ".join(
+        f"{name} at {first[name]} s" if first[name] is not None else f"{name} never"
+        for name in ("service", "generator_process", "machine")
+    )
+    return (
+        f"at {at['t']} s ({at['users']} users): service CPU {at['service_cpu_pct']:.0f}%,"
+        f" Locust {at['generator_cpu_pct']:.0f}% (busiest process"
+        f" {at['busiest_generator_process_pct']:.0f}% of its core, loop lag p99"
+        f" {at['generator_lag_p99_ms']:.1f} ms), other processes {at['others_cpu_pct']:.0f}%,"
+        f" machine {at['machine_cpu_pct']:.0f}% (% of one core); 90% of CPU limit reached:"
+        f" {reached}; bottleneck: {results['bound']}"
+        + (
+            "; the generator's loop lag is inside the measured latency"
+            if results["lag_in_latency"]
+            else ""
+        )
+    )
+
+
 def table(results: dict[str, Any]) -> str:
     rows = [f"{results['profile']}: {results['about']} ({results['seconds']} s)", HEAD]
     rows += [line(name, s) for name, s in results["endpoints"].items()]
     rows += [line(f"class {name}", s) for name, s in results["classes"].items()]
     rows.append(line("total", results["total"]))
     rows += [verdict(k, j) for k, j in results["sla"].items()]
-    rows.append(breaking(results))
+    rows += [breaking(results), knee(results), sides(results)]
     return "\n".join(rows)
 
 
@@ -75,8 +110,36 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *[f"- {verdict(k, j)}" for k, j in results["sla"].items()],
         f"- {breaking(results)}",
+        f"- {knee(results)}",
         "",
+        *generator(results),
         "![timeline](report.png)",
         "",
     ]
     return "\n".join(parts)
+
+
+def generator(results: dict[str, Any]) -> list[str]:
+    """The load generator beside the service: CPU per process, lag, who saturated."""
+    if not results.get("cpu"):
+        return []
+    lag = results["lag_ms"]
+    return [
+        "## Generator and service",
+        "",
+        f"{results.get('generator_processes') or 1} Locust worker process(es)"
+        f" (0 = one process); CPU in % of one core (a Locust process tops out at 100,"
+        f" the machine at {100 * (results.get('cpus') or 1)}).",
+        "",
+        "| process | mean CPU % | peak CPU % (5 s) |",
+        "|---|---:|---:|",
+        *[
+            f"| {name} | {s['mean_pct']:.0f} | {s['peak_pct']:.0f} |"
+            for name, s in results["cpu"].items()
+        ],
+        "",
+        f"- Locust event-loop lag: p50 {lag['p50']:.1f} ms, p99 {lag['p99']:.1f} ms,"
+        f" max {lag['max']:.0f} ms",
+        f"- {sides(results)}",
+        "",
+    ]

@@ -65,3 +65,44 @@ def test_every_profile_is_bounded_in_time() -> None:
     assert profiles.profile("soak", 1800).duration == 1800
     spike = profiles.profile("spike").stages
     assert spike[1].users == 10 * spike[0].users
+
+
+def write_cpu(folder: Path, service: float, locust: float, machine: float) -> None:
+    rows = ["t,role,process,cpu_pct"]
+    for t in range(30):
+        rows += [f"{t},service,main,{service}", f"{t},generator,main,1.0"]
+        rows += [f"{t},generator,worker 7,{locust}", f"{t},machine,all cores,{machine}"]
+    (folder / "cpu.csv").write_text("\n".join(rows) + "\n")
+    (folder / "lag-7.csv").write_text("t,ms\n" + "".join(f"{t / 10},1.0\n" for t in range(300)))
+
+
+def test_knee_is_the_first_sustained_p99_break_with_both_sides_cpu(tmp_path: Path) -> None:
+    """p99 over 800 ms from second 20 on: the knee is there, with users and CPU of both sides;
+    a Locust process at 95% of its core makes the generator the bottleneck."""
+    rows = [
+        (t / 30, "GET /codes/price", "pricing", 900.0 if t >= 600 and t % 20 == 0 else 5.0, 200)
+        for t in range(900)
+    ]
+    write_log(tmp_path, rows)
+    write_cpu(tmp_path, service=120.0, locust=95.0, machine=200.0)
+    found = results(tmp_path, {**META, "workers": 2, "cpus": 2})
+    assert 20 <= found["knee"]["t"] <= 22
+    assert found["knee"]["users"] == 10 * found["knee"]["t"]
+    assert found["knee"]["service_cpu_pct"] == 120.0
+    assert found["knee"]["busiest_generator_process_pct"] == 95.0
+    assert found["bound"] == "generator"
+    assert found["cpu"]["generator worker 7"] == {"mean_pct": 95.0, "peak_pct": 95.0}
+    assert found["lag_ms"] == {"p50": 1.0, "p99": 1.0, "max": 1.0}
+
+
+def test_bottleneck_is_the_service_or_other_work_by_who_used_the_cpu(tmp_path: Path) -> None:
+    """Locust with room to spare: the service is the bottleneck when it used the machine,
+    other work when processes outside the test used at least as much as the service."""
+    write_log(tmp_path, [(t / 10, "GET /codes/price", "pricing", 5.0, 200) for t in range(300)])
+    write_cpu(tmp_path, service=150.0, locust=30.0, machine=195.0)
+    assert results(tmp_path, {**META, "cpus": 2})["bound"] == "service"
+    write_cpu(tmp_path, service=60.0, locust=30.0, machine=200.0)
+    found = results(tmp_path, {**META, "cpus": 2})
+    assert found["bound"] == "other work"
+    assert found["knee"] is None
+    assert found["limits"]["machine"] == 0 and found["limits"]["generator_process"] is None
