@@ -2,9 +2,12 @@
 
 Contract:
 1. ingest the real CMS files into the bench database (a no-op when there) and build the
-   request mix of ``bench/price_load.py`` (real codes, modifiers, ZIPs, settings, dates);
+   distinct-query mix of ``bench/distinct_mix.py`` (``--mix`` different ``/codes/price``
+   queries, 400,000 by default: real codes, modifiers, ZIPs, settings, dates; none repeats),
+   so that no memo inside the computed path can stand in for computing (issue 14);
 2. measure ``--pairs`` interleaved pairs (``bench/gate_run.py``): wrk against the raw-ASGI
-   ceiling and against the service (``GET /codes/price``, response cache off), back to back;
+   ceiling and against the service (``GET /codes/price``, response cache off, so every
+   request is parsed, priced and serialised), back to back;
 3. each pair gives metrics relative to its own ceiling, so a busy machine moves both halves:
    ``throughput`` = service req/s / ceiling req/s; ``latency_p50`` and ``latency_p95`` =
    service / ceiling; ``cpu_per_request`` = service CPU s per request / ceiling's;
@@ -36,7 +39,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from price_load import ROOT, add_data_arguments, ingested_env, request_mix, write_script
+from distinct_mix import distinct_paths, write_paths_script
+from price_load import ROOT, add_data_arguments, ingested_env, write_script
 
 BASELINE = ROOT / "bench" / "baseline.json"
 PROFILES = {
@@ -147,10 +151,10 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> list[Pair]:
     """One round: both servers started, warmed, ``args.pairs`` pairs measured, stopped."""
     from gate_run import pair, servers, warm  # noqa: PLC0415 - needs /proc and wrk only here
 
-    paths = request_mix(args.data, args.mix, args.seed)
+    paths = distinct_paths(args.data, args.mix, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        scripts = (write_script(folder, "raw.lua", ["/"]), write_script(folder, "m.lua", paths))
+        scripts = (write_script(folder, "raw.lua", ["/"]), write_paths_script(folder, "m", paths))
         with servers(args, env) as (ceiling, service):
             warm(ceiling, service, scripts, args)
             return [
@@ -212,7 +216,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--mix", type=int, default=20_000)
+    parser.add_argument("--mix", type=int, default=400_000, help="distinct queries in the mix")
     parser.add_argument("--seed", type=int, default=2025)
     add_data_arguments(parser, out=False)
     parser.add_argument("--json", type=Path, help="also write the verdict here")

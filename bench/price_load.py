@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,15 +42,8 @@ BIN = Path(sys.executable).parent
 FACILITY_POS = ["21", "22", "23", "24", "31"]
 OFFICE_POS = ["11", "12", "20", "49"]
 
-LUA = """
-local paths = {%(paths)s}
-local i = 0
-setup = function(thread) end
-init = function(args) i = math.random(#paths) end
-request = function()
-  i = i %% #paths + 1
-  return wrk.format("GET", paths[i])
-end
+# The end of every wrk script here (a %-template, like the scripts): the summary as one line.
+DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -59,6 +53,19 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
 end
 """
+LUA = (
+    """
+local paths = {%(paths)s}
+local i = 0
+setup = function(thread) end
+init = function(args) i = math.random(#paths) end
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+    + DONE
+)
 
 
 def txt_file(folder: Path, prefix: str) -> Path:
@@ -82,17 +89,22 @@ def read_zips(folder: Path) -> list[Zip5Row]:
 def request_mix(data: Path, size: int, seed: int) -> list[str]:
     """``size`` request paths drawn at random (fixed seed) from the real files."""
     rng = random.Random(seed)
+    payable = payable_codes(data)
+    zip_folder = data / "2025" / "zip-locality-2025q4"
+    zips = read_zips(zip_folder)
+    return [one_request(rng, payable, zips) for _ in range(size)]
+
+
+def payable_codes(data: Path) -> list[tuple[str, str]]:
+    """(code, modifier) rows payable (status A, R or T) in every 2025 release."""
     releases = sorted((data / "2025").glob("rvu25?"))
     per_release = [{(r.hcpcs, r.modifier): r for r in read_rvus(f)} for f in releases]
-    payable = [
+    return [
         key
         for key, row in per_release[-1].items()
         if row.status in "ART"
         and all(key in rel and rel[key].status in "ART" for rel in per_release)
     ]
-    zip_folder = data / "2025" / "zip-locality-2025q4"
-    zips = read_zips(zip_folder)
-    return [one_request(rng, payable, zips) for _ in range(size)]
 
 
 def one_request(rng: random.Random, payable: list[tuple[str, str]], zips: list[Zip5Row]) -> str:
@@ -189,10 +201,25 @@ def _rows(folder: Path, name: str, kind: str) -> list[Any]:
     return parse_file(kind, name, (folder / name).read_bytes())
 
 
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port on 127.0.0.1: any, or one of ``BENCH_PORTS`` (``18100-18199``) when set,
+    for a machine where each user of the loopback keeps to a range."""
+    low, _, high = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(low), int(high) + 1):
+        if port in _GIVEN:  # handed out already, its server may not have bound it yet
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            if port:
+                _GIVEN.add(port)
+            return int(sock.getsockname()[1])
+    raise RuntimeError(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 def wait_for(url: str, timeout: float) -> None:
@@ -207,7 +234,15 @@ def wait_for(url: str, timeout: float) -> None:
     raise RuntimeError(f"{url} did not answer 200 within {timeout}s")
 
 
-def wrk(url: str, script: Path, args: argparse.Namespace, duration: int) -> dict[str, float]:
+def wrk(
+    url: str,
+    script: Path,
+    args: argparse.Namespace,
+    duration: int,
+    *,
+    script_args: Sequence[str] = (),
+) -> dict[str, float]:
+    """One wrk run; ``script_args`` go to the script's ``init(args)``."""
     command = [
         "wrk",
         f"-t{args.threads}",
@@ -216,6 +251,7 @@ def wrk(url: str, script: Path, args: argparse.Namespace, duration: int) -> dict
         "-s",
         str(script),
         url,
+        *(["--", *script_args] if script_args else []),
     ]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))

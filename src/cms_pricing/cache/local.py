@@ -8,7 +8,10 @@ Bounds (docs/limits.md), so no mix of requests can grow a worker without limit: 
 ``capacity`` entries and at most ``max_bytes`` bytes, an entry's size being its key, body
 and headers plus ``ENTRY_OVERHEAD`` (the objects around them); the least recently used go
 first (popular answers stay under a long-tailed mix). A key over ``max_key`` characters,
-or an entry bigger than the whole budget, is simply not stored.
+or an entry bigger than the whole budget, is simply not stored. The store is an
+``OrderedDict``: a plain dict finds its oldest key by skipping every slot deleted since its
+last resize, which made each eviction cost tens of microseconds once every query was new
+(docs/performance.md, issue 14).
 
 Single flight: computing an answer never awaits, so within a worker N concurrent identical
 requests cannot start N computations; the first fills the entry before the event loop runs
@@ -18,6 +21,7 @@ the others. Answers that await (the shared Redis layer) go through ``SingleFligh
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 
@@ -48,17 +52,18 @@ class LocalCache:
         self.max_bytes = max_bytes
         self.max_key = max_key
         self.bytes = 0
-        self._entries: dict[str, Entry] = {}
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
 
     def get(self, key: str) -> Entry | None:
         entries = self._entries
-        entry = entries.pop(key, None)
+        entry = entries.get(key)
         if entry is None:
             return None
         if entry.expires < time.monotonic():
+            del entries[key]
             self.bytes -= entry_size(key, entry)
             return None
-        entries[key] = entry  # re-inserted last: the dict's order is least recently used first
+        entries.move_to_end(key)  # the order is least recently used first
         return entry
 
     def put(self, key: str, entry: Entry) -> None:
@@ -77,8 +82,8 @@ class LocalCache:
         self.bytes += size
 
     def _evict_oldest(self) -> None:
-        key = next(iter(self._entries))
-        self.bytes -= entry_size(key, self._entries.pop(key))
+        key, entry = self._entries.popitem(last=False)
+        self.bytes -= entry_size(key, entry)
 
     def __len__(self) -> int:
         return len(self._entries)
