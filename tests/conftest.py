@@ -7,6 +7,8 @@ correctness evidence of this project is those files.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,21 @@ import pytest
 from cms_pricing.db.repository import create_db_engine, migrate
 from cms_pricing.reference.publish import ingest_path
 from servers import cms_data_root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_snapshot_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One CMS_PRICING_SNAPSHOT_DIR for the run (every xdist worker and server it starts):
+    compiled files are named by content, so copies of one database share one file, as the
+    workers of one instance do, instead of each test server compiling its own."""
+    folder = tmp_path_factory.getbasetemp().parent / "snapshots"
+    before = os.environ.get("CMS_PRICING_SNAPSHOT_DIR")
+    os.environ["CMS_PRICING_SNAPSHOT_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ["CMS_PRICING_SNAPSHOT_DIR"]
+    else:
+        os.environ["CMS_PRICING_SNAPSHOT_DIR"] = before
 
 
 @pytest.fixture(scope="session")

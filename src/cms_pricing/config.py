@@ -27,6 +27,9 @@ class Settings(BaseSettings):
         default="sqlite:///var/cms-pricing.db",
         validation_alias=AliasChoices("DATABASE_URL"),
     )
+    snapshot_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("CMS_PRICING_SNAPSHOT_DIR")
+    )
     cms_data_dir: Path | None = Field(
         default_factory=_default_data_dir,
         validation_alias=AliasChoices("CMS_DATA_DIR"),
@@ -135,6 +138,16 @@ class Settings(BaseSettings):
     admit_compare: int = Field(
         default=8, ge=1, validation_alias=AliasChoices("CMS_PRICING_ADMIT_COMPARE")
     )
+
+    @property
+    def snapshot_folder(self) -> Path:
+        """Where compiled snapshots go: ``CMS_PRICING_SNAPSHOT_DIR``, else ``snapshots/``
+        beside a SQLite database file, else ``var/snapshots``."""
+        if self.snapshot_dir is not None:
+            return self.snapshot_dir
+        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
+            return Path(self.database_url.removeprefix("sqlite:///")).parent / "snapshots"
+        return Path("var/snapshots")
 
     @field_validator("database_replica_urls", mode="before")
     @classmethod

@@ -12,13 +12,15 @@ import pytest
 from capacity import ASSUMPTIONS, plan
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sla-fixture.json"
+VOLUME = Path(__file__).parent / "fixtures" / "volume-fixture.json"
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def computed() -> dict:
-    """The plan for the fixture: 0.5 requests/s per user, 1,000 requests/s per instance."""
-    return plan(json.loads(FIXTURE.read_text()))
+    """The plan for the fixtures: 0.5 requests/s per user, 1,000 requests/s per instance;
+    the volume runs of ``volume-fixture.json`` (1M ingested, 100M compiled directly)."""
+    return plan(json.loads(FIXTURE.read_text()), json.loads(VOLUME.read_text()))
 
 
 def test_request_rate_and_instances_at_70_percent_cpu(computed: dict) -> None:
@@ -33,13 +35,18 @@ def test_request_rate_and_instances_at_70_percent_cpu(computed: dict) -> None:
     assert rows[10_000]["writes_per_s"] == pytest.approx(5000 * 0.1)
 
 
-def test_memory_and_storage_scale_with_records(computed: dict) -> None:
-    """(300 - 2 x 50) MB / 2 workers / 100,000 records = 1 KB per record per worker."""
+def test_memory_is_shared_and_storage_scales_with_records(computed: dict) -> None:
+    """The compiled file (35 B/record at the largest size) counts once per instance; each
+    worker adds its own memory (largest PSS minus its file share: 200 MB at 100M);
+    the database takes 100 B/record (the largest ingested size, 1M)."""
     rows = {r["records"]: r for r in computed["records"]}
-    assert computed["mb_per_record"] == pytest.approx(0.001)
-    assert rows[1_000_000]["worker_mb"] == pytest.approx(50 + 1000)
-    assert rows[1_000_000]["instance_mb"] == pytest.approx(2 * 1050)
-    assert rows[100_000_000]["db_gb"] == pytest.approx(1e8 * 500 * 2 / 1e9)
+    assert computed["volume"]["file_bytes_per_record"] == pytest.approx(35)
+    assert computed["volume"]["worker_mb"] == pytest.approx(200)
+    assert rows[1_000_000]["shared_mb"] == pytest.approx(35)
+    assert rows[100_000_000]["shared_mb"] == pytest.approx(3500)
+    assert rows[100_000_000]["worker_mb"] == pytest.approx(200)
+    assert rows[100_000_000]["instance_mb"] == pytest.approx(2 * 200 + 3500)
+    assert rows[100_000_000]["db_gb"] == pytest.approx(1e8 * 100 * 2 / 1e9)
     assert rows[5_000_000]["redis_mb"] == pytest.approx(5e6 * 0.05 * 1000 * 1.5 / 1e6)
 
 
@@ -47,14 +54,23 @@ def test_command_writes_the_document_with_assumptions(tmp_path: Path) -> None:
     """`bench/capacity.py FILE --out PATH` writes every stage, its source and assumptions."""
     out = tmp_path / "capacity.md"
     done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "capacity.py"), str(FIXTURE), "--out", str(out)],
+        [
+            sys.executable,
+            str(REPO / "bench" / "capacity.py"),
+            str(FIXTURE),
+            "--volume",
+            str(VOLUME),
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         check=False,
     )
     assert done.returncode == 0, done.stderr
     text = out.read_text()
-    assert "sla-fixture.json" in text and "Do not edit by hand" in text
+    assert "sla-fixture.json" in text and "volume-fixture.json" in text
+    assert "Do not edit by hand" in text and "35.0 bytes per record" in text
     for stage in (
         "| 100 |",
         "| 500 |",

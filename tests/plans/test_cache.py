@@ -23,7 +23,7 @@ def service_of(snapshot: Snapshot) -> Any:
     """What ``priced_answer`` reads of the service: the snapshot, the generation, and a shared
     layer (none here)."""
     return SimpleNamespace(
-        loaded=SimpleNamespace(snapshot=snapshot, zips=None, version="v"),
+        loaded=SimpleNamespace(snapshot=snapshot, zip_meta=None, version="v"),
         generation=0,
         shared=NullSharedCache(),
         policy=SimpleNamespace(ttl={CacheClass.PRICING: 900}),

@@ -198,7 +198,7 @@ def _pinned_version(loaded: Loaded, pinned: str | None) -> str | None:
     view = loaded.snapshot.views.get(pinned)
     if view is None:
         return None
-    zip_sha = loaded.zips.meta.sha256 if loaded.zips else ""
+    zip_sha = loaded.zip_meta.sha256 if loaded.zip_meta else ""
     return f"{view.ref.sha256}:{zip_sha}"
 
 
@@ -208,7 +208,7 @@ def _shared_scope(loaded: Loaded, typed: Any) -> str | None:
         chosen = handlers.selected(loaded, typed.selector)
     except PricingError:
         return None
-    zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
+    zip_sha = loaded.zip_meta.sha256 if loaded.zip_meta else None
     return keys.release_scope(chosen.release_id, chosen.ref.sha256, zip_sha)
 
 

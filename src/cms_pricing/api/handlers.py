@@ -54,18 +54,18 @@ def releases(state: ServiceState, _query: NoQuery) -> Any:
     return {
         "releases": [
             {
-                "id": r.meta.release_id,
+                "id": meta.release_id,
                 "schedule": "mpfs",
-                "year": r.meta.year,
-                "effective_from": r.meta.effective_from.isoformat(),
-                "effective_to": _iso(refs[r.meta.release_id].effective_to),
-                **_meta_json(r.meta),
+                "year": meta.year,
+                "effective_from": meta.effective_from.isoformat(),
+                "effective_to": _iso(refs[meta.release_id].effective_to),
+                **_meta_json(meta),
             }
-            for r in loaded.releases
+            for meta in loaded.releases
         ],
         "zip_datasets": [
-            {"id": z.meta.dataset_id, "year_quarter": z.meta.year_quarter, **_meta_json(z.meta)}
-            for z in ([loaded.zips] if loaded.zips else [])
+            {"id": z.dataset_id, "year_quarter": z.year_quarter, **_meta_json(z)}
+            for z in ([loaded.zip_meta] if loaded.zip_meta else [])
         ],
         "datasets": [_dataset_json(loaded, d.meta) for d in loaded.schedules],
     }
@@ -120,7 +120,7 @@ def ready(state: ServiceState, _query: NoQuery) -> Reply:
         "redis": redis,
     }
     if loaded:
-        body["releases"] = [r.meta.release_id for r in state.loaded.releases]
+        body["releases"] = [meta.release_id for meta in state.loaded.releases]
     if serving:  # a Redis fault degrades the service but it still answers
         return Reply(200, wire.dumps(body))
     return Reply(503, envelope("not_ready", "the service is not ready to answer", body))

@@ -171,7 +171,7 @@ async def _shared_or_priced(
         release = loaded.snapshot.select_release(plan.release_id, plan.on, None)
     except PricingError:
         return await _priced(offload, loaded, plan)  # raises the same error with its 4xx
-    zip_sha = loaded.zips.meta.sha256 if loaded.zips else None
+    zip_sha = loaded.zip_meta.sha256 if loaded.zip_meta else None
     scope = keys.release_scope(release.release_id, release.ref.sha256, zip_sha)
     if any(line.schedule != "mpfs" for line in plan.lines):
         # Lines of other schedules: their datasets are not in the release scope, so their

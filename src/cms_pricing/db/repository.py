@@ -17,7 +17,7 @@ timeout, and a real ``BEGIN`` from SQLAlchemy so that DDL and writes are transac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -212,6 +212,19 @@ def load_published(
             return releases, reuse_zip
         rows = _load_rows(conn, ZIP_ROWS, Zip5Row, ZIP_ROWS.c.dataset_pk == pk)
         return releases, ZipData(meta=meta, rows=rows)
+
+
+def each_published(engine: Engine) -> Iterator[ReleaseData | ZipData]:
+    """Every published release with its rows, one at a time, then the newest ZIP dataset:
+    read in one transaction, so a compiler sees one consistent set and holds one release."""
+    with engine.connect() as conn, conn.begin():
+        for pk, meta in _release_metas(conn):
+            yield _load_release(conn, pk, meta)
+        zip_metas = _zip_metas(conn)
+        if zip_metas:
+            pk, zmeta = zip_metas[-1]
+            rows = _load_rows(conn, ZIP_ROWS, Zip5Row, ZIP_ROWS.c.dataset_pk == pk)
+            yield ZipData(meta=zmeta, rows=rows)
 
 
 def list_schedule_datasets(engine: Engine) -> list[ScheduleMeta]:

@@ -1,8 +1,11 @@
 """The immutable in-memory snapshot the pricing engine reads: every published release, indexed.
 
-``Snapshot.build(releases, zips)`` is called once per data load; afterwards nothing mutates
-it, so one snapshot can serve any number of threads. Every per-request question is a dict
-lookup:
+``Snapshot.open(compiled, schedules)`` indexes a compiled snapshot (``engine/compiled.py``:
+the MPFS rows and ZIPs as one memory-mapped file every worker shares) once per data load;
+``Snapshot.build(releases, zips)`` compiles rows in memory first (tests, tools), so both
+read the same form. Afterwards nothing mutates it, so one snapshot can serve any number of
+threads. Every per-request question is a read-only mapping lookup (a binary search over the
+mapped keys, through a bounded cache of decoded rows; localities are plain dicts):
 
 - per release (``ReleaseView``): ``(hcpcs, modifier) -> RvuRow``, ``hcpcs -> rows``,
   ``(mac, locality) -> Locality`` (GPCI, anesthesia CF, 25LOCCO counties),
@@ -30,6 +33,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
+from cms_pricing.engine.compiled import (
+    CodeRows,
+    Compiled,
+    Derived,
+    KeyedRows,
+    ZipRows,
+    compile_bytes,
+)
 from cms_pricing.engine.geography import (
     clean_locality_name,
     locality_geography,
@@ -41,7 +52,13 @@ from cms_pricing.engine.geography import (
 from cms_pricing.engine.quote import Geography, Gpci, ReleaseRef
 from cms_pricing.engine.schedules import ScheduleSet
 from cms_pricing.errors import NotFound, NotReady, Unprocessable
-from cms_pricing.reference.datasets import ReleaseData, ScheduleData, ZipData, ZipMeta
+from cms_pricing.reference.datasets import (
+    ReleaseData,
+    ReleaseMeta,
+    ScheduleData,
+    ZipData,
+    ZipMeta,
+)
 from cms_pricing.reference.rows import (
     AnesCfRow,
     GpciRow,
@@ -152,31 +169,30 @@ def _localities(data: ReleaseData) -> dict[LocalityKey, Locality]:
     }
 
 
-def _view(data: ReleaseData, ref: ReleaseRef) -> ReleaseView:
-    rvus = {(row.hcpcs, row.modifier): row for row in data.rvus}
-    codes: dict[str, list[RvuRow]] = {}
-    for row in data.rvus:
-        codes.setdefault(row.hcpcs, []).append(row)
-    caps = {(r.hcpcs, r.modifier, r.carrier, r.locality): r for r in data.oppscap}
-    indicators = {key: MappingProxyType(row_indicators(row)) for key, row in rvus.items()}
+def _indicators(row: RvuRow) -> Mapping[str, str]:
+    return MappingProxyType(row_indicators(row))
+
+
+def _view(compiled: Compiled, ref: ReleaseRef, year: int) -> ReleaseView:
+    rid = ref.release_id
+    rvus: KeyedRows[RvuRow] = KeyedRows(compiled, f"rvu:{rid}")
     return ReleaseView(
         ref=ref,
-        year=data.meta.year,
-        rvus=MappingProxyType(rvus),
-        codes=MappingProxyType({code: tuple(rows) for code, rows in codes.items()}),
-        localities=MappingProxyType(_localities(data)),
-        oppscap=MappingProxyType(caps),
-        indicators=MappingProxyType(indicators),
+        year=year,
+        rvus=rvus,  # type: ignore[arg-type]
+        codes=CodeRows(compiled, f"rvu:{rid}"),
+        localities=MappingProxyType(_localities(compiled.small(rid))),
+        oppscap=KeyedRows(compiled, f"cap:{rid}"),  # type: ignore[arg-type]
+        indicators=Derived(rvus, _indicators),  # type: ignore[arg-type]
     )
 
 
-def _refs(releases: Sequence[ReleaseData]) -> list[ReleaseRef]:
+def _refs(metas: Sequence[ReleaseMeta]) -> list[ReleaseRef]:
     """ReleaseRefs by effective date; each ends where the next of its year begins."""
-    ordered = sorted(releases, key=lambda r: (r.meta.effective_from, r.meta.release_id))
+    ordered = sorted(metas, key=lambda m: (m.effective_from, m.release_id))
     refs = []
-    for index, data in enumerate(ordered):
-        meta = data.meta
-        later = [r.meta for r in ordered[index + 1 :] if r.meta.year == meta.year]
+    for index, meta in enumerate(ordered):
+        later = [m for m in ordered[index + 1 :] if m.year == meta.year]
         end = later[0].effective_from - timedelta(days=1) if later else date(meta.year, 12, 31)
         refs.append(
             ReleaseRef(meta.release_id, meta.effective_from, end, meta.sha256, meta.published_at)
@@ -184,23 +200,26 @@ def _refs(releases: Sequence[ReleaseData]) -> list[ReleaseRef]:
     return refs
 
 
-def _fingerprint(releases: Sequence[ReleaseData], zips: ZipData | None) -> str:
-    lines = sorted(f"{r.meta.release_id}:{r.meta.sha256}" for r in releases)
-    lines.append(f"zip:{zips.meta.sha256}" if zips else "zip:-")
+def _fingerprint(metas: Sequence[ReleaseMeta], zip_meta: ZipMeta | None) -> str:
+    lines = sorted(f"{m.release_id}:{m.sha256}" for m in metas)
+    lines.append(f"zip:{zip_meta.sha256}" if zip_meta else "zip:-")
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Every published release and the ZIP file, indexed. Build with ``Snapshot.build``."""
+    """Every published release and the ZIP file, indexed. Build with ``Snapshot.build``
+    (rows in memory) or ``Snapshot.open`` (a compiled file, ``engine/compiled.py``)."""
 
     releases: tuple[ReleaseRef, ...]  # by effective date
+    release_metas: tuple[ReleaseMeta, ...]  # the same, with their files
     fingerprint: str
     zip_meta: ZipMeta | None
     views: Mapping[str, ReleaseView]  # by release_id
     by_year: Mapping[int, tuple[ReleaseView, ...]]  # each year's releases by effective date
     zips: Mapping[str, Zip5Row]
     schedules: ScheduleSet  # CLFS, DMEPOS, ASP, anesthesia base units (engine/schedules.py)
+    compiled: Compiled
 
     @classmethod
     def build(
@@ -210,31 +229,46 @@ class Snapshot:
         schedules: Sequence[ScheduleData] = (),
         previous: Snapshot | None = None,
     ) -> Snapshot:
-        """Index ``releases``, ``zips`` and the other schedules' datasets (reusing the tables
-        of ``previous`` for unchanged ones); raises ValueError on a repeated release id."""
+        """Compile ``releases`` and ``zips`` in memory and open them with ``schedules``
+        (see ``open``); raises ValueError on a repeated release id."""
         ids = [r.meta.release_id for r in releases]
         if len(set(ids)) != len(ids):
             raise ValueError(f"release ids repeat: {sorted(ids)}")
-        data_by_id = {r.meta.release_id: r for r in releases}
-        refs = _refs(releases)
-        views = {ref.release_id: _view(data_by_id[ref.release_id], ref) for ref in refs}
+        return cls.open(Compiled.from_bytes(compile_bytes(releases, zips)), schedules, previous)
+
+    @classmethod
+    def open(
+        cls,
+        compiled: Compiled,
+        schedules: Sequence[ScheduleData] = (),
+        previous: Snapshot | None = None,
+    ) -> Snapshot:
+        """Index a compiled snapshot and the other schedules' datasets (reusing the tables
+        of ``previous`` for unchanged ones)."""
+        metas = compiled.releases
+        years = {m.release_id: m.year for m in metas}
+        refs = _refs(metas)
+        views = {ref.release_id: _view(compiled, ref, years[ref.release_id]) for ref in refs}
         by_year: dict[int, list[ReleaseView]] = {}
         for view in views.values():
             by_year.setdefault(view.year, []).append(view)
         others = ScheduleSet.build(schedules, previous.schedules if previous else None)
-        fingerprint = _fingerprint(releases, zips)
+        fingerprint = _fingerprint(metas, compiled.zip_meta)
         if schedules:  # MPFS-only snapshots keep the fingerprint (and ETags) they had
             fingerprint = hashlib.sha256(
                 f"{fingerprint}:{others.fingerprint}".encode()
             ).hexdigest()[:16]
+        by_id = {m.release_id: m for m in metas}
         return cls(
             releases=tuple(refs),
+            release_metas=tuple(by_id[ref.release_id] for ref in refs),
             fingerprint=fingerprint,
-            zip_meta=zips.meta if zips else None,
+            zip_meta=compiled.zip_meta,
             views=MappingProxyType(views),
             by_year=MappingProxyType({y: tuple(v) for y, v in by_year.items()}),
-            zips=MappingProxyType({row.zip5: row for row in zips.rows} if zips else {}),
+            zips=ZipRows(compiled),
             schedules=others,
+            compiled=compiled,
         )
 
     # -- releases ---------------------------------------------------------------------------

@@ -33,14 +33,17 @@ from cms_pricing.config import Settings
 from cms_pricing.db.repository import (
     content_version,
     last_invalidation,
-    load_published,
+    list_releases,
+    list_zip_datasets,
     load_schedule_datasets,
     ping,
 )
 from cms_pricing.db.routing import Databases
+from cms_pricing.engine.compiled import Compiled, Writer
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import NotReady
-from cms_pricing.reference.datasets import ReleaseData, ScheduleData, ZipData
+from cms_pricing.reference.datasets import ReleaseMeta, ScheduleData, ZipMeta
+from cms_pricing.service import snapfile
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +55,19 @@ class Reply(NamedTuple):
 
 @dataclass(frozen=True)
 class Loaded:
-    snapshot: Snapshot
-    releases: tuple[ReleaseData, ...]
-    zips: ZipData | None
+    snapshot: Snapshot  # the MPFS releases and ZIPs from a mapped compiled file
     schedules: tuple[ScheduleData, ...]  # CLFS, DMEPOS, ASP, anesthesia base units
     version: str  # the database's content version when this was read
     loaded_at: float
     cache: LocalCache
+
+    @property
+    def releases(self) -> tuple[ReleaseMeta, ...]:
+        return self.snapshot.release_metas
+
+    @property
+    def zip_meta(self) -> ZipMeta | None:
+        return self.snapshot.zip_meta
 
 
 def _freeze_heap(first: bool) -> None:
@@ -83,6 +92,7 @@ class ServiceState:
         self.engine = self.databases.primary
         self.policy = CachePolicy.from_settings(settings)
         self.shared: SharedCache = shared_cache(settings.redis_url, settings.redis_timeout_ms)
+        self.snapshot_dir = settings.snapshot_folder
         self._loaded: Loaded | None = None
         self._applied_invalidation = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -100,13 +110,10 @@ class ServiceState:
         self._applied_invalidation = read(last_invalidation)
         version = read(content_version)  # read first: a later publish reloads again
         before = self._loaded
-        reuse = before.releases if before else ()
-        releases, zips = read(load_published, reuse, before.zips if before else None)
+        compiled = self._compiled(read)
         others = read(load_schedule_datasets, before.schedules if before else ())
         loaded = Loaded(
-            snapshot=Snapshot.build(releases, zips, others, before.snapshot if before else None),
-            releases=tuple(releases),
-            zips=zips,
+            snapshot=Snapshot.open(compiled, others, before.snapshot if before else None),
             schedules=tuple(others),
             version=version,
             loaded_at=time.time(),
@@ -115,8 +122,21 @@ class ServiceState:
         self._loaded = loaded
         self.generation += 1
         _freeze_heap(first=before is None)
-        log.info("loaded %d releases in %.2fs", len(releases), time.perf_counter() - started)
+        log.info(
+            "loaded %d releases in %.2fs", len(compiled.releases), time.perf_counter() - started
+        )
         return loaded
+
+    def _compiled(self, read: Callable[..., Any]) -> Compiled:
+        """The compiled MPFS snapshot of what the database lists (service/snapfile.py)."""
+        metas = read(list_releases)
+        zip_metas = read(list_zip_datasets)
+
+        def compile_into(writer: Writer) -> None:
+            read(snapfile.write_published, writer)
+
+        zip_meta = zip_metas[-1] if zip_metas else None
+        return snapfile.open_current(self.snapshot_dir, metas, zip_meta, compile_into)
 
     def drop_local(self) -> None:
         """Forget every answer this process computed (the data stays loaded)."""

@@ -1,0 +1,577 @@
+"""The compiled snapshot: the MPFS releases and the ZIP file as one read-only, mappable file.
+
+Every worker used to build its own dictionaries of row objects (about 1.3 KB per record per
+worker). A compiled snapshot holds the same rows as fixed-width binary records that every
+worker maps (``mmap``) instead, so N workers share one copy in the page cache and no row is
+a Python object until a request asks for it.
+
+File layout (all integers little-endian)::
+
+    b"CMSSNAP\\x01"                       magic and format version
+    u64 header offset                       where the JSON header begins
+    sections ...                            per table: sorted keys, then records
+    header (JSON, UTF-8)
+    u64 header length, b"CMSSNAP\\x01"      footer: a file cut short loses its footer
+
+A table (the PPRRVU rows of one release, its OPPSCAP rows, the ZIP5 rows) stores its key
+fields as one sorted array of fixed-width ASCII keys (``hcpcs`` 5 + ``modifier`` 2 bytes,
+blank-padded), found by binary search (``numpy.searchsorted``). Every other field is
+dictionary-encoded: the header lists each column's distinct values once (for every table of
+that row type), and a record holds one small integer per field (1, 2 or 4 bytes, the
+narrowest that fits the column), so a PPRRVU record is about 50 bytes. Values keep their
+exact form: ``Decimal("19.60")`` and ``Decimal("19.6")`` are different dictionary entries.
+
+The header also carries what is small: the releases' and ZIP file's metadata and each
+release's GPCI, 25LOCCO and ANES rows (about 100 rows each).
+
+Reading (``Compiled.open``) parses the header and maps the file: nothing is proportional to
+the number of records. ``KeyedRows`` and friends are read-only ``Mapping`` views over a
+table, so the engine reads a compiled release exactly as it read dictionaries; decoded rows
+go through one bounded cache per open file (``ROW_CACHE``), the only per-worker memory that
+grows with use.
+
+Writing (``Writer``) takes one release at a time, so compiling never holds more than one
+release's rows. ``compile_bytes`` compiles to memory (the tests' snapshots); the service
+compiles to a file (``service/snapfile.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import struct
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from io import BytesIO
+from operator import attrgetter
+from typing import IO, Any, Generic, TypeVar
+
+import numpy as np
+
+from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, SourceFile, ZipData, ZipMeta
+from cms_pricing.reference.rows import (
+    AnesCfRow,
+    GpciRow,
+    LocalityCountyRow,
+    OppsCapRow,
+    RvuRow,
+    Zip5Row,
+)
+
+MAGIC = b"CMSSNAP\x01"
+FOOTER = struct.Struct("<Q8s")
+ROW_CACHE = 65_536  # decoded rows kept per open file (per worker)
+
+Row = TypeVar("Row")
+
+
+class CompiledError(ValueError):
+    """A compiled file that cannot be read (cut short, another format) or rows that cannot
+    be compiled (a key longer than its width)."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one row type is stored: its key fields and their widths, in key order."""
+
+    row_type: type
+    key: tuple[tuple[str, int], ...]
+
+    @property
+    def key_width(self) -> int:
+        return sum(width for _name, width in self.key)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        keyed = {name for name, _w in self.key}
+        return tuple(f.name for f in fields(self.row_type) if f.name not in keyed)
+
+
+RVU = Layout(RvuRow, (("hcpcs", 5), ("modifier", 2)))
+CAP = Layout(OppsCapRow, (("hcpcs", 5), ("modifier", 2), ("carrier", 5), ("locality", 2)))
+ZIP = Layout(Zip5Row, (("zip5", 5),))
+LAYOUTS = {"rvu": RVU, "cap": CAP, "zip": ZIP}
+SMALL = {"gpcis": GpciRow, "localities": LocalityCountyRow, "anes": AnesCfRow}
+
+
+# -- values in the JSON header ---------------------------------------------------------------
+
+
+def _enc(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"d": str(value)}
+    if isinstance(value, datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"t": value.isoformat()}
+    return value  # str, int, bool, None
+
+
+def _dec(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "d" in value:
+            return Decimal(value["d"])
+        if "dt" in value:
+            return datetime.fromisoformat(value["dt"])
+        return date.fromisoformat(value["t"])
+    return value
+
+
+def _row_values(row: Any) -> list[Any]:
+    return [_enc(getattr(row, f.name)) for f in fields(row)]
+
+
+def _release_meta_json(meta: ReleaseMeta) -> dict[str, Any]:
+    return {
+        "release_id": meta.release_id,
+        "year": meta.year,
+        "effective_from": meta.effective_from.isoformat(),
+        "sha256": meta.sha256,
+        "files": [_row_values(f) for f in meta.files],
+        "published_at": _enc(meta.published_at),
+    }
+
+
+def _release_meta(raw: dict[str, Any]) -> ReleaseMeta:
+    return ReleaseMeta(
+        raw["release_id"],
+        raw["year"],
+        date.fromisoformat(raw["effective_from"]),
+        raw["sha256"],
+        tuple(SourceFile(*f) for f in raw["files"]),
+        _dec(raw["published_at"]),
+    )
+
+
+def _zip_meta_json(meta: ZipMeta) -> dict[str, Any]:
+    return {
+        "dataset_id": meta.dataset_id,
+        "year_quarter": meta.year_quarter,
+        "sha256": meta.sha256,
+        "files": [_row_values(f) for f in meta.files],
+        "published_at": _enc(meta.published_at),
+    }
+
+
+def _zip_meta(raw: dict[str, Any]) -> ZipMeta:
+    return ZipMeta(
+        raw["dataset_id"],
+        raw["year_quarter"],
+        raw["sha256"],
+        tuple(SourceFile(*f) for f in raw["files"]),
+        _dec(raw["published_at"]),
+    )
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _width(count: int) -> str:
+    return "B" if count <= 0x100 else "H" if count <= 0x10000 else "I"
+
+
+class _Dictionary:
+    """The distinct values of one column, numbered in order of first sight."""
+
+    def __init__(self) -> None:
+        self.codes: dict[tuple[type, Any], int] = {}
+        self.values: list[Any] = []
+
+    def code(self, value: Any) -> int:
+        # Keyed by type and text: Decimal("19.60") == Decimal("19.6") must stay two values.
+        token = (type(value), str(value) if isinstance(value, Decimal) else value)
+        found = self.codes.get(token)
+        if found is None:
+            found = self.codes[token] = len(self.values)
+            self.values.append(value)
+        return found
+
+
+class Writer:
+    """Writes a compiled snapshot to ``out`` (a binary file open for writing and seeking)."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self.restart()
+
+    def restart(self) -> None:
+        """Forget everything written (a read that failed half-way is read again)."""
+        self._out.seek(0)
+        self._out.truncate()
+        self._out.write(MAGIC + struct.pack("<Q", 0))
+        self._dicts: dict[str, dict[str, _Dictionary]] = {
+            kind: {name: _Dictionary() for name in layout.columns}
+            for kind, layout in LAYOUTS.items()
+        }
+        self._tables: dict[str, Any] = {}
+        self._releases: list[dict[str, Any]] = []
+        self._zip: dict[str, Any] | None = None
+
+    def add_release(self, data: ReleaseData) -> None:
+        rid = data.meta.release_id
+        if any(r["release_id"] == rid for r in self._releases):
+            raise CompiledError(f"release {rid} is compiled twice")
+        small = {name: [_row_values(r) for r in getattr(data, name)] for name in SMALL}
+        self._releases.append({**_release_meta_json(data.meta), "small": small})
+        self._table(f"rvu:{rid}", "rvu", data.rvus)
+        self._table(f"cap:{rid}", "cap", data.oppscap)
+
+    def add_zips(self, data: ZipData) -> None:
+        self._zip = _zip_meta_json(data.meta)
+        self._table("zip", "zip", data.rows)
+
+    def _table(self, name: str, kind: str, rows: Sequence[Any]) -> None:
+        layout = LAYOUTS[kind]
+        keyed: dict[bytes, Any] = {}
+        for row in rows:  # a repeated key keeps its last row, as a dict built from the rows
+            keyed[_key_bytes(layout, row, name)] = row
+        ordered = sorted(keyed)
+        dicts = [self._dicts[kind][c] for c in layout.columns]
+        values_of = attrgetter(*layout.columns)
+        # Rows that share their value objects (a code's copies) are encoded once. Keyed by
+        # identity, not equality: Decimal("19.6") == Decimal("19.60") but they are two
+        # values; ids are stable here because ``keyed`` holds every row until we return.
+        memo: dict[tuple[int, ...], tuple[int, ...]] = {}
+        codes = []
+        for k in ordered:
+            values = values_of(keyed[k])
+            ident = tuple(map(id, values))
+            found = memo.get(ident)
+            if found is None:
+                found = memo[ident] = tuple(d.code(v) for d, v in zip(dicts, values, strict=True))
+            codes.append(found)
+        fmt = "<" + "".join(_width(len(d.values)) for d in dicts)
+        record = struct.Struct(fmt)
+        at = self._out.tell()
+        self._out.write(b"".join(ordered))
+        self._out.write(b"".join(record.pack(*c) for c in codes))
+        self._tables[name] = {"kind": kind, "at": at, "count": len(ordered), "format": fmt}
+
+    def finish(self) -> None:
+        columns = {
+            kind: {name: [_enc(v) for v in d.values] for name, d in dicts.items()}
+            for kind, dicts in self._dicts.items()
+        }
+        header = {
+            "format": 1,
+            "releases": self._releases,
+            "zip": self._zip,
+            "tables": self._tables,
+            "columns": columns,
+        }
+        raw = json.dumps(header, separators=(",", ":")).encode()
+        at = self._out.tell()
+        self._out.write(raw)
+        self._out.write(FOOTER.pack(len(raw), MAGIC))
+        self._out.seek(len(MAGIC))
+        self._out.write(struct.pack("<Q", at))
+        self._out.seek(0, 2)
+
+
+def _key_bytes(layout: Layout, row: Any, table: str) -> bytes:
+    parts = []
+    for name, width in layout.key:
+        text = getattr(row, name)
+        if len(text) > width or not text.isascii():
+            raise CompiledError(f"{table}: {name} {text!r} does not fit {width} ASCII bytes")
+        parts.append(text.ljust(width))
+    return "".join(parts).encode("ascii")
+
+
+def compile_bytes(releases: Sequence[ReleaseData], zips: ZipData | None) -> bytes:
+    """The compiled snapshot of ``releases`` and ``zips``, in memory."""
+    out = BytesIO()
+    writer = Writer(out)
+    for data in releases:
+        writer.add_release(data)
+    if zips is not None:
+        writer.add_zips(zips)
+    writer.finish()
+    return out.getvalue()
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+Buffer = bytes | mmap.mmap
+
+
+class Table(Generic[Row]):
+    """One table of a compiled file: ``find`` a key, ``span`` a key prefix, ``row(i)``."""
+
+    def __init__(self, buf: Buffer, spec: dict[str, Any], columns: list[list[Any]]) -> None:
+        layout = LAYOUTS[spec["kind"]]
+        self.layout = layout
+        self.count: int = spec["count"]
+        width = layout.key_width
+        self._width = width
+        self._keys_at: int = spec["at"]
+        self.keys = np.frombuffer(buf, dtype=f"S{width}", count=self.count, offset=spec["at"])
+        self._record = struct.Struct(spec["format"])
+        self._rows_at = spec["at"] + width * self.count
+        self._buf = buf
+        self._columns = columns
+        self._make = _maker(layout)
+
+    def find(self, key: bytes) -> int:
+        """The index of ``key``, -1 when absent."""
+        i = int(self.keys.searchsorted(key))
+        return i if i < self.count and self.keys[i] == key else -1
+
+    def span(self, prefix: bytes) -> tuple[int, int]:
+        """The indexes ``[lo, hi)`` of the keys that start with ``prefix``."""
+        lo = int(self.keys.searchsorted(prefix))
+        hi = int(self.keys.searchsorted(prefix + b"\xff"))
+        return lo, hi
+
+    def key(self, i: int) -> bytes:
+        at = self._keys_at + i * self._width
+        return bytes(self._buf[at : at + self._width])
+
+    def row(self, i: int) -> Row:
+        codes = self._record.unpack_from(self._buf, self._rows_at + i * self._record.size)
+        values = [column[c] for column, c in zip(self._columns, codes, strict=True)]
+        return self._make(self.key(i), values)  # type: ignore[no-any-return]
+
+
+def _maker(layout: Layout) -> Callable[[bytes, list[Any]], Any]:
+    """Builds a row from its key bytes and its decoded column values, in field order."""
+    slices: dict[str, slice] = {}
+    at = 0
+    for name, width in layout.key:
+        slices[name] = slice(at, at + width)
+        at += width
+    columns = {name: i for i, name in enumerate(layout.columns)}
+    plan = [(slices.get(f.name), columns.get(f.name)) for f in fields(layout.row_type)]
+    row_type = layout.row_type
+
+    def make(key: bytes, values: list[Any]) -> Any:
+        text = key.decode("ascii")
+        return row_type(*[
+            text[part].rstrip() if part is not None else values[column]  # type: ignore[index]
+            for part, column in plan
+        ])  # fmt: skip
+
+    return make
+
+
+def _key_of(layout: Layout, parts: Sequence[str]) -> bytes | None:
+    """The key bytes of ``parts`` (a request's values), None when no key can match."""
+    out = []
+    for text, (_name, width) in zip(parts, layout.key, strict=True):
+        if len(text) > width or not text.isascii():
+            return None
+        out.append(text.ljust(width))
+    return "".join(out).encode("ascii")
+
+
+class Compiled:
+    """An open compiled snapshot: metadata, small tables and the record tables."""
+
+    def __init__(self, buf: Buffer, size: int) -> None:
+        header = _read_header(buf, size)
+        self.buf = buf
+        self.size = size
+        self.releases: tuple[ReleaseMeta, ...] = tuple(_release_meta(r) for r in header["releases"])
+        self.zip_meta: ZipMeta | None = _zip_meta(header["zip"]) if header["zip"] else None
+        self._small = {r["release_id"]: r["small"] for r in header["releases"]}
+        columns = {
+            kind: [[_dec(v) for v in header["columns"][kind][c]] for c in layout.columns]
+            for kind, layout in LAYOUTS.items()
+        }
+        self._tables: dict[str, Table[Any]] = {
+            name: Table(buf, spec, columns[spec["kind"]]) for name, spec in header["tables"].items()
+        }
+        tables = list(self._tables.values())
+        self._numbers = {name: i for i, name in enumerate(self._tables)}
+
+        # The cache closes over the tables, never over ``self``: no reference cycle, so a
+        # snapshot dropped after a reload is freed at once even with the heap frozen.
+        @lru_cache(maxsize=ROW_CACHE)
+        def lookup(number: int, key: bytes) -> Any:
+            table = tables[number]
+            i = table.find(key)
+            return None if i < 0 else table.row(i)
+
+        self.lookup = lookup
+
+    @classmethod
+    def open(cls, path: str) -> Compiled:
+        """Map the file at ``path`` read-only (CompiledError when it is not a whole one)."""
+        with open(path, "rb") as handle:
+            size = handle.seek(0, 2)
+            if size < len(MAGIC) + 8 + FOOTER.size:
+                raise CompiledError(f"{path}: {size} bytes is too short for a compiled snapshot")
+            buf = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        return cls(buf, size)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Compiled:
+        return cls(raw, len(raw))
+
+    def small(self, release_id: str) -> ReleaseData:
+        """A release's GPCI, 25LOCCO and ANES rows (its PPRRVU and OPPSCAP lists empty)."""
+        raw = self._small[release_id]
+        meta = next(m for m in self.releases if m.release_id == release_id)
+        rows = {
+            name: [row_type(*[_dec(v) for v in values]) for values in raw[name]]
+            for name, row_type in SMALL.items()
+        }
+        return ReleaseData(meta=meta, **rows)
+
+    def table(self, name: str) -> Table[Any] | None:
+        return self._tables.get(name)
+
+    def number(self, name: str) -> int:
+        return self._numbers[name]
+
+    @property
+    def records(self) -> int:
+        """Rows in the record tables (PPRRVU, OPPSCAP, ZIP5)."""
+        return sum(t.count for t in self._tables.values())
+
+
+def _read_header(buf: Buffer, size: int) -> dict[str, Any]:
+    if bytes(buf[: len(MAGIC)]) != MAGIC:
+        raise CompiledError("not a compiled snapshot (format 1)")
+    length, magic = FOOTER.unpack_from(buf, size - FOOTER.size)
+    (at,) = struct.unpack_from("<Q", buf, len(MAGIC))
+    if magic != MAGIC or at + length + FOOTER.size != size:
+        raise CompiledError("compiled snapshot is cut short or was not finished")
+    header: dict[str, Any] = json.loads(bytes(buf[at : at + length]))
+    if header.get("format") != 1:
+        raise CompiledError(f"compiled snapshot format {header.get('format')} is not 1")
+    return header
+
+
+# -- mapping views -----------------------------------------------------------------------------
+
+
+class KeyedRows(Mapping[tuple[str, ...], Row]):
+    """``key tuple -> row`` over one table (PPRRVU: ``(hcpcs, modifier)``)."""
+
+    def __init__(self, compiled: Compiled, name: str) -> None:
+        table = compiled.table(name)
+        self._table = table
+        self._number = compiled.number(name) if table is not None else -1
+        self._lookup = compiled.lookup
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if self._table is None or not isinstance(key, tuple):
+            return default
+        raw = _key_of(self._table.layout, key) if len(key) == len(self._table.layout.key) else None
+        found = self._lookup(self._number, raw) if raw is not None else None
+        return default if found is None else found
+
+    def __getitem__(self, key: tuple[str, ...]) -> Row:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        table = self._table
+        if table is None:
+            return
+        widths = table.layout.key
+        for i in range(table.count):
+            text = table.key(i).decode("ascii")
+            at, parts = 0, []
+            for _name, width in widths:
+                parts.append(text[at : at + width].rstrip())
+                at += width
+            yield tuple(parts)
+
+    def __len__(self) -> int:
+        return self._table.count if self._table is not None else 0
+
+
+class ZipRows(Mapping[str, Zip5Row]):
+    """``zip5 -> Zip5Row`` over the ZIP table."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        self._rows: KeyedRows[Zip5Row] = KeyedRows(compiled, "zip")
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._rows.get((key,), default) if isinstance(key, str) else default
+
+    def __getitem__(self, key: str) -> Zip5Row:
+        return self._rows[(key,)]
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for (key,) in self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+class CodeRows(Mapping[str, tuple[RvuRow, ...]]):
+    """``hcpcs -> every modifier row`` over a release's PPRRVU table, modifiers in order."""
+
+    def __init__(self, compiled: Compiled, name: str) -> None:
+        self._table = compiled.table(name)
+        self._rows: KeyedRows[RvuRow] = KeyedRows(compiled, name)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        table = self._table
+        if table is None or not isinstance(key, str) or len(key) > 5 or not key.isascii():
+            return default
+        lo, hi = table.span(key.ljust(5).encode("ascii"))
+        if lo == hi:
+            return default
+        return tuple(self._rows[self._split(table.key(i))] for i in range(lo, hi))
+
+    @staticmethod
+    def _split(key: bytes) -> tuple[str, str]:
+        text = key.decode("ascii")
+        return text[:5].rstrip(), text[5:].rstrip()
+
+    def __getitem__(self, key: str) -> tuple[RvuRow, ...]:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        table = self._table
+        if table is None or not isinstance(key, str) or len(key) > 5 or not key.isascii():
+            return False
+        lo, hi = table.span(key.ljust(5).encode("ascii"))
+        return lo < hi
+
+    def __iter__(self) -> Iterator[str]:
+        table = self._table
+        last = None
+        for i in range(table.count if table is not None else 0):
+            code = table.key(i)[:5].decode("ascii").rstrip()  # type: ignore[union-attr]
+            if code != last:
+                last = code
+                yield code
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class Derived(Mapping[tuple[str, ...], Any]):
+    """``key -> make(row)`` over a ``KeyedRows`` (a row's payment indicators)."""
+
+    def __init__(self, rows: KeyedRows[Any], make: Callable[[Any], Any]) -> None:
+        self._rows = rows
+        self._make = make
+
+    def __getitem__(self, key: tuple[str, ...]) -> Any:
+        return self._make(self._rows[key])
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
