@@ -56,12 +56,9 @@ async def answers(app: Any, paths: list[str]) -> list[str]:
     return lines
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=5000)
-    parser.add_argument("--seed", type=int, default=2025)
-    add_data_arguments(parser, out=False)
-    args = parser.parse_args()
+def loaded_app(args: argparse.Namespace) -> Any:
+    """The app of ``cms-pricing serve`` on the benchmark database, its data loaded (the
+    response cache off), built in this process."""
     os.environ.update(ingested_env(args))
     os.environ["CMS_PRICING_RESPONSE_CACHE_SIZE"] = "0"
     from cms_pricing.api.app import create_app  # noqa: PLC0415 - after the environment is set
@@ -71,9 +68,17 @@ def main() -> int:
     settings = get_settings()
     state = ServiceState(settings)
     state.load()
-    lines = asyncio.run(
-        answers(create_app(settings, state), distinct_paths(args.data, args.size, args.seed))
-    )
+    return create_app(settings, state)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=2025)
+    add_data_arguments(parser, out=False)
+    args = parser.parse_args()
+    app = loaded_app(args)
+    lines = asyncio.run(answers(app, distinct_paths(args.data, args.size, args.seed)))
     print("\n".join(lines))
     print("all", hashlib.sha256("\n".join(lines).encode()).hexdigest())
     return 0

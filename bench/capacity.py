@@ -1,7 +1,10 @@
-"""Capacity plan: ``docs/capacity.md`` computed from a measured ``bench/sla_check.py`` result.
+"""Capacity plan: ``docs/capacity.md`` computed from measured ``bench/sla_check.py`` and
+``bench/volume.py`` results.
 
-Contract: read one results JSON (default: ``bench/capacity_source.json``, the committed copy of
-the ``bench/results/sla-*.json`` the plan was last made from) and write
+Contract: read one SLA results JSON (default: ``bench/capacity_source.json``, the committed
+copy of the ``bench/results/sla-*.json`` the plan was last made from) and the volume results
+(``--volume``, default ``bench/volume_source.json``: the ``bench/results/volume-*.json`` of
+each size, as a list under ``runs``) and write
 the plan for the standard's growth stages (100, 500, 2,000, 10,000 concurrent users; 1M, 5M,
 20M, 100M pricing records): request rate implied, instances at 70% CPU, memory per
 instance, database and Redis sizing, and cost levers. Every figure is derived from a
@@ -65,34 +68,50 @@ def users_row(users: int, results: dict[str, Any], a: dict[str, float]) -> dict[
     }
 
 
-def snapshot_mb_per_record(results: dict[str, Any]) -> float:
-    """Memory one record costs in one worker: (instance - bare workers) / workers / records."""
-    footprint, workers = results["footprint"], results["workers"]
-    snapshot = results["throughput"]["memory_mb"] - workers * footprint["bare_worker_mb"]
-    return float(snapshot) / float(workers) / float(footprint["records"])
+def private_worker_mb(run: dict[str, Any]) -> float:
+    """A worker's own memory after the load: its PSS without its share of the mapped file."""
+    workers = run["memory_loaded"]["workers"].values()
+    return float(max(w["pss_kb"] - w["snap_pss_kb"] for w in workers)) / 1024
 
 
-def records_row(records: int, results: dict[str, Any], a: dict[str, float]) -> dict[str, Any]:
-    footprint, workers = results["footprint"], results["workers"]
-    worker_mb = footprint["bare_worker_mb"] + records * snapshot_mb_per_record(results)
-    db_gb = records * footprint["db_bytes"] / footprint["records"] * a["db_overhead"] / 1e9
+def volume_figures(volume: dict[str, Any]) -> dict[str, float]:
+    """Bytes per record of the compiled file and of the database, and the largest private
+    worker, from the largest sizes measured (the database only where rows were ingested)."""
+    runs = sorted(volume["runs"], key=lambda r: r["records"])
+    ingested = [r for r in runs if "database_bytes" in r]
+    return {
+        "file_bytes_per_record": runs[-1]["file_bytes"] / runs[-1]["records"],
+        "db_bytes_per_record": ingested[-1]["database_bytes"] / ingested[-1]["records"],
+        "worker_mb": max(private_worker_mb(r) for r in runs),
+        "largest_records": runs[-1]["records"],
+    }
+
+
+def records_row(records: int, results: dict[str, Any], v: dict[str, float],
+                a: dict[str, float]) -> dict[str, Any]:  # fmt: skip
+    shared_mb = records * v["file_bytes_per_record"] / 1e6
+    db_gb = records * v["db_bytes_per_record"] * a["db_overhead"] / 1e9
     redis_mb = records * a["redis_hot_share"] * a["redis_entry_bytes"] * a["redis_overhead"] / 1e6
     return {
         "records": records,
-        "worker_mb": worker_mb,
-        "instance_mb": worker_mb * workers,
+        "worker_mb": v["worker_mb"],
+        "shared_mb": shared_mb,
+        "instance_mb": v["worker_mb"] * results["workers"] + shared_mb,
         "db_gb": db_gb,
         "redis_mb": redis_mb,
     }
 
 
-def plan(results: dict[str, Any], a: dict[str, float] = ASSUMPTIONS) -> dict[str, Any]:
+def plan(
+    results: dict[str, Any], volume: dict[str, Any], a: dict[str, float] = ASSUMPTIONS
+) -> dict[str, Any]:
+    v = volume_figures(volume)
     return {
         "users": [users_row(u, results, a) for u in USERS],
-        "records": [records_row(r, results, a) for r in RECORDS],
+        "records": [records_row(r, results, v, a) for r in RECORDS],
         "per_user_rate": per_user_rate(results["load"]),
         "write_share": write_share(results["load"]),
-        "mb_per_record": snapshot_mb_per_record(results),
+        "volume": v,
     }
 
 
@@ -101,11 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "results", type=Path, nargs="?", default=ROOT / "bench" / "capacity_source.json"
     )
+    parser.add_argument("--volume", type=Path, default=ROOT / "bench" / "volume_source.json")
     parser.add_argument("--out", default=str(ROOT / "docs" / "capacity.md"), help="or -")
     args = parser.parse_args(argv)
     source = args.results
     results = json.loads(source.read_text())
-    text = render(source.name, results, plan(results), ASSUMPTIONS)
+    volume = json.loads(args.volume.read_text())
+    names = (source.name, args.volume.name)
+    text = render(names, results, volume, plan(results, volume), ASSUMPTIONS)
     if args.out == "-":
         print(text)
     else:

@@ -22,12 +22,13 @@ def users_table(plan: dict[str, Any]) -> list[str]:
 
 def records_table(plan: dict[str, Any]) -> list[str]:
     lines = [
-        "| pricing records | memory per worker | memory per instance | PostgreSQL | Redis |",
-        "|---:|---:|---:|---:|---:|",
+        "| pricing records | compiled snapshot (shared) | memory per worker (own) |"
+        " memory per instance | PostgreSQL | Redis |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
     for r in plan["records"]:
         lines.append(
-            f"| {r['records'] / 1e6:g}M | {gb(r['worker_mb'])} | "
+            f"| {r['records'] / 1e6:g}M | {gb(r['shared_mb'])} | {gb(r['worker_mb'])} | "
             f"{gb(r['instance_mb'])} | {r['db_gb']:,.1f} GB | {gb(r['redis_mb'])} |"
         )
     return lines
@@ -37,8 +38,14 @@ def gb(mb: float) -> str:
     return f"{mb / 1024:,.1f} GB" if mb >= 1024 else f"{mb:,.0f} MB"
 
 
-def measured(results: dict[str, Any], plan: dict[str, Any]) -> list[str]:
-    mixes, fp, load = results["throughput"]["mixes"], results["footprint"], results["load"]
+def measured(results: dict[str, Any], plan: dict[str, Any], volume: dict[str, Any]) -> list[str]:
+    mixes, load = results["throughput"]["mixes"], results["load"]
+    v = plan["volume"]
+    sizes = ", ".join(
+        f"{r['size']} ({r['records']:,} records: {r['bytes_per_record']:g} B/record, "
+        f"start-up {r['startup_s']:g} s, distinct-mix p99 {r['distinct']['p99_ms']:g} ms)"
+        for r in sorted(volume["runs"], key=lambda r: r["records"])
+    )
     ceiling = results["throughput"]["ceiling"]["requests_per_s"]
     return [
         f"- One instance ({results['workers']} workers, 2 vCPU) saturates at "
@@ -50,13 +57,14 @@ def measured(results: dict[str, Any], plan: dict[str, Any]) -> list[str]:
         f"- One user of the load profile sends **{plan['per_user_rate']:.3f} requests/s** "
         f"({load['total']['requests_per_s']:.1f} requests/s from {load['peak_users']} users, "
         f"think time 1-3 s); {plan['write_share']:.1%} of requests are writes or bulk.",
-        f"- One instance uses **{results['throughput']['memory_mb']:,.0f} MB** (PSS, after the "
-        f"throughput runs, so with each worker's response cache filled) serving "
-        f"{fp['records']:,} records; a bare worker (web stack, no data) "
-        f"{fp['bare_worker_mb']:,.0f} MB, so the snapshot and a full response cache cost "
-        f"{plan['mb_per_record'] * 1e6:,.0f} bytes per record per worker (an upper bound: "
-        "the cache does not grow with records).",
-        f"- The database holds those records in {fp['db_bytes'] / 1e6:,.0f} MB (SQLite file).",
+        f"- Volume runs (`bench/volume.py`, {volume['date']}): {sizes}.",
+        f"- The compiled snapshot takes **{v['file_bytes_per_record']:.1f} bytes per record**, "
+        "mapped once per instance and shared by its workers; a worker's own memory after the "
+        f"distinct-query load (PSS minus its share of the file) is at most "
+        f"**{v['worker_mb']:,.0f} MB** at any size measured (up to "
+        f"{v['largest_records']:,} records): it does not grow with records.",
+        f"- The database holds **{v['db_bytes_per_record']:,.0f} bytes per record** (SQLite "
+        "file, largest ingested size).",
     ]
 
 
@@ -65,7 +73,7 @@ def assumptions(a: dict[str, float]) -> list[str]:
         f"- **Instances** = max({a['min_instances']:g}, ceil(requests/s / (saturation "
         f"requests/s x {a['cpu_target']:.0%}))): the standard's 70% CPU target; at least "
         f"{a['min_instances']:g} so one can fail. Throughput is taken to scale linearly with "
-        "instances: every instance serves from its own in-memory snapshot and shares "
+        "instances: every instance serves from its own mapped snapshot and shares "
         "nothing on the read path.",
         "- **Request rate** = users x the measured rate per user; concurrency is the peak "
         "(no extra peak factor); the mix is the load profile's (standard user and realistic "
@@ -73,9 +81,12 @@ def assumptions(a: dict[str, float]) -> list[str]:
         f"- **PostgreSQL connections** = instances x {a['vcpus_per_instance']:g} workers x "
         f"{a['db_pool_per_worker']:g} (pool size): only writes (saved plans), ingest and "
         "readiness reach the database; reads are served from memory.",
-        "- **Memory** = bare worker + records x measured bytes per record, per worker, times "
-        "workers: the snapshot is loaded in every worker (linear in records, as measured on "
-        "one data size only).",
+        "- **Memory per instance** = workers x a worker's own memory + records x the compiled "
+        "file's bytes per record, counted once: every worker maps the same file (an upper "
+        "bound: only the pages requests touch are resident). This is "
+        "`CMS_PRICING_SNAPSHOT_MODE=compiled`; the default `objects` mode holds every row as "
+        "an object in every worker (about 1.3 KB per record per worker, 2.9 KB with a full "
+        "response cache: the plan of 2026-11-27), so beyond a few million records run compiled.",
         f"- **PostgreSQL size** = records x measured bytes per record (SQLite) x "
         f"{a['db_overhead']:g} for indexes, WAL and bloat.",
         f"- **Redis** = records x {a['redis_hot_share']:.0%} worth sharing per TTL x "
@@ -91,30 +102,40 @@ def levers(plan: dict[str, Any], results: dict[str, Any]) -> list[str]:
         "- **Cache hit rate**: a local-layer hit runs at up to 2.3x the computed path "
         "(docs/performance.md); every 10 points of hit rate on pricing move the instance "
         "count roughly in proportion to the computed share of traffic.",
-        "- **Right-sizing**: one worker per vCPU; more workers per instance multiply the "
-        "snapshot memory, so large record counts favour fewer, larger-memory instances.",
-        f"- **Records**: at {top['records'] / 1e6:g}M records a worker would need "
-        f"{gb(top['worker_mb'])}: beyond a few million records keep only the releases in "
-        "effect in memory (older ones from PostgreSQL on demand) or share one snapshot "
-        "between workers (fork after load, `gc.freeze()`), rather than buying memory.",
+        "- **Right-sizing**: one worker per vCPU; workers share the compiled snapshot, so "
+        "adding workers adds only their own memory.",
+        f"- **Records**: at {top['records'] / 1e6:g}M records the compiled file is "
+        f"{gb(top['shared_mb'])} per instance, not per worker; instances that see only "
+        "recent dates keep only those pages resident.",
         "- **Database**: reads never reach PostgreSQL, so a small primary with one read "
         "replica for failover suffices at every user stage; size it by records, not users.",
     ]
 
 
-def render(source: str, results: dict[str, Any], plan: dict[str, Any], a: dict[str, Any]) -> str:
+def render(
+    sources: tuple[str, str],
+    results: dict[str, Any],
+    volume: dict[str, Any],
+    plan: dict[str, Any],
+    a: dict[str, Any],
+) -> str:
+    source, volume_source = sources
     return "\n".join(
         [
             "# Capacity plan",
             "",
             f"Generated by `bench/capacity.py` from `bench/{source}` (measured "
-            f"{results['date']} by `bench/sla_check.py` on the shared 2-core machine). Do not edit "
-            "by hand: rerun `.venv/bin/python bench/sla_check.py`, copy the JSON it writes to "
-            "`bench/capacity_source.json`, then run `.venv/bin/python bench/capacity.py`.",
+            f"{results['date']} by `bench/sla_check.py` on the shared 2-core machine) and "
+            f"`bench/{volume_source}` (measured {volume['date']} by `bench/volume.py`). Do not "
+            "edit by hand: rerun `.venv/bin/python bench/sla_check.py` and "
+            "`.venv/bin/python bench/volume.py --size 1M --size 10M --size 100M`, copy the "
+            "JSON they write to `bench/capacity_source.json` and `bench/volume_source.json` "
+            "(the volume runs as a list under `runs`), then run "
+            "`.venv/bin/python bench/capacity.py`.",
             "",
             "## Measured",
             "",
-            *measured(results, plan),
+            *measured(results, plan, volume),
             "",
             "## Users",
             "",

@@ -22,7 +22,9 @@ Contract (docs/performance.md quotes its output):
    (the mapped file's ``Rss`` and ``Pss`` in each worker);
 5. load it with wrk (1 thread, 64 connections) on a distinct-query mix spread over the whole
    data set (every year, every copy, every ZIP, both settings, dates across each year),
-   against the raw-ASGI ceiling (``bench/raw_asgi.py``) measured in the same run;
+   against the raw-ASGI ceiling (``bench/raw_asgi.py``) measured in the same run
+   (``--serve-only`` repeats steps 4-5 on what an earlier run left in ``--work``, so every
+   size can be served under the same conditions);
 6. print a summary and write JSON to ``bench/results/volume-<size>-<time>.json``.
 
 Run: ``.venv/bin/python bench/volume.py --size 1M`` (CI runs this size with short load
@@ -237,6 +239,7 @@ def serve(args: argparse.Namespace, url: str, folder: Path, paths: list[str]) ->
         **os.environ,
         "DATABASE_URL": url,
         "CMS_PRICING_SNAPSHOT_DIR": str(folder),
+        "CMS_PRICING_SNAPSHOT_MODE": "compiled",
         "CMS_PRICING_PORT": str(port),
         "CMS_PRICING_WORKERS": str(args.workers),
         "CMS_PRICING_RESPONSE_CACHE_SIZE": "0",
@@ -285,34 +288,40 @@ def ceiling(args: argparse.Namespace) -> dict[str, float]:
         proc.wait(timeout=30)
 
 
+def build(work: Path, size: str, scaler: Scaler, zips: ZipData, result: dict[str, Any]) -> None:
+    """Steps 3 of the module docstring: a new database and its compiled file in ``work``."""
+    if work.exists():
+        subprocess.run(["rm", "-rf", str(work)], check=True)
+    work.mkdir(parents=True)
+    engine = create_db_engine(f"sqlite:///{work / 'cms.db'}")
+    migrate(engine)
+    folder = work / "snapshots"
+    if size == "100M":
+        result["ingest_metadata_s"] = round(ingest(engine, scaler, zips, rows=False), 2)
+        result["generate_and_compile_s"] = round(compile_direct(engine, scaler, zips, folder), 2)
+        return
+    result["ingest_s"] = round(ingest(engine, scaler, zips, rows=True), 2)
+    result["database_bytes"] = (work / "cms.db").stat().st_size
+    compiled, seconds = compile_from_database(engine, folder)
+    result["compile_s"] = round(seconds, 2)
+    if size == "1M":
+        direct = work / "direct"
+        compile_direct(engine, scaler, zips, direct)
+        name = snapfile.file_name(compiled.releases, compiled.zip_meta)
+        result["direct_identical"] = (direct / name).read_bytes() == (folder / name).read_bytes()
+
+
 def run_size(args: argparse.Namespace, size: str) -> dict[str, Any]:
     years, copies = SIZES[size]
     real, zips = real_data(args)
     scaler = Scaler(real, years, copies)
     work = args.work / size
-    if work.exists():
-        subprocess.run(["rm", "-rf", str(work)], check=True)
-    work.mkdir(parents=True)
     url = f"sqlite:///{work / 'cms.db'}"
-    engine = create_db_engine(url)
-    migrate(engine)
     folder = work / "snapshots"
     result: dict[str, Any] = {"size": size, "years": years, "copies": copies}
     result["records"] = scaler.records(zips)
-    if size == "100M":
-        result["ingest_metadata_s"] = round(ingest(engine, scaler, zips, rows=False), 2)
-        result["generate_and_compile_s"] = round(compile_direct(engine, scaler, zips, folder), 2)
-    else:
-        result["ingest_s"] = round(ingest(engine, scaler, zips, rows=True), 2)
-        result["database_bytes"] = (work / "cms.db").stat().st_size
-        compiled, seconds = compile_from_database(engine, folder)
-        result["compile_s"] = round(seconds, 2)
-        if size == "1M":
-            direct = work / "direct"
-            compile_direct(engine, scaler, zips, direct)
-            name = snapfile.file_name(compiled.releases, compiled.zip_meta)
-            same = (direct / name).read_bytes() == (folder / name).read_bytes()
-            result["direct_identical"] = same
+    if not args.serve_only:
+        build(work, size, scaler, zips, result)
     (snap,) = folder.glob(f"{snapfile.PREFIX}*{snapfile.SUFFIX}")
     result["file_bytes"] = snap.stat().st_size
     result["bytes_per_record"] = round(result["file_bytes"] / result["records"], 1)
@@ -336,6 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--mix", type=int, default=200_000, help="distinct requests")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="reuse the database and compiled file a previous run left in --work",
+    )
     add_data_arguments(parser)
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///var/cms-pricing.db",
         validation_alias=AliasChoices("DATABASE_URL"),
+    )
+    snapshot_mode: Literal["objects", "compiled"] = Field(
+        default="objects", validation_alias=AliasChoices("CMS_PRICING_SNAPSHOT_MODE")
     )
     snapshot_dir: Path | None = Field(
         default=None, validation_alias=AliasChoices("CMS_PRICING_SNAPSHOT_DIR")

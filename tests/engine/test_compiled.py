@@ -17,10 +17,15 @@ from cms_pricing.engine.compiled import (
     ZipRows,
     compile_bytes,
 )
+from cms_pricing.engine.mpfs import price_code
+from cms_pricing.engine.quote import PriceQuery
+from cms_pricing.engine.snapshot import Snapshot
 
 
-def _texts(row: Any) -> list[str]:
-    return [repr(getattr(row, f.name)) for f in fields(row)]
+def _texts(row: Any, like: Any = None) -> list[str]:
+    """Every field of ``row`` as its repr (exact Decimal places), in the fields of ``like``
+    (the dataclass row it was compiled from; a compiled row is a record of those fields)."""
+    return [repr(getattr(row, f.name)) for f in fields(like if like is not None else row)]
 
 
 def test_every_row_comes_back_with_its_exact_values(kit: Any) -> None:
@@ -39,12 +44,14 @@ def test_every_row_comes_back_with_its_exact_values(kit: Any) -> None:
         rvus: KeyedRows[Any] = KeyedRows(compiled, f"rvu:{data.meta.release_id}")
         assert len(rvus) == len({(r.hcpcs, r.modifier) for r in data.rvus})
         for row in data.rvus:
-            assert _texts(rvus[(row.hcpcs, row.modifier)]) == _texts(row)
+            assert _texts(rvus[(row.hcpcs, row.modifier)], row) == _texts(row)
         caps: KeyedRows[Any] = KeyedRows(compiled, f"cap:{data.meta.release_id}")
         for cap in data.oppscap:
-            assert _texts(caps[(cap.hcpcs, cap.modifier, cap.carrier, cap.locality)]) == _texts(cap)
+            assert _texts(
+                caps[(cap.hcpcs, cap.modifier, cap.carrier, cap.locality)], cap
+            ) == _texts(cap)
     zips = ZipRows(compiled)
-    assert [_texts(zips[z.zip5]) for z in kit.zip_data().rows] == [
+    assert [_texts(zips[z.zip5], z) for z in kit.zip_data().rows] == [
         _texts(z) for z in kit.zip_data().rows
     ]
     rvus = KeyedRows(compiled, "rvu:RVU25A")
@@ -129,4 +136,20 @@ def test_the_real_files_compile_to_under_100_bytes_a_record(
     assert compiled.size / records < 100
     for data in real_releases:
         rvus: KeyedRows[Any] = KeyedRows(compiled, f"rvu:{data.meta.release_id}")
-        assert all(_texts(rvus[(r.hcpcs, r.modifier)]) == _texts(r) for r in data.rvus)
+        assert all(_texts(rvus[(r.hcpcs, r.modifier)], r) == _texts(r) for r in data.rvus)
+
+
+def test_both_forms_answer_alike_on_the_real_files(real_releases: Any, real_snapshot: Any) -> None:
+    """The object snapshot (CMS_PRICING_SNAPSHOT_MODE=objects) and the compiled one hold
+    equal rows for every key, and price every 97th payable code alike in two places."""
+    objects = Snapshot.from_rows(real_releases, None)
+    for release_id, view in objects.views.items():
+        other = real_snapshot.views[release_id]
+        assert all(other.rvus[key] == row for key, row in view.rvus.items())
+        assert all(other.oppscap[key] == row for key, row in view.oppscap.items())
+        assert dict(other.localities) == dict(view.localities)
+    codes = sorted({r.hcpcs for r in real_releases[-1].rvus if r.status == "A"})[::97]
+    for code in codes:
+        for locality in ("0111205", "0510200"):
+            query = PriceQuery(code=code, locality=locality)
+            assert price_code(objects, query) == price_code(real_snapshot, query)

@@ -130,7 +130,12 @@ def test_a_server_process_maps_the_compiled_file(db_url: str, tmp_path: Path) ->
         write_release(conn, _release("RVU25A", "a1"), datetime.now(UTC))
         write_zip_dataset(conn, ZIPS, datetime.now(UTC))
     folder = tmp_path / "snaps"
-    settings = Settings(DATABASE_URL=db_url, CMS_DATA_DIR=None, CMS_PRICING_SNAPSHOT_DIR=folder)
+    settings = Settings(
+        DATABASE_URL=db_url,
+        CMS_DATA_DIR=None,
+        CMS_PRICING_SNAPSHOT_DIR=folder,
+        CMS_PRICING_SNAPSHOT_MODE="compiled",
+    )
     state = ServiceState(settings, engine)
     loaded = state.load()
     (path,) = folder.glob("*.snap")

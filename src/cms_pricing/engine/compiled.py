@@ -40,11 +40,11 @@ from __future__ import annotations
 import json
 import mmap
 import struct
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from io import BytesIO
 from operator import attrgetter
 from typing import IO, Any, Generic, TypeVar
@@ -63,7 +63,7 @@ from cms_pricing.reference.rows import (
 
 MAGIC = b"CMSSNAP\x01"
 FOOTER = struct.Struct("<Q8s")
-ROW_CACHE = 65_536  # decoded rows kept per open file (per worker)
+ROW_CACHE = 65_536  # decoded answers kept per open file (per worker), in two halves
 
 Row = TypeVar("Row")
 
@@ -313,7 +313,7 @@ class Table(Generic[Row]):
         self._rows_at = spec["at"] + width * self.count
         self._buf = buf
         self._columns = columns
-        self._make = _maker(layout)
+        self._make = _maker(layout, columns)
 
     def find(self, key: bytes) -> int:
         """The index of ``key``, -1 when absent."""
@@ -332,39 +332,107 @@ class Table(Generic[Row]):
 
     def row(self, i: int) -> Row:
         codes = self._record.unpack_from(self._buf, self._rows_at + i * self._record.size)
-        values = [column[c] for column, c in zip(self._columns, codes, strict=True)]
-        return self._make(self.key(i), values)  # type: ignore[no-any-return]
+        return self._make(self.key(i).decode("ascii"), codes)  # type: ignore[no-any-return]
 
 
-def _maker(layout: Layout) -> Callable[[bytes, list[Any]], Any]:
-    """Builds a row from its key bytes and its decoded column values, in field order."""
-    slices: dict[str, slice] = {}
+def record_type(row_type: type) -> type:
+    """The read-only record a compiled row decodes to: a named tuple with the row type's
+    field names, built in one C call where the frozen dataclass takes one ``__setattr__``
+    per field (0.5 against 5 microseconds for a PPRRVU row). Equal to its row when every
+    field is (``__eq__`` below), so engine and tests read either alike."""
+    names = [f.name for f in fields(row_type)]
+    base = namedtuple(f"{row_type.__name__}Record", names)  # type: ignore[misc]
+
+    def __eq__(self: Any, other: object) -> bool:
+        if isinstance(other, row_type):
+            other = tuple(getattr(other, name) for name in names)
+        return tuple.__eq__(self, other)
+
+    def __hash__(self: Any) -> int:
+        return tuple.__hash__(self)
+
+    return type(base.__name__, (base,), {"__slots__": (), "__eq__": __eq__, "__hash__": __hash__})
+
+
+RECORDS = {row_type: record_type(row_type) for row_type in (RvuRow, OppsCapRow, Zip5Row)}
+RVU_RECORD = RECORDS[RvuRow]
+_new = tuple.__new__
+
+
+def _maker(layout: Layout, columns: list[list[Any]]) -> Callable[[str, tuple[int, ...]], Any]:
+    """A function of (key text, record codes) -> the row's values as a plain tuple, fields in
+    order; written out as one expression per table so decoding is one call with no loop.
+    A plain tuple of atomic values (str, Decimal, bool) is one the garbage collector stops
+    tracking, so the row cache adds nothing for collections to walk; the mappings wrap it in
+    its record type (``RECORDS``) as they hand it out."""
+    slices: dict[str, str] = {}
     at = 0
     for name, width in layout.key:
-        slices[name] = slice(at, at + width)
+        slices[name] = f"k[{at}:{at + width}].rstrip()"
         at += width
-    columns = {name: i for i, name in enumerate(layout.columns)}
-    plan = [(slices.get(f.name), columns.get(f.name)) for f in fields(layout.row_type)]
-    row_type = layout.row_type
-
-    def make(key: bytes, values: list[Any]) -> Any:
-        text = key.decode("ascii")
-        return row_type(*[
-            text[part].rstrip() if part is not None else values[column]  # type: ignore[index]
-            for part, column in plan
-        ])  # fmt: skip
-
-    return make
+    index = {name: i for i, name in enumerate(layout.columns)}
+    parts = [
+        slices[f.name] if f.name in slices else f"c{index[f.name]}[v[{index[f.name]}]]"
+        for f in fields(layout.row_type)
+    ]
+    scope: dict[str, Any] = {f"c{i}": column for i, column in enumerate(columns)}
+    exec(f"def make(k, v):\n    return ({', '.join(parts)},)", scope)
+    return scope["make"]  # type: ignore[no-any-return]
 
 
 def _key_of(layout: Layout, parts: Sequence[str]) -> bytes | None:
     """The key bytes of ``parts`` (a request's values), None when no key can match."""
     out = []
     for text, (_name, width) in zip(parts, layout.key, strict=True):
-        if len(text) > width or not text.isascii():
+        if type(text) is not str or len(text) > width or not text.isascii():
             return None
         out.append(text.ljust(width))
     return "".join(out).encode("ascii")
+
+
+_MISSING = object()
+
+
+def _row_cache(tables: list[Table[Any]]) -> Callable[[int, Any], Any]:
+    """``lookup(table number, key)``: a key tuple's row; a code's rows (``key`` a str); for
+    a key shorter than the table's, whether any key starts with it; None when absent. Through
+    two dicts of at most ``ROW_CACHE // 2`` answers each: a hit costs one dict lookup and no
+    key encoding; when the newer dict fills, it becomes the older and the oldest answers go.
+    Cached rows are plain tuples of atomic values, which the collector stops tracking: the
+    cache gives collections nothing to walk (records are made per hand-out, and die with
+    the request). The closure holds the tables, never the
+    ``Compiled``: no reference cycle, so a snapshot dropped after a reload is freed at once
+    even with the heap frozen."""
+    generations: list[dict[Any, Any]] = [{}, {}]
+    half = ROW_CACHE // 2
+
+    def decode(number: int, key: Any) -> Any:
+        table = tables[number]
+        if isinstance(key, str):  # every modifier row of a code
+            lo, hi = table.span(key.ljust(5).encode("ascii"))
+            return tuple(table.row(i) for i in range(lo, hi)) if lo < hi else None
+        if len(key) < len(table.layout.key):  # does any key start with these fields?
+            raw = _key_of(Layout(table.layout.row_type, table.layout.key[: len(key)]), key)
+            return raw is not None and table.span(raw)[0] < table.span(raw)[1]
+        raw = _key_of(table.layout, key)
+        i = table.find(raw) if raw is not None else -1
+        return None if i < 0 else table.row(i)
+
+    def lookup(number: int, key: Any) -> Any:
+        cache_key = (number, key)
+        newer = generations[0]
+        found = newer.get(cache_key, _MISSING)
+        if found is _MISSING:
+            found = generations[1].get(cache_key, _MISSING)
+            if found is _MISSING:
+                found = decode(number, key)
+            if len(newer) >= half:
+                generations[1] = newer
+                newer = generations[0] = {}
+            newer[cache_key] = found
+        return found
+
+    return lookup
 
 
 class Compiled:
@@ -384,18 +452,9 @@ class Compiled:
         self._tables: dict[str, Table[Any]] = {
             name: Table(buf, spec, columns[spec["kind"]]) for name, spec in header["tables"].items()
         }
-        tables = list(self._tables.values())
         self._numbers = {name: i for i, name in enumerate(self._tables)}
 
-        # The cache closes over the tables, never over ``self``: no reference cycle, so a
-        # snapshot dropped after a reload is freed at once even with the heap frozen.
-        @lru_cache(maxsize=ROW_CACHE)
-        def lookup(number: int, key: bytes) -> Any:
-            table = tables[number]
-            i = table.find(key)
-            return None if i < 0 else table.row(i)
-
-        self.lookup = lookup
+        self.lookup = _row_cache(list(self._tables.values()))
 
     @classmethod
     def open(cls, path: str) -> Compiled:
@@ -456,14 +515,19 @@ class KeyedRows(Mapping[tuple[str, ...], Row]):
         table = compiled.table(name)
         self._table = table
         self._number = compiled.number(name) if table is not None else -1
+        self._arity = len(table.layout.key) if table is not None else 0
+        self._record = RECORDS[table.layout.row_type] if table is not None else tuple  # type: ignore[index]
         self._lookup = compiled.lookup
 
     def get(self, key: Any, default: Any = None) -> Any:
-        if self._table is None or not isinstance(key, tuple):
+        if self._table is None or type(key) is not tuple or len(key) != self._arity:
             return default
-        raw = _key_of(self._table.layout, key) if len(key) == len(self._table.layout.key) else None
-        found = self._lookup(self._number, raw) if raw is not None else None
-        return default if found is None else found
+        # Most (code, modifier) pairs have no OPPS cap at all: one cached answer per pair
+        # saves a search per (code, locality) asked.
+        if self._arity > 2 and not self._lookup(self._number, key[:2]):
+            return default
+        found = self._lookup(self._number, key)
+        return default if found is None else _new(self._record, found)
 
     def __getitem__(self, key: tuple[str, ...]) -> Row:
         found = self.get(key)
@@ -518,21 +582,14 @@ class CodeRows(Mapping[str, tuple[RvuRow, ...]]):
 
     def __init__(self, compiled: Compiled, name: str) -> None:
         self._table = compiled.table(name)
-        self._rows: KeyedRows[RvuRow] = KeyedRows(compiled, name)
+        self._number = compiled.number(name) if self._table is not None else -1
+        self._lookup = compiled.lookup
 
     def get(self, key: Any, default: Any = None) -> Any:
-        table = self._table
-        if table is None or not isinstance(key, str) or len(key) > 5 or not key.isascii():
+        if self._table is None or type(key) is not str or len(key) > 5 or not key.isascii():
             return default
-        lo, hi = table.span(key.ljust(5).encode("ascii"))
-        if lo == hi:
-            return default
-        return tuple(self._rows[self._split(table.key(i))] for i in range(lo, hi))
-
-    @staticmethod
-    def _split(key: bytes) -> tuple[str, str]:
-        text = key.decode("ascii")
-        return text[:5].rstrip(), text[5:].rstrip()
+        found = self._lookup(self._number, key)
+        return default if found is None else tuple(_new(RVU_RECORD, row) for row in found)
 
     def __getitem__(self, key: str) -> tuple[RvuRow, ...]:
         found = self.get(key)
@@ -541,11 +598,7 @@ class CodeRows(Mapping[str, tuple[RvuRow, ...]]):
         return found  # type: ignore[no-any-return]
 
     def __contains__(self, key: object) -> bool:
-        table = self._table
-        if table is None or not isinstance(key, str) or len(key) > 5 or not key.isascii():
-            return False
-        lo, hi = table.span(key.ljust(5).encode("ascii"))
-        return lo < hi
+        return self.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
         table = self._table

@@ -173,6 +173,25 @@ def _indicators(row: RvuRow) -> Mapping[str, str]:
     return MappingProxyType(row_indicators(row))
 
 
+def _object_view(data: ReleaseData, ref: ReleaseRef) -> ReleaseView:
+    """A release as dictionaries of row objects (``Snapshot.from_rows``)."""
+    rvus = {(row.hcpcs, row.modifier): row for row in data.rvus}
+    codes: dict[str, list[RvuRow]] = {}
+    for row in data.rvus:
+        codes.setdefault(row.hcpcs, []).append(row)
+    caps = {(r.hcpcs, r.modifier, r.carrier, r.locality): r for r in data.oppscap}
+    indicators = {key: _indicators(row) for key, row in rvus.items()}
+    return ReleaseView(
+        ref=ref,
+        year=data.meta.year,
+        rvus=MappingProxyType(rvus),
+        codes=MappingProxyType({code: tuple(rows) for code, rows in codes.items()}),
+        localities=MappingProxyType(_localities(data)),
+        oppscap=MappingProxyType(caps),
+        indicators=MappingProxyType(indicators),
+    )
+
+
 def _view(compiled: Compiled, ref: ReleaseRef, year: int) -> ReleaseView:
     rid = ref.release_id
     rvus: KeyedRows[RvuRow] = KeyedRows(compiled, f"rvu:{rid}")
@@ -200,6 +219,12 @@ def _refs(metas: Sequence[ReleaseMeta]) -> list[ReleaseRef]:
     return refs
 
 
+def _refuse_repeated_ids(releases: Sequence[ReleaseData]) -> None:
+    ids = [r.meta.release_id for r in releases]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"release ids repeat: {sorted(ids)}")
+
+
 def _fingerprint(metas: Sequence[ReleaseMeta], zip_meta: ZipMeta | None) -> str:
     lines = sorted(f"{m.release_id}:{m.sha256}" for m in metas)
     lines.append(f"zip:{zip_meta.sha256}" if zip_meta else "zip:-")
@@ -219,7 +244,7 @@ class Snapshot:
     by_year: Mapping[int, tuple[ReleaseView, ...]]  # each year's releases by effective date
     zips: Mapping[str, Zip5Row]
     schedules: ScheduleSet  # CLFS, DMEPOS, ASP, anesthesia base units (engine/schedules.py)
-    compiled: Compiled
+    compiled: Compiled | None  # None for a snapshot of row objects (``from_rows``)
 
     @classmethod
     def build(
@@ -231,10 +256,28 @@ class Snapshot:
     ) -> Snapshot:
         """Compile ``releases`` and ``zips`` in memory and open them with ``schedules``
         (see ``open``); raises ValueError on a repeated release id."""
-        ids = [r.meta.release_id for r in releases]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"release ids repeat: {sorted(ids)}")
+        _refuse_repeated_ids(releases)
         return cls.open(Compiled.from_bytes(compile_bytes(releases, zips)), schedules, previous)
+
+    @classmethod
+    def from_rows(
+        cls,
+        releases: Sequence[ReleaseData],
+        zips: ZipData | None,
+        schedules: Sequence[ScheduleData] = (),
+        previous: Snapshot | None = None,
+    ) -> Snapshot:
+        """The same snapshot as ``build``, held as dictionaries of row objects in this
+        process (``CMS_PRICING_SNAPSHOT_MODE=objects``): faster on rows never asked before,
+        about 1.3 KB per record in every worker (docs/performance.md)."""
+        _refuse_repeated_ids(releases)
+        metas = [r.meta for r in releases]
+        by_id = {r.meta.release_id: r for r in releases}
+        refs = _refs(metas)
+        views = {ref.release_id: _object_view(by_id[ref.release_id], ref) for ref in refs}
+        zip_rows = MappingProxyType({row.zip5: row for row in zips.rows} if zips else {})
+        zip_meta = zips.meta if zips else None
+        return cls._assemble(metas, zip_meta, views, zip_rows, schedules, previous, None)
 
     @classmethod
     def open(
@@ -249,24 +292,40 @@ class Snapshot:
         years = {m.release_id: m.year for m in metas}
         refs = _refs(metas)
         views = {ref.release_id: _view(compiled, ref, years[ref.release_id]) for ref in refs}
+        zip_rows = ZipRows(compiled)
+        return cls._assemble(
+            metas, compiled.zip_meta, views, zip_rows, schedules, previous, compiled
+        )
+
+    @classmethod
+    def _assemble(  # noqa: PLR0917 - the parts both forms share
+        cls,
+        metas: Sequence[ReleaseMeta],
+        zip_meta: ZipMeta | None,
+        views: dict[str, ReleaseView],
+        zip_rows: Mapping[str, Zip5Row],
+        schedules: Sequence[ScheduleData],
+        previous: Snapshot | None,
+        compiled: Compiled | None,
+    ) -> Snapshot:
         by_year: dict[int, list[ReleaseView]] = {}
         for view in views.values():
             by_year.setdefault(view.year, []).append(view)
         others = ScheduleSet.build(schedules, previous.schedules if previous else None)
-        fingerprint = _fingerprint(metas, compiled.zip_meta)
+        fingerprint = _fingerprint(metas, zip_meta)
         if schedules:  # MPFS-only snapshots keep the fingerprint (and ETags) they had
             fingerprint = hashlib.sha256(
                 f"{fingerprint}:{others.fingerprint}".encode()
             ).hexdigest()[:16]
         by_id = {m.release_id: m for m in metas}
         return cls(
-            releases=tuple(refs),
-            release_metas=tuple(by_id[ref.release_id] for ref in refs),
+            releases=tuple(v.ref for v in views.values()),
+            release_metas=tuple(by_id[rid] for rid in views),
             fingerprint=fingerprint,
-            zip_meta=compiled.zip_meta,
+            zip_meta=zip_meta,
             views=MappingProxyType(views),
             by_year=MappingProxyType({y: tuple(v) for y, v in by_year.items()}),
-            zips=ZipRows(compiled),
+            zips=zip_rows,
             schedules=others,
             compiled=compiled,
         )

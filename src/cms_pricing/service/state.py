@@ -35,6 +35,7 @@ from cms_pricing.db.repository import (
     last_invalidation,
     list_releases,
     list_zip_datasets,
+    load_published,
     load_schedule_datasets,
     ping,
 )
@@ -42,7 +43,7 @@ from cms_pricing.db.routing import Databases
 from cms_pricing.engine.compiled import Compiled, Writer
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import NotReady
-from cms_pricing.reference.datasets import ReleaseMeta, ScheduleData, ZipMeta
+from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, ScheduleData, ZipData, ZipMeta
 from cms_pricing.service import snapfile
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,13 @@ class Reply(NamedTuple):
 
 @dataclass(frozen=True)
 class Loaded:
-    snapshot: Snapshot  # the MPFS releases and ZIPs from a mapped compiled file
+    snapshot: Snapshot  # MPFS releases and ZIPs: row objects, or a mapped compiled file
     schedules: tuple[ScheduleData, ...]  # CLFS, DMEPOS, ASP, anesthesia base units
     version: str  # the database's content version when this was read
     loaded_at: float
     cache: LocalCache
+    rows: tuple[ReleaseData, ...] = ()  # objects mode: the rows, reused by the next load
+    zips: ZipData | None = None
 
     @property
     def releases(self) -> tuple[ReleaseMeta, ...]:
@@ -110,20 +113,34 @@ class ServiceState:
         self._applied_invalidation = read(last_invalidation)
         version = read(content_version)  # read first: a later publish reloads again
         before = self._loaded
-        compiled = self._compiled(read)
         others = read(load_schedule_datasets, before.schedules if before else ())
+        previous = before.snapshot if before else None
+        rows: tuple[ReleaseData, ...] = ()
+        zips = None
+        if self.settings.snapshot_mode == "compiled":
+            snapshot = Snapshot.open(self._compiled(read), others, previous)
+        else:
+            reuse = before.rows if before else ()
+            found, zips = read(load_published, reuse, before.zips if before else None)
+            rows = tuple(found)
+            snapshot = Snapshot.from_rows(rows, zips, others, previous)
         loaded = Loaded(
-            snapshot=Snapshot.open(compiled, others, before.snapshot if before else None),
+            snapshot=snapshot,
             schedules=tuple(others),
             version=version,
             loaded_at=time.time(),
             cache=self._new_cache(),
+            rows=rows,
+            zips=zips,
         )
         self._loaded = loaded
         self.generation += 1
         _freeze_heap(first=before is None)
         log.info(
-            "loaded %d releases in %.2fs", len(compiled.releases), time.perf_counter() - started
+            "loaded %d releases (%s) in %.2fs",
+            len(snapshot.releases),
+            self.settings.snapshot_mode,
+            time.perf_counter() - started,
         )
         return loaded
 
