@@ -356,6 +356,7 @@ def record_type(row_type: type) -> type:
 
 RECORDS = {row_type: record_type(row_type) for row_type in (RvuRow, OppsCapRow, Zip5Row)}
 RVU_RECORD = RECORDS[RvuRow]
+ZIP_RECORD = RECORDS[Zip5Row]
 _new = tuple.__new__
 
 
@@ -414,6 +415,9 @@ def _row_cache(tables: list[Table[Any]]) -> Callable[[int, Any], Any]:
         if len(key) < len(table.layout.key):  # does any key start with these fields?
             raw = _key_of(Layout(table.layout.row_type, table.layout.key[: len(key)]), key)
             return raw is not None and table.span(raw)[0] < table.span(raw)[1]
+        if table.layout is RVU and type(key[0]) is str:  # a row of its code's cached rows
+            rows = lookup(number, key[0]) if len(key[0]) <= 5 and key[0].isascii() else None
+            return next((row for row in rows or () if row[1] == key[1]), None)
         raw = _key_of(table.layout, key)
         i = table.find(raw) if raw is not None else -1
         return None if i < 0 else table.row(i)
@@ -556,22 +560,34 @@ class KeyedRows(Mapping[tuple[str, ...], Row]):
 
 
 class ZipRows(Mapping[str, Zip5Row]):
-    """``zip5 -> Zip5Row`` over the ZIP table."""
+    """``zip5 -> Zip5Row`` over the ZIP table, decoded once when opened: the national ZIP
+    file (about 43,000 rows) does not grow with the records of the releases, and a ZIP is
+    asked by almost every request. Values are plain tuples (untracked by the collector),
+    handed out as records."""
 
     def __init__(self, compiled: Compiled) -> None:
-        self._rows: KeyedRows[Zip5Row] = KeyedRows(compiled, "zip")
+        table = compiled.table("zip")
+        self._rows: dict[str, tuple[Any, ...]] = {}
+        if table is not None:
+            for i in range(table.count):
+                row = table.row(i)
+                self._rows[row[1]] = row  # Zip5Row: state, zip5, ...
 
     def get(self, key: Any, default: Any = None) -> Any:
-        return self._rows.get((key,), default) if isinstance(key, str) else default
+        found = self._rows.get(key) if type(key) is str else None
+        return default if found is None else _new(ZIP_RECORD, found)
 
     def __getitem__(self, key: str) -> Zip5Row:
-        return self._rows[(key,)]
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found  # type: ignore[no-any-return]
 
     def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
+        return type(key) is str and key in self._rows
 
     def __iter__(self) -> Iterator[str]:
-        return (key for (key,) in self._rows)
+        return iter(self._rows)
 
     def __len__(self) -> int:
         return len(self._rows)
