@@ -66,6 +66,8 @@ FOOTER = struct.Struct("<Q8s")
 ROW_CACHE = 65_536  # decoded answers kept per open file (per worker), in two halves
 
 Row = TypeVar("Row")
+MetaT = TypeVar("MetaT", ReleaseMeta, ZipMeta)
+FORMAT = 2  # the header's "format"; part of the file name (service/snapfile.py)
 
 
 class CompiledError(ValueError):
@@ -124,46 +126,16 @@ def _row_values(row: Any) -> list[Any]:
     return [_enc(getattr(row, f.name)) for f in fields(row)]
 
 
-def _release_meta_json(meta: ReleaseMeta) -> dict[str, Any]:
-    return {
-        "release_id": meta.release_id,
-        "year": meta.year,
-        "effective_from": meta.effective_from.isoformat(),
-        "sha256": meta.sha256,
-        "files": [_row_values(f) for f in meta.files],
-        "published_at": _enc(meta.published_at),
-    }
+def _meta_json(meta: ReleaseMeta | ZipMeta) -> dict[str, Any]:
+    """A release's or ZIP file's metadata, its source files as value lists."""
+    out = {f.name: _enc(getattr(meta, f.name)) for f in fields(meta) if f.name != "files"}
+    return {**out, "files": [_row_values(f) for f in meta.files]}
 
 
-def _release_meta(raw: dict[str, Any]) -> ReleaseMeta:
-    return ReleaseMeta(
-        raw["release_id"],
-        raw["year"],
-        date.fromisoformat(raw["effective_from"]),
-        raw["sha256"],
-        tuple(SourceFile(*f) for f in raw["files"]),
-        _dec(raw["published_at"]),
-    )
-
-
-def _zip_meta_json(meta: ZipMeta) -> dict[str, Any]:
-    return {
-        "dataset_id": meta.dataset_id,
-        "year_quarter": meta.year_quarter,
-        "sha256": meta.sha256,
-        "files": [_row_values(f) for f in meta.files],
-        "published_at": _enc(meta.published_at),
-    }
-
-
-def _zip_meta(raw: dict[str, Any]) -> ZipMeta:
-    return ZipMeta(
-        raw["dataset_id"],
-        raw["year_quarter"],
-        raw["sha256"],
-        tuple(SourceFile(*f) for f in raw["files"]),
-        _dec(raw["published_at"]),
-    )
+def _meta(meta_type: type[MetaT], raw: dict[str, Any]) -> MetaT:
+    files = tuple(SourceFile(*f) for f in raw["files"])
+    values = {f.name: _dec(raw[f.name]) for f in fields(meta_type) if f.name != "files"}
+    return meta_type(files=files, **values)
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -215,12 +187,12 @@ class Writer:
         if any(r["release_id"] == rid for r in self._releases):
             raise CompiledError(f"release {rid} is compiled twice")
         small = {name: [_row_values(r) for r in getattr(data, name)] for name in SMALL}
-        self._releases.append({**_release_meta_json(data.meta), "small": small})
+        self._releases.append({**_meta_json(data.meta), "small": small})
         self._table(f"rvu:{rid}", "rvu", data.rvus)
         self._table(f"cap:{rid}", "cap", data.oppscap)
 
     def add_zips(self, data: ZipData) -> None:
-        self._zip = _zip_meta_json(data.meta)
+        self._zip = _meta_json(data.meta)
         self._table("zip", "zip", data.rows)
 
     def _table(self, name: str, kind: str, rows: Sequence[Any]) -> None:
@@ -256,7 +228,7 @@ class Writer:
             for kind, dicts in self._dicts.items()
         }
         header = {
-            "format": 1,
+            "format": FORMAT,
             "releases": self._releases,
             "zip": self._zip,
             "tables": self._tables,
@@ -328,7 +300,7 @@ class Table(Generic[Row]):
 
     def key(self, i: int) -> bytes:
         at = self._keys_at + i * self._width
-        return bytes(self._buf[at : at + self._width])
+        return self._buf[at : at + self._width]  # a copy out of the map: bytes
 
     def row(self, i: int) -> Row:
         codes = self._record.unpack_from(self._buf, self._rows_at + i * self._record.size)
@@ -446,8 +418,10 @@ class Compiled:
         header = _read_header(buf, size)
         self.buf = buf
         self.size = size
-        self.releases: tuple[ReleaseMeta, ...] = tuple(_release_meta(r) for r in header["releases"])
-        self.zip_meta: ZipMeta | None = _zip_meta(header["zip"]) if header["zip"] else None
+        self.releases: tuple[ReleaseMeta, ...] = tuple(
+            _meta(ReleaseMeta, r) for r in header["releases"]
+        )
+        self.zip_meta: ZipMeta | None = _meta(ZipMeta, header["zip"]) if header["zip"] else None
         self._small = {r["release_id"]: r["small"] for r in header["releases"]}
         columns = {
             kind: [[_dec(v) for v in header["columns"][kind][c]] for c in layout.columns]
@@ -498,14 +472,14 @@ class Compiled:
 
 def _read_header(buf: Buffer, size: int) -> dict[str, Any]:
     if bytes(buf[: len(MAGIC)]) != MAGIC:
-        raise CompiledError("not a compiled snapshot (format 1)")
+        raise CompiledError("not a compiled snapshot")
     length, magic = FOOTER.unpack_from(buf, size - FOOTER.size)
     (at,) = struct.unpack_from("<Q", buf, len(MAGIC))
     if magic != MAGIC or at + length + FOOTER.size != size:
         raise CompiledError("compiled snapshot is cut short or was not finished")
     header: dict[str, Any] = json.loads(bytes(buf[at : at + length]))
-    if header.get("format") != 1:
-        raise CompiledError(f"compiled snapshot format {header.get('format')} is not 1")
+    if header.get("format") != FORMAT:
+        raise CompiledError(f"compiled snapshot format {header.get('format')} is not {FORMAT}")
     return header
 
 

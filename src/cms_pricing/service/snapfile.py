@@ -34,7 +34,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cms_pricing.db.repository import each_published
-from cms_pricing.engine.compiled import Compiled, CompiledError, Writer
+from cms_pricing.engine.compiled import FORMAT, Compiled, CompiledError, Writer
 from cms_pricing.reference.datasets import ReleaseMeta, ZipData, ZipMeta
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,10 @@ def write_published(engine: Engine, writer: Writer) -> None:
 
 def file_name(metas: Sequence[ReleaseMeta], zip_meta: ZipMeta | None) -> str:
     # published_at too: the file carries the metadata /reference/releases reports.
-    lines = ["format:1", *sorted(f"{m.release_id}:{m.sha256}:{m.published_at}" for m in metas)]
+    lines = [
+        f"format:{FORMAT}",
+        *sorted(f"{m.release_id}:{m.sha256}:{m.published_at}" for m in metas),
+    ]
     if zip_meta is None:
         lines.append("zip:-")
     else:
