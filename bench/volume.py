@@ -155,8 +155,7 @@ def compile_from_database(engine: Engine, folder: Path) -> tuple[Compiled, float
     releases, zip_metas = list_releases(engine), list_zip_datasets(engine)
     compiled = snapfile.open_current(
         folder,
-        releases,
-        zip_metas[-1],
+        snapfile.Listed(releases, zip_metas[-1]),
         lambda writer: snapfile.write_published(engine, writer),
     )
     return compiled, time.perf_counter() - started
@@ -183,7 +182,7 @@ def compile_direct(engine: Engine, scaler: Scaler, zips: ZipData, target: Path) 
             del data
         writer.add_zips(replace(zips, meta=zip_meta))
         writer.finish()
-    final = target / snapfile.file_name(list(listed.values()), zip_meta)
+    final = target / snapfile.file_name(snapfile.Listed(list(listed.values()), zip_meta))
     os.replace(temporary, final)
     return time.perf_counter() - started
 
@@ -307,7 +306,7 @@ def build(work: Path, size: str, scaler: Scaler, zips: ZipData, result: dict[str
     if size == "1M":
         direct = work / "direct"
         compile_direct(engine, scaler, zips, direct)
-        name = snapfile.file_name(compiled.releases, compiled.zip_meta)
+        name = snapfile.file_name(snapfile.Listed.held(compiled))
         result["direct_identical"] = (direct / name).read_bytes() == (folder / name).read_bytes()
 
 

@@ -15,8 +15,8 @@ from cms_pricing.engine.compiled import (
     CompiledError,
     KeyedRows,
     ZipRows,
-    compile_bytes,
 )
+from cms_pricing.engine.compiled_tables import compile_all
 from cms_pricing.engine.mpfs import price_code
 from cms_pricing.engine.quote import PriceQuery
 from cms_pricing.engine.snapshot import Snapshot
@@ -39,7 +39,7 @@ def test_every_row_comes_back_with_its_exact_values(kit: Any) -> None:
         kit.rvu("77778", work_rvu=Decimal("19.60")),
     ]
     releases[1] = replace(a, rvus=rows)
-    compiled = Compiled.from_bytes(compile_bytes(releases, kit.zip_data()))
+    compiled = Compiled.from_bytes(compile_all(releases, kit.zip_data()))
     for data in releases:
         rvus: KeyedRows[Any] = KeyedRows(compiled, f"rvu:{data.meta.release_id}")
         assert len(rvus) == len({(r.hcpcs, r.modifier) for r in data.rvus})
@@ -62,7 +62,7 @@ def test_every_row_comes_back_with_its_exact_values(kit: Any) -> None:
 
 def test_lookups_that_cannot_match_answer_absent(kit: Any) -> None:
     """Keys too long, not ASCII, of the wrong shape or absent are absent, never an error."""
-    compiled = Compiled.from_bytes(compile_bytes(kit.synthetic_releases(), kit.zip_data()))
+    compiled = Compiled.from_bytes(compile_all(kit.synthetic_releases(), kit.zip_data()))
     rvus: KeyedRows[Any] = KeyedRows(compiled, "rvu:RVU25A")
     codes = CodeRows(compiled, "rvu:RVU25A")
     zips = ZipRows(compiled)
@@ -88,7 +88,7 @@ def test_lookups_that_cannot_match_answer_absent(kit: Any) -> None:
 def test_codes_list_every_modifier_row_of_a_code(kit: Any) -> None:
     """``codes[hcpcs]`` holds exactly the rows of that code, and iterates distinct codes."""
     releases = kit.synthetic_releases()
-    compiled = Compiled.from_bytes(compile_bytes(releases, None))
+    compiled = Compiled.from_bytes(compile_all(releases, None))
     data = next(d for d in releases if d.meta.release_id == "RVU25A")
     codes = CodeRows(compiled, "rvu:RVU25A")
     expected: dict[str, set[str]] = {}
@@ -106,12 +106,12 @@ def test_a_key_wider_than_its_field_is_refused(kit: Any) -> None:
     (data,) = kit.synthetic_releases()[:1]
     bad = replace(data, rvus=[kit.rvu("992130")])
     with pytest.raises(CompiledError, match="rvu:RVU25B: hcpcs '992130'"):
-        compile_bytes([bad], None)
+        compile_all([bad], None)
 
 
 def test_a_file_cut_short_or_foreign_is_refused(kit: Any, tmp_path: Path) -> None:
     """Any prefix of a compiled file, or another file, raises CompiledError, never reads."""
-    raw = compile_bytes(kit.synthetic_releases(), kit.zip_data())
+    raw = compile_all(kit.synthetic_releases(), kit.zip_data())
     for cut in (0, 7, 16, len(raw) // 2, len(raw) - 17, len(raw) - 1):
         path = tmp_path / f"cut{cut}.snap"
         path.write_bytes(raw[:cut])

@@ -13,6 +13,9 @@ from pathlib import Path
 from cms_pricing.config import Settings
 from cms_pricing.db.repository import create_db_engine, migrate, write_release, write_zip_dataset
 from cms_pricing.engine.compiled import Compiled, Writer
+from cms_pricing.engine.compiled_tables import NestedMap
+from cms_pricing.engine.quote import ScheduleRequest
+from cms_pricing.engine.schedules import price_schedule
 from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, ZipData, ZipMeta
 from cms_pricing.reference.rows import GpciRow, RvuRow, Zip5Row
 from cms_pricing.service import snapfile
@@ -55,14 +58,18 @@ class Source:
     def metas(self) -> list[ReleaseMeta]:
         return [r.meta for r in self.releases]
 
+    @property
+    def listed(self) -> snapfile.Listed:
+        return snapfile.Listed(self.metas, ZIPS.meta)
+
 
 def test_compiled_once_then_mapped(tmp_path: Path) -> None:
     """The first open compiles into a file named by the content; the next maps it unread."""
     source = Source(_release("RVU25A", "a1"))
-    first = snapfile.open_current(tmp_path, source.metas, ZIPS.meta, source)
-    again = snapfile.open_current(tmp_path, source.metas, ZIPS.meta, source)
+    first = snapfile.open_current(tmp_path, source.listed, source)
+    again = snapfile.open_current(tmp_path, source.listed, source)
     assert source.reads == 1
-    name = snapfile.file_name(source.metas, ZIPS.meta)
+    name = snapfile.file_name(source.listed)
     assert [p.name for p in tmp_path.glob("*.snap")] == [name]
     assert first.releases == again.releases == tuple(source.metas)
 
@@ -73,7 +80,7 @@ def test_workers_starting_together_compile_once(tmp_path: Path) -> None:
     results = []
 
     def worker() -> None:
-        results.append(snapfile.open_current(tmp_path, source.metas, ZIPS.meta, source))
+        results.append(snapfile.open_current(tmp_path, source.listed, source))
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
@@ -87,10 +94,10 @@ def test_workers_starting_together_compile_once(tmp_path: Path) -> None:
 def test_a_file_cut_short_is_compiled_again(tmp_path: Path) -> None:
     """A current file truncated on disk (a crash, a full disk) is replaced, not served."""
     source = Source(_release("RVU25A", "a1"))
-    snapfile.open_current(tmp_path, source.metas, ZIPS.meta, source)
-    path = tmp_path / snapfile.file_name(source.metas, ZIPS.meta)
+    snapfile.open_current(tmp_path, source.listed, source)
+    path = tmp_path / snapfile.file_name(source.listed)
     path.write_bytes(path.read_bytes()[:-5])
-    found = snapfile.open_current(tmp_path, source.metas, ZIPS.meta, source)
+    found = snapfile.open_current(tmp_path, source.listed, source)
     assert source.reads == 2
     assert found.records == 2
 
@@ -100,25 +107,25 @@ def test_the_file_is_named_by_what_the_database_held(tmp_path: Path) -> None:
     content (so no name ever lies), and the next load finds it."""
     listed = [_release("RVU25A", "a1").meta]
     source = Source(_release("RVU25A", "a1"), _release("RVU25B", "b1"))
-    found = snapfile.open_current(tmp_path, listed, ZIPS.meta, source)
+    found = snapfile.open_current(tmp_path, snapfile.Listed(listed, ZIPS.meta), source)
     assert [m.release_id for m in found.releases] == ["RVU25A", "RVU25B"]
-    assert (tmp_path / snapfile.file_name(source.metas, ZIPS.meta)).exists()
-    assert not (tmp_path / snapfile.file_name(listed, ZIPS.meta)).exists()
+    assert (tmp_path / snapfile.file_name(source.listed)).exists()
+    assert not (tmp_path / snapfile.file_name(snapfile.Listed(listed, ZIPS.meta))).exists()
 
 
 def test_old_files_go_once_stale(tmp_path: Path) -> None:
     """A new release's file replaces the old one; the old file stays while it is recent
     (workers still reloading) and is removed once older than KEEP_SECONDS."""
     old = Source(_release("RVU25A", "a1"))
-    snapfile.open_current(tmp_path, old.metas, ZIPS.meta, old)
+    snapfile.open_current(tmp_path, old.listed, old)
     new = Source(_release("RVU25A", "a2"))
-    snapfile.open_current(tmp_path, new.metas, ZIPS.meta, new)
+    snapfile.open_current(tmp_path, new.listed, new)
     assert len(list(tmp_path.glob("*.snap"))) == 2
-    old_path = tmp_path / snapfile.file_name(old.metas, ZIPS.meta)
+    old_path = tmp_path / snapfile.file_name(old.listed)
     past = time.time() - snapfile.KEEP_SECONDS - 5
     os.utime(old_path, (past, past))
-    snapfile.open_current(tmp_path, new.metas, ZIPS.meta, new)
-    assert [p.name for p in tmp_path.glob("*.snap")] == [snapfile.file_name(new.metas, ZIPS.meta)]
+    snapfile.open_current(tmp_path, new.listed, new)
+    assert [p.name for p in tmp_path.glob("*.snap")] == [snapfile.file_name(new.listed)]
 
 
 def test_a_server_process_maps_the_compiled_file(db_url: str, tmp_path: Path) -> None:
@@ -146,3 +153,34 @@ def test_a_server_process_maps_the_compiled_file(db_url: str, tmp_path: Path) ->
     other = ServiceState(settings, engine).load()
     assert other.snapshot.fingerprint == loaded.snapshot.fingerprint
     assert [p.stat().st_mtime_ns for p in folder.glob("*.snap")] == [mtime]
+
+
+def test_every_schedule_is_served_from_the_file(ingested_url: str, tmp_path: Path) -> None:
+    """On the real data, a compiled-mode process reads every schedule's tables from the
+    mapped file (no rows in its heap) and answers as an objects-mode process does: same
+    fingerprint (so ETags), same dataset list, same prices."""
+    base = {"DATABASE_URL": ingested_url, "CMS_DATA_DIR": None}
+    objects = ServiceState(Settings(**base, CMS_PRICING_SNAPSHOT_MODE="objects")).load()
+    compiled = ServiceState(
+        Settings(**base, CMS_PRICING_SNAPSHOT_MODE="compiled", CMS_PRICING_SNAPSHOT_DIR=tmp_path)
+    ).load()
+    assert compiled.snapshot.fingerprint == objects.snapshot.fingerprint
+    assert [d.meta for d in compiled.schedules] == [d.meta for d in objects.schedules]
+    assert all(not d.rows for d in compiled.schedules)
+    views = compiled.snapshot.schedules.views
+    assert set(views) == set(objects.snapshot.schedules.views) >= {"clfs", "dmepos", "opps"}
+    assert isinstance(views["dmepos"][-1].table.fees, NestedMap)
+    requests = [
+        ScheduleRequest("clfs", "80053"),
+        ScheduleRequest("dmepos", "E0601", ("RR",), zip="94110"),
+        ScheduleRequest("dmepos", "A4253", ("NU", "KL"), state="NY"),
+        ScheduleRequest("dmepos", "E0601", ("RR",), zip="35004"),  # a former CBA
+        ScheduleRequest("asp", "J1100", units=3),
+        ScheduleRequest("opps", "45378", cbsa="10420"),
+        ScheduleRequest("asc", "45378", cbsa="10420"),
+        ScheduleRequest("anesthesia", "00100", zip="94110", minutes=47),
+    ]
+    for request in requests:
+        assert price_schedule(compiled.snapshot, request) == price_schedule(
+            objects.snapshot, request
+        )

@@ -214,9 +214,10 @@ def load_published(
         return releases, ZipData(meta=meta, rows=rows)
 
 
-def each_published(engine: Engine) -> Iterator[ReleaseData | ZipData]:
-    """Every published release with its rows, one at a time, then the newest ZIP dataset:
-    read in one transaction, so a compiler sees one consistent set and holds one release."""
+def each_published(engine: Engine) -> Iterator[ReleaseData | ZipData | ScheduleData]:
+    """Every published release with its rows, one at a time, then the newest ZIP dataset,
+    then every dataset of the other schedules: read in one transaction, so a compiler sees
+    one consistent set and holds one dataset at a time."""
     with engine.connect() as conn, conn.begin():
         for pk, meta in _release_metas(conn):
             yield _load_release(conn, pk, meta)
@@ -225,6 +226,7 @@ def each_published(engine: Engine) -> Iterator[ReleaseData | ZipData]:
             pk, zmeta = zip_metas[-1]
             rows = _load_rows(conn, ZIP_ROWS, Zip5Row, ZIP_ROWS.c.dataset_pk == pk)
             yield ZipData(meta=zmeta, rows=rows)
+        yield from schedules.each_schedule(conn)
 
 
 def list_schedule_datasets(engine: Engine) -> list[ScheduleMeta]:

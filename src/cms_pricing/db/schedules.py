@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from decimal import Decimal
 from functools import cache
@@ -137,6 +137,12 @@ def load_schedules(conn: Connection, reuse: Sequence[ScheduleData] = ()) -> list
         same = known.get((meta.dataset_id, meta.sha256))
         out.append(same if same is not None else _load(conn, pk, meta))
     return out
+
+
+def each_schedule(conn: Connection) -> Iterator[ScheduleData]:
+    """Every published schedule dataset with its rows, one at a time (the compiler's read)."""
+    for pk, meta in _metas(conn):
+        yield _load(conn, pk, meta)
 
 
 def _load(conn: Connection, pk: int, meta: ScheduleMeta) -> ScheduleData:

@@ -31,8 +31,9 @@ go through one bounded cache per open file (``ROW_CACHE``), the only per-worker 
 grows with use.
 
 Writing (``Writer``) takes one release at a time, so compiling never holds more than one
-release's rows. ``compile_bytes`` compiles to memory (the tests' snapshots); the service
-compiles to a file (``service/snapfile.py``).
+release's rows. ``compiled_tables.compile_all`` compiles to memory (the tests' snapshots);
+the service compiles to a file (``service/snapfile.py``). The other schedules' tables are
+sections of the same file (``engine/compiled_tables.py``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from io import BytesIO
 from operator import attrgetter
 from typing import IO, Any, Generic, TypeVar
 
@@ -67,7 +67,7 @@ ROW_CACHE = 65_536  # decoded answers kept per open file (per worker), in two ha
 
 Row = TypeVar("Row")
 MetaT = TypeVar("MetaT", ReleaseMeta, ZipMeta)
-FORMAT = 2  # the header's "format"; part of the file name (service/snapfile.py)
+FORMAT = 3  # the header's "format"; part of the file name (service/snapfile.py)
 
 
 class CompiledError(ValueError):
@@ -181,6 +181,17 @@ class Writer:
         self._tables: dict[str, Any] = {}
         self._releases: list[dict[str, Any]] = []
         self._zip: dict[str, Any] | None = None
+        self._schedules: list[dict[str, Any]] = []
+
+    def write(self, raw: bytes) -> int:
+        """Append ``raw`` to the file's sections; where it begins."""
+        at = self._out.tell()
+        self._out.write(raw)
+        return at
+
+    def add_schedule(self, entry: dict[str, Any]) -> None:
+        """A dataset of another schedule, its sections written (``engine/compiled_tables.py``)."""
+        self._schedules.append(entry)
 
     def add_release(self, data: ReleaseData) -> None:
         rid = data.meta.release_id
@@ -231,6 +242,7 @@ class Writer:
             "format": FORMAT,
             "releases": self._releases,
             "zip": self._zip,
+            "schedules": self._schedules,
             "tables": self._tables,
             "columns": columns,
         }
@@ -253,24 +265,30 @@ def _key_bytes(layout: Layout, row: Any, table: str) -> bytes:
     return "".join(parts).encode("ascii")
 
 
-def compile_bytes(releases: Sequence[ReleaseData], zips: ZipData | None) -> bytes:
-    """The compiled snapshot of ``releases`` and ``zips``, in memory."""
-    out = BytesIO()
-    writer = Writer(out)
-    for data in releases:
-        writer.add_release(data)
-    if zips is not None:
-        writer.add_zips(zips)
-    writer.finish()
-    return out.getvalue()
-
-
 # -- reading ---------------------------------------------------------------------------------
 
 Buffer = bytes | mmap.mmap
 
 
-class Table(Generic[Row]):
+class SortedKeys:
+    """Sorted fixed-width keys (``keys``, ``count`` of them): ``find`` one, ``span`` a prefix."""
+
+    keys: Any
+    count: int
+
+    def find(self, key: bytes) -> int:
+        """The index of ``key``, -1 when absent."""
+        i = int(self.keys.searchsorted(key))
+        return i if i < self.count and self.keys[i] == key else -1
+
+    def span(self, prefix: bytes) -> tuple[int, int]:
+        """The indexes ``[lo, hi)`` of the keys that start with ``prefix``."""
+        lo = int(self.keys.searchsorted(prefix))
+        hi = int(self.keys.searchsorted(prefix + b"\xff"))
+        return lo, hi
+
+
+class Table(SortedKeys, Generic[Row]):
     """One table of a compiled file: ``find`` a key, ``span`` a key prefix, ``row(i)``."""
 
     def __init__(self, buf: Buffer, spec: dict[str, Any], columns: list[list[Any]]) -> None:
@@ -286,17 +304,6 @@ class Table(Generic[Row]):
         self._buf = buf
         self._columns = columns
         self._make = _maker(layout, columns)
-
-    def find(self, key: bytes) -> int:
-        """The index of ``key``, -1 when absent."""
-        i = int(self.keys.searchsorted(key))
-        return i if i < self.count and self.keys[i] == key else -1
-
-    def span(self, prefix: bytes) -> tuple[int, int]:
-        """The indexes ``[lo, hi)`` of the keys that start with ``prefix``."""
-        lo = int(self.keys.searchsorted(prefix))
-        hi = int(self.keys.searchsorted(prefix + b"\xff"))
-        return lo, hi
 
     def key(self, i: int) -> bytes:
         at = self._keys_at + i * self._width
@@ -423,6 +430,8 @@ class Compiled:
         )
         self.zip_meta: ZipMeta | None = _meta(ZipMeta, header["zip"]) if header["zip"] else None
         self._small = {r["release_id"]: r["small"] for r in header["releases"]}
+        # The other schedules' datasets: metadata and table specs (engine/compiled_tables.py).
+        self.schedule_entries: list[dict[str, Any]] = header["schedules"]
         columns = {
             kind: [[_dec(v) for v in header["columns"][kind][c]] for c in layout.columns]
             for kind, layout in LAYOUTS.items()
@@ -466,8 +475,13 @@ class Compiled:
 
     @property
     def records(self) -> int:
-        """Rows in the record tables (PPRRVU, OPPSCAP, ZIP5)."""
-        return sum(t.count for t in self._tables.values())
+        """Rows in the record tables (PPRRVU, OPPSCAP, ZIP5) and the other schedules'."""
+        others: int = sum(
+            part.get("count", 0)
+            for entry in self.schedule_entries
+            for part in (entry["table"] or {}).values()
+        )
+        return sum(t.count for t in self._tables.values()) + others
 
 
 def _read_header(buf: Buffer, size: int) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from cms_pricing.engine import anesthesia, asc, asp, clfs, dmepos, opps, wage_index
 from cms_pricing.engine.quote import DatasetRef, ScheduleQuote, ScheduleRequest
 from cms_pricing.errors import NotFound, NotReady, Unprocessable
-from cms_pricing.reference.datasets import ScheduleData
+from cms_pricing.reference.datasets import ScheduleData, ScheduleMeta
 
 if TYPE_CHECKING:
     from cms_pricing.engine.snapshot import Snapshot
@@ -71,15 +71,14 @@ class ScheduleView:
     table: Any
 
 
-def _refs(datasets: Sequence[ScheduleData]) -> list[DatasetRef]:
-    ordered = sorted(datasets, key=lambda d: (d.meta.effective_from, d.meta.dataset_id))
+def _refs(metas: Sequence[ScheduleMeta]) -> list[DatasetRef]:
+    ordered = sorted(metas, key=lambda m: (m.effective_from, m.dataset_id))
     refs = []
-    for index, data in enumerate(ordered):
-        meta = data.meta
+    for index, meta in enumerate(ordered):
         end = meta.effective_to
         later = ordered[index + 1 :]
         if later:
-            before_next = later[0].meta.effective_from - timedelta(days=1)
+            before_next = later[0].effective_from - timedelta(days=1)
             end = before_next if end is None else min(end, before_next)
         refs.append(
             DatasetRef(
@@ -96,6 +95,7 @@ class ScheduleSet:
 
     views: Mapping[str, tuple[ScheduleView, ...]]  # schedule -> views by effective date
     fingerprint: str
+    empty: bool = True  # no dataset at all (not even of a schedule this version skips)
 
     @classmethod
     def build(
@@ -108,23 +108,32 @@ class ScheduleSet:
             for views in (previous.views.values() if previous else ())
             for v in views
         }
-        by_schedule: dict[str, list[ScheduleData]] = {}
-        for data in datasets:
-            by_schedule.setdefault(data.meta.schedule, []).append(data)
+        rows = {d.meta.dataset_id: d.rows for d in datasets}
+
+        def table(meta: ScheduleMeta) -> Any:
+            found = known.get((meta.dataset_id, meta.sha256))
+            return found if found is not None else BUILDERS[meta.schedule](rows[meta.dataset_id])
+
+        return cls.of([d.meta for d in datasets], table)
+
+    @classmethod
+    def of(cls, metas: Sequence[ScheduleMeta], table: Callable[[ScheduleMeta], Any]) -> ScheduleSet:
+        """The datasets ``metas``, each indexed by ``table(meta)`` (a schedule without a
+        builder in ``BUILDERS`` is skipped: a schedule this version does not price yet)."""
+        by_schedule: dict[str, list[ScheduleMeta]] = {}
+        for meta in metas:
+            by_schedule.setdefault(meta.schedule, []).append(meta)
         views: dict[str, tuple[ScheduleView, ...]] = {}
         for name, found in by_schedule.items():
-            builder = BUILDERS.get(name)
-            if builder is None:
-                continue  # a schedule this version does not price yet
-            rows = {d.meta.dataset_id: d.rows for d in found}
+            if name not in BUILDERS:
+                continue
+            by_id = {m.dataset_id: m for m in found}
             views[name] = tuple(
-                ScheduleView(ref, known.get((ref.dataset_id, ref.sha256))
-                             or builder(rows[ref.dataset_id]))
-                for ref in _refs(found)
-            )  # fmt: skip
-        lines = sorted(f"{d.meta.dataset_id}:{d.meta.sha256}" for d in datasets)
+                ScheduleView(ref, table(by_id[ref.dataset_id])) for ref in _refs(found)
+            )
+        lines = sorted(f"{m.dataset_id}:{m.sha256}" for m in metas)
         digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
-        return cls(MappingProxyType(views), digest)
+        return cls(MappingProxyType(views), digest, not metas)
 
     def select(
         self, schedule: str, release_id: str | None, on: date | None, year: int | None

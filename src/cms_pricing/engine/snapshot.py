@@ -1,16 +1,18 @@
 """The immutable in-memory snapshot the pricing engine reads: every published release, indexed.
 
-``Snapshot.open(compiled, schedules)`` indexes a compiled snapshot (``engine/compiled.py``:
-the MPFS rows and ZIPs as one memory-mapped file every worker shares) once per data load;
-``Snapshot.build(releases, zips)`` compiles rows in memory first (tests, tools), so both
-read the same form. Afterwards nothing mutates it, so one snapshot can serve any number of
-threads. Every per-request question is a read-only mapping lookup (a binary search over the
-mapped keys, through a bounded cache of decoded rows; localities are plain dicts):
+``Snapshot.open(compiled)`` indexes a compiled snapshot (``engine/compiled.py``: the MPFS
+rows and ZIPs, and ``engine/compiled_tables.py``: the other schedules' tables, as one
+memory-mapped file every worker shares) once per data load; ``Snapshot.build(releases, zips,
+schedules)`` compiles rows in memory first (tests, tools), so both read the same form.
+Afterwards nothing mutates it, so one snapshot can serve any number of threads. Every
+per-request question is a read-only mapping lookup (a binary search over the mapped keys,
+through a bounded cache of decoded rows; localities are plain dicts):
 
 - per release (``ReleaseView``): ``(hcpcs, modifier) -> RvuRow``, ``hcpcs -> rows``,
   ``(mac, locality) -> Locality`` (GPCI, anesthesia CF, 25LOCCO counties),
   ``(hcpcs, modifier, carrier, locality) -> OppsCapRow``;
-- for the whole snapshot: ``zip5 -> Zip5Row``.
+- for the whole snapshot: ``zip5 -> Zip5Row``, and the other schedules' tables
+  (``schedules``, ``engine/schedules.py``).
 
 Release selection (``select_release``): ``release_id`` pins one; ``on`` (date of service)
 picks the release of that date's year with the latest ``effective_from`` on or before it;
@@ -39,8 +41,8 @@ from cms_pricing.engine.compiled import (
     Derived,
     KeyedRows,
     ZipRows,
-    compile_bytes,
 )
+from cms_pricing.engine.compiled_tables import compile_all, open_tables, schedule_metas
 from cms_pricing.engine.geography import (
     clean_locality_name,
     locality_geography,
@@ -252,12 +254,12 @@ class Snapshot:
         releases: Sequence[ReleaseData],
         zips: ZipData | None,
         schedules: Sequence[ScheduleData] = (),
-        previous: Snapshot | None = None,
     ) -> Snapshot:
-        """Compile ``releases`` and ``zips`` in memory and open them with ``schedules``
-        (see ``open``); raises ValueError on a repeated release id."""
+        """Compile ``releases``, ``zips`` and ``schedules`` in memory and open them (see
+        ``open``); raises ValueError on a repeated release id, and what a schedule's
+        ``build`` raises on a broken dataset."""
         _refuse_repeated_ids(releases)
-        return cls.open(Compiled.from_bytes(compile_bytes(releases, zips)), schedules, previous)
+        return cls.open(Compiled.from_bytes(compile_all(releases, zips, schedules)))
 
     @classmethod
     def from_rows(
@@ -277,25 +279,21 @@ class Snapshot:
         views = {ref.release_id: _object_view(by_id[ref.release_id], ref) for ref in refs}
         zip_rows = MappingProxyType({row.zip5: row for row in zips.rows} if zips else {})
         zip_meta = zips.meta if zips else None
-        return cls._assemble(metas, zip_meta, views, zip_rows, schedules, previous, None)
+        others = ScheduleSet.build(schedules, previous.schedules if previous else None)
+        return cls._assemble(metas, zip_meta, views, zip_rows, others, None)
 
     @classmethod
-    def open(
-        cls,
-        compiled: Compiled,
-        schedules: Sequence[ScheduleData] = (),
-        previous: Snapshot | None = None,
-    ) -> Snapshot:
-        """Index a compiled snapshot and the other schedules' datasets (reusing the tables
-        of ``previous`` for unchanged ones)."""
+    def open(cls, compiled: Compiled) -> Snapshot:
+        """Index a compiled snapshot: its releases, ZIPs and the other schedules' tables
+        (``engine/compiled_tables.py``), all views over the file."""
         metas = compiled.releases
         years = {m.release_id: m.year for m in metas}
         refs = _refs(metas)
         views = {ref.release_id: _view(compiled, ref, years[ref.release_id]) for ref in refs}
         zip_rows = ZipRows(compiled)
-        return cls._assemble(
-            metas, compiled.zip_meta, views, zip_rows, schedules, previous, compiled
-        )
+        tables = {meta.dataset_id: table for meta, table in open_tables(compiled)}
+        others = ScheduleSet.of(schedule_metas(compiled), lambda meta: tables[meta.dataset_id])
+        return cls._assemble(metas, compiled.zip_meta, views, zip_rows, others, compiled)
 
     @classmethod
     def _assemble(  # noqa: PLR0917 - the parts both forms share
@@ -304,16 +302,14 @@ class Snapshot:
         zip_meta: ZipMeta | None,
         views: dict[str, ReleaseView],
         zip_rows: Mapping[str, Zip5Row],
-        schedules: Sequence[ScheduleData],
-        previous: Snapshot | None,
+        others: ScheduleSet,
         compiled: Compiled | None,
     ) -> Snapshot:
         by_year: dict[int, list[ReleaseView]] = {}
         for view in views.values():
             by_year.setdefault(view.year, []).append(view)
-        others = ScheduleSet.build(schedules, previous.schedules if previous else None)
         fingerprint = _fingerprint(metas, zip_meta)
-        if schedules:  # MPFS-only snapshots keep the fingerprint (and ETags) they had
+        if not others.empty:  # MPFS-only snapshots keep the fingerprint (and ETags) they had
             fingerprint = hashlib.sha256(
                 f"{fingerprint}:{others.fingerprint}".encode()
             ).hexdigest()[:16]

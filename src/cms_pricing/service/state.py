@@ -34,6 +34,7 @@ from cms_pricing.db.repository import (
     content_version,
     last_invalidation,
     list_releases,
+    list_schedule_datasets,
     list_zip_datasets,
     load_published,
     load_schedule_datasets,
@@ -41,6 +42,7 @@ from cms_pricing.db.repository import (
 )
 from cms_pricing.db.routing import Databases
 from cms_pricing.engine.compiled import Compiled, Writer
+from cms_pricing.engine.compiled_tables import schedule_metas
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import NotReady
 from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, ScheduleData, ZipData, ZipMeta
@@ -56,8 +58,9 @@ class Reply(NamedTuple):
 
 @dataclass(frozen=True)
 class Loaded:
-    snapshot: Snapshot  # MPFS releases and ZIPs: row objects, or a mapped compiled file
-    schedules: tuple[ScheduleData, ...]  # CLFS, DMEPOS, ASP, anesthesia base units
+    snapshot: Snapshot  # every dataset: row objects, or views over a mapped compiled file
+    # CLFS, DMEPOS, ASP, OPPS, ASC, anesthesia, wage index (compiled: metadata, no rows)
+    schedules: tuple[ScheduleData, ...]
     version: str  # the database's content version when this was read
     loaded_at: float
     cache: LocalCache
@@ -113,13 +116,16 @@ class ServiceState:
         self._applied_invalidation = read(last_invalidation)
         version = read(content_version)  # read first: a later publish reloads again
         before = self._loaded
-        others = read(load_schedule_datasets, before.schedules if before else ())
-        previous = before.snapshot if before else None
         rows: tuple[ReleaseData, ...] = ()
         zips = None
         if self.settings.snapshot_mode == "compiled":
-            snapshot = Snapshot.open(self._compiled(read), others, previous)
+            compiled = self._compiled(read)
+            snapshot = Snapshot.open(compiled)
+            # Metadata only: the tables are views over the file.
+            others = [ScheduleData(meta) for meta in schedule_metas(compiled)]
         else:
+            others = read(load_schedule_datasets, before.schedules if before else ())
+            previous = before.snapshot if before else None
             reuse = before.rows if before else ()
             found, zips = read(load_published, reuse, before.zips if before else None)
             rows = tuple(found)
@@ -148,12 +154,14 @@ class ServiceState:
         """The compiled MPFS snapshot of what the database lists (service/snapfile.py)."""
         metas = read(list_releases)
         zip_metas = read(list_zip_datasets)
+        schedules = read(list_schedule_datasets)
 
         def compile_into(writer: Writer) -> None:
             read(snapfile.write_published, writer)
 
         zip_meta = zip_metas[-1] if zip_metas else None
-        return snapfile.open_current(self.snapshot_dir, metas, zip_meta, compile_into)
+        listed = snapfile.Listed(metas, zip_meta, schedules)
+        return snapfile.open_current(self.snapshot_dir, listed, compile_into)
 
     def drop_local(self) -> None:
         """Forget every answer this process computed (the data stays loaded)."""
