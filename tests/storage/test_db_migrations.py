@@ -11,7 +11,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from cms_pricing.db.models import Base
-from cms_pricing.db.repository import alembic_config, create_db_engine, migrate, ping
+from cms_pricing.db.repository import (
+    HEAD_REVISION,
+    alembic_config,
+    create_db_engine,
+    migrate,
+    ping,
+)
 
 
 def head() -> str:
@@ -38,6 +44,23 @@ def test_migrated_schema_matches_models(engine: Engine) -> None:
 
 def test_migrate_twice_is_a_no_op(engine: Engine) -> None:
     """Running ``migrate`` on a current database changes nothing and does not fail."""
+    migrate(engine)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == head()
+
+
+def test_head_revision_is_the_scripts_head() -> None:
+    """``migrate`` skips Alembic when the database is at ``HEAD_REVISION``: a new migration
+    script must move it, or databases would stop one revision short."""
+    assert head() == HEAD_REVISION
+
+
+def test_a_database_behind_is_still_upgraded(engine: Engine) -> None:
+    """A database one revision behind (the cheap check sees another revision) is upgraded."""
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "-1")
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() != head()
     migrate(engine)
     with engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head()
