@@ -22,9 +22,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench loadtest
 	$(BIN)/mypy
 
-# The whole suite: lint, types, and every test on SQLite and PostgreSQL.
+# The whole suite: lint, types, and every test on SQLite and PostgreSQL; then the API, plan and
+# load-isolation tests again on the compiled snapshot (the engine tests read it already), so
+# every correctness test runs on both forms of the data (docs/architecture.md, "Read side").
 test: lint
 	$(BIN)/pytest
+	CMS_PRICING_SNAPSHOT_MODE=compiled $(BIN)/pytest -q tests/api tests/plans tests/isolation
 
 # Throughput and latency of GET /codes/price against the raw-ASGI ceiling (needs wrk).
 bench: $(STAMP)
