@@ -4,7 +4,9 @@ Contract (docs/performance.md quotes its output):
 
 1. ingest the real CMS files into ``<work>/real.db`` (a no-op when already there) and read
    the four 2025 MPFS releases and the ZIP file back;
-2. scale them to the size: ``years`` x ``copies``. Every synthetic year (2026, 2027, ...)
+   and the other schedules' datasets (CLFS, DMEPOS, ASP, OPPS, ASC, anesthesia, wage index:
+   about 337,000 rows), which every size carries as they are;
+2. scale the MPFS to the size: ``years`` x ``copies``. Every synthetic year (2026, 2027, ...)
    repeats the four releases with their dates moved (``RVU26A`` ... effective 2026-01-01 ...);
    every copy after the first renames each code to a synthetic one (``W0001``: first letters
    W-Z, which no HCPCS code uses) in its PPRRVU and OPPSCAP rows, so a release holds
@@ -53,14 +55,18 @@ from sqlalchemy import Engine
 from cms_pricing.db.repository import (
     create_db_engine,
     list_releases,
+    list_schedule_datasets,
     list_zip_datasets,
     load_published,
+    load_schedule_datasets,
     migrate,
     write_release,
     write_zip_dataset,
 )
+from cms_pricing.db.schedules import write_schedule
 from cms_pricing.engine.compiled import Compiled, Writer
-from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, ZipData
+from cms_pricing.engine.compiled_tables import add_schedule
+from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, ScheduleData, ZipData
 from cms_pricing.service import snapfile
 from gate_run import tree
 from price_load import BIN, ROOT, add_data_arguments, free_port, wait_for, write_script, wrk
@@ -84,8 +90,11 @@ def synthetic_code(copy: int, index: int, count: int) -> str:
 class Scaler:
     """Synthetic releases built from the real ones (see the module docstring, step 2)."""
 
-    def __init__(self, real: list[ReleaseData], years: int, copies: int) -> None:
+    def __init__(
+        self, real: list[ReleaseData], years: int, copies: int, others: list[ScheduleData]
+    ) -> None:
         self.real = real
+        self.others = others  # the other schedules' datasets, as they are
         self.years = years
         self.copies = copies
         self.codes = sorted({row.hcpcs for data in real for row in data.rvus})
@@ -124,17 +133,19 @@ class Scaler:
 
     def records(self, zips: ZipData) -> int:
         per_year = sum(len(d.rvus) + len(d.oppscap) for d in self.real)
-        return self.years * self.copies * per_year + len(zips.rows)
+        others = sum(len(rows) for d in self.others for rows in d.rows.values())
+        return self.years * self.copies * per_year + len(zips.rows) + others
 
 
-def real_data(args: argparse.Namespace) -> tuple[list[ReleaseData], ZipData]:
+def real_data(args: argparse.Namespace) -> tuple[list[ReleaseData], ZipData, list[ScheduleData]]:
     url = f"sqlite:///{args.work / 'real.db'}"
     env = {**os.environ, "DATABASE_URL": url}
     command = [str(BIN / "cms-pricing"), "ingest", str(args.data)]
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    releases, zips = load_published(create_db_engine(url))
+    engine = create_db_engine(url)
+    releases, zips = load_published(engine)
     assert zips is not None, "the real data has no ZIP file"
-    return [r for r in releases if r.meta.year == 2025], zips
+    return [r for r in releases if r.meta.year == 2025], zips, load_schedule_datasets(engine)
 
 
 def ingest(engine: Engine, scaler: Scaler, zips: ZipData, rows: bool) -> float:
@@ -143,6 +154,8 @@ def ingest(engine: Engine, scaler: Scaler, zips: ZipData, rows: bool) -> float:
     now = datetime.now(UTC)
     with engine.begin() as conn:
         write_zip_dataset(conn, zips, now)
+        for dataset in scaler.others:
+            write_schedule(conn, dataset, now)
     source = scaler.releases() if rows else (ReleaseData(m) for m in scaler.metas())
     for data in source:
         with engine.begin() as conn:
@@ -153,9 +166,10 @@ def ingest(engine: Engine, scaler: Scaler, zips: ZipData, rows: bool) -> float:
 def compile_from_database(engine: Engine, folder: Path) -> tuple[Compiled, float]:
     started = time.perf_counter()
     releases, zip_metas = list_releases(engine), list_zip_datasets(engine)
+    listed = snapfile.Listed(releases, zip_metas[-1], list_schedule_datasets(engine))
     compiled = snapfile.open_current(
         folder,
-        snapfile.Listed(releases, zip_metas[-1]),
+        listed,
         lambda writer: snapfile.write_published(engine, writer),
     )
     return compiled, time.perf_counter() - started
@@ -181,8 +195,11 @@ def compile_direct(engine: Engine, scaler: Scaler, zips: ZipData, target: Path) 
             writer.add_release(replace(data, meta=meta))
             del data
         writer.add_zips(replace(zips, meta=zip_meta))
+        for dataset in load_schedule_datasets(engine):  # as the database lists them
+            add_schedule(writer, dataset)
         writer.finish()
-    final = target / snapfile.file_name(snapfile.Listed(list(listed.values()), zip_meta))
+    schedules = list_schedule_datasets(engine)
+    final = target / snapfile.file_name(snapfile.Listed(list(listed.values()), zip_meta, schedules))
     os.replace(temporary, final)
     return time.perf_counter() - started
 
@@ -312,8 +329,8 @@ def build(work: Path, size: str, scaler: Scaler, zips: ZipData, result: dict[str
 
 def run_size(args: argparse.Namespace, size: str) -> dict[str, Any]:
     years, copies = SIZES[size]
-    real, zips = real_data(args)
-    scaler = Scaler(real, years, copies)
+    real, zips, others = real_data(args)
+    scaler = Scaler(real, years, copies, others)
     work = args.work / size
     url = f"sqlite:///{work / 'cms.db'}"
     folder = work / "snapshots"
