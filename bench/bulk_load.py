@@ -37,6 +37,7 @@ from typing import Any
 
 from price_load import (
     BIN,
+    DONE,
     add_data_arguments,
     free_port,
     ingested_env,
@@ -61,18 +62,7 @@ request = function()
                     bodies[i])
 end
 """
-LUA = (
-    BULK_REQUESTS
-    + """done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRKJSON {\\"requests\\":%%d,\\"duration_us\\":%%d,\\"non2xx\\":%%d,\\"socket_errors\\":%%d," ..
-    "\\"p50_us\\":%%d,\\"p95_us\\":%%d,\\"p99_us\\":%%d,\\"max_us\\":%%d}\\n",
-    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
-end
-"""
-)
+LUA = BULK_REQUESTS + DONE
 
 
 class Mix:
