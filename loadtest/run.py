@@ -3,7 +3,9 @@
 Contract:
 1. ingest the real CMS files into the database (a no-op when already there);
 2. write the request mix (``loadtest/mix.py``) and start ``cms-pricing serve`` on
-   127.0.0.1 (``--port``, default a free one) with ``--workers`` workers; wait for ``/ready``;
+   127.0.0.1 (``--port``, default a free one) with ``--workers`` workers; wait for ``/ready``
+   and then for every worker's expensive-work children to hold their data (they load in the
+   background after ``/ready``; a profile loads a started service, not its start-up);
 3. run Locust headless in its own process (gevent never enters the caller) with the
    profile's shape against that address only: one process, or with the profile's
    ``processes`` (or ``--processes``) a master and that many forked worker processes, the
@@ -39,7 +41,7 @@ from loadtest.summary import markdown, table
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
-from price_load import free_port, wait_for  # noqa: E402 - the benchmark folder is not a package
+from price_load import free_port, wait_for, wait_warm  # noqa: E402 - the benchmark folder is not a package
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -77,6 +79,7 @@ def server(env: dict[str, str], workers: int, port: int, log: Path) -> Iterator[
         )
     try:
         wait_for(f"http://127.0.0.1:{port}/ready", timeout=120)
+        wait_warm(f"http://127.0.0.1:{port}", log, workers, timeout=120)
         yield f"http://127.0.0.1:{port}", proc.pid
     finally:
         proc.terminate()

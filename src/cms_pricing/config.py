@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     body_timeout_s: float = Field(
         default=30, gt=0, validation_alias=AliasChoices("CMS_PRICING_BODY_TIMEOUT_SECONDS")
     )
+    # -- connections (docs/limits.md, api/server.py) ------------------------------------------
+    backlog: int = Field(default=2048, ge=128, validation_alias=AliasChoices("CMS_PRICING_BACKLOG"))
+    backpressure: int | None = Field(
+        default=None, ge=1, validation_alias=AliasChoices("CMS_PRICING_BACKPRESSURE")
+    )
     # -- caching and freshness (docs/caching.md) ---------------------------------------------
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL"))
     redis_timeout_ms: int = Field(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from cms_pricing.api import schemas
 from cms_pricing.api.app import create_app
 from cms_pricing.config import Settings
+from servers import eventually
 
 
 def test_all_localities_with_gpcis(client: TestClient) -> None:
@@ -77,6 +80,39 @@ def test_health_ready_and_docs(client: TestClient) -> None:
     assert "swagger" in client.get("/docs").text.lower()
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/codes/price", "/reference/localities", "/reference/codes/{code}"} <= set(paths)
+
+
+def _ready(client: TestClient) -> tuple[int, Any]:
+    response = client.get("/ready")
+    return response.status_code, response.json()
+
+
+READY = {
+    "status": "ready",
+    "release_loaded": True,
+    "database": "ok",
+    "redis": "disabled",
+    "releases": ["RVU25A", "RVU25B", "RVU25C", "RVU25D"],
+}
+
+
+def test_ready_does_not_wait_for_the_expensive_work_children(settings: Settings) -> None:
+    """As soon as the lifespan has started, /ready is 200 with the worker's data loaded
+    while its expensive-work child still loads (``expensive: warming``); a plan priced
+    meanwhile waits for that child and is answered; then /ready says ``ready``."""
+    plan = {"zip": "94110", "date": "2025-11-03", "lines": [{"code": "99213"}]}
+    with TestClient(create_app(settings)) as fresh:
+        assert _ready(fresh) == (200, {**READY, "expensive": "warming"})
+        assert fresh.post("/plans/price", json=plan).status_code == 200
+        assert eventually(lambda: _ready(fresh)[1]["expensive"] == "ready", 30) is not None
+        assert _ready(fresh) == (200, {**READY, "expensive": "ready"})
+
+
+def test_ready_says_off_without_expensive_work_children(ingested_url: str) -> None:
+    """With ``CMS_PRICING_EXPENSIVE_PROCESSES=0`` the work runs in the worker: ``off``."""
+    settings = Settings(DATABASE_URL=ingested_url, CMS_PRICING_EXPENSIVE_PROCESSES=0)
+    with TestClient(create_app(settings)) as inline:
+        assert _ready(inline) == (200, {**READY, "expensive": "off"})
 
 
 def test_descriptors_only_when_the_setting_allows(ingested_url: str) -> None:

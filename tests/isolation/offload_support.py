@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,6 +55,12 @@ def worker_on(url: str, preload: tuple[str, ...] = (), **settings: Any) -> Itera
 def pid_and_nice(_loaded: Loaded) -> tuple[int, int]:
     """A task: the process that ran it and its niceness."""
     return os.getpid(), os.nice(0)
+
+
+def nap(_loaded: Loaded, seconds: float) -> int:
+    """A task: sleeps ``seconds``, then names the process that ran it."""
+    time.sleep(seconds)
+    return os.getpid()
 
 
 def imported(_loaded: Loaded, names: tuple[str, ...]) -> list[bool]:

@@ -21,6 +21,7 @@ from cms_pricing.engine.snapshot import Locality, ReleaseView
 from cms_pricing.errors import envelope
 from cms_pricing.reference.datasets import ReleaseMeta, ScheduleMeta, ZipMeta
 from cms_pricing.reference.rows import RvuRow
+from cms_pricing.service.offload import warmth_of
 from cms_pricing.service.queries import CodeQuery, LocalityQuery, NoQuery, Selector
 from cms_pricing.service.state import Loaded, Reply, ServiceState
 
@@ -109,6 +110,9 @@ def health(_state: ServiceState, _query: NoQuery) -> Reply:
 
 
 def ready(state: ServiceState, _query: NoQuery) -> Reply:
+    """Ready once this worker's data is loaded and the database answers. ``expensive`` is
+    how its expensive-work children are (``service/offload.py``): they may still be loading
+    (``warming``) while the worker serves; a bulk or plan request then waits for them."""
     database_ok = state.database_ok()
     loaded = state.is_loaded
     redis = state.shared.state
@@ -118,6 +122,7 @@ def ready(state: ServiceState, _query: NoQuery) -> Reply:
         "release_loaded": loaded,
         "database": "ok" if database_ok else "unreachable",
         "redis": redis,
+        "expensive": warmth_of(state),
     }
     if loaded:
         body["releases"] = [meta.release_id for meta in state.loaded.releases]
