@@ -69,9 +69,13 @@ def users_row(users: int, results: dict[str, Any], a: dict[str, float]) -> dict[
 
 
 def private_worker_mb(run: dict[str, Any]) -> float:
-    """A worker's own memory after the load: its PSS without its share of the mapped file."""
-    workers = run["memory_loaded"]["workers"].values()
-    return float(max(w["pss_kb"] - w["snap_pss_kb"] for w in workers)) / 1024
+    """What each worker adds to an instance beyond the shared file, after the load: every
+    process under the main one (the workers, their expensive-work children, helpers) without
+    its share of the mapped file, summed and divided by the run's workers (2 unless the run
+    says)."""
+    processes = run["memory_loaded"]["workers"].values()
+    own = sum(p["pss_kb"] - p["snap_pss_kb"] for p in processes)
+    return float(own) / int(run.get("workers", 2)) / 1024
 
 
 def volume_figures(volume: dict[str, Any]) -> dict[str, float]:
@@ -83,6 +87,8 @@ def volume_figures(volume: dict[str, Any]) -> dict[str, float]:
         "file_bytes_per_record": runs[-1]["file_bytes"] / runs[-1]["records"],
         "db_bytes_per_record": ingested[-1]["database_bytes"] / ingested[-1]["records"],
         "worker_mb": max(private_worker_mb(r) for r in runs),
+        "worker_mb_smallest": private_worker_mb(runs[0]),
+        "smallest_records": runs[0]["records"],
         "largest_records": runs[-1]["records"],
     }
 

@@ -59,10 +59,12 @@ def measured(results: dict[str, Any], plan: dict[str, Any], volume: dict[str, An
         f"think time 1-3 s); {plan['write_share']:.1%} of requests are writes or bulk.",
         f"- Volume runs (`bench/volume.py`, {volume['date']}): {sizes}.",
         f"- The compiled snapshot takes **{v['file_bytes_per_record']:.1f} bytes per record**, "
-        "mapped once per instance and shared by its workers; a worker's own memory after the "
-        f"distinct-query load (PSS minus its share of the file) is at most "
-        f"**{v['worker_mb']:,.0f} MB** at any size measured (up to "
-        f"{v['largest_records']:,} records): it does not grow with records.",
+        "mapped once per instance and shared by its workers; what each worker adds after the "
+        "distinct-query load (its PSS and its expensive-work child's, minus their shares of "
+        f"the file) is {v['worker_mb_smallest']:,.0f} MB at {v['smallest_records']:,} records "
+        f"and at most **{v['worker_mb']:,.0f} MB** at any size measured (up to "
+        f"{v['largest_records']:,} records): it grows with the number of releases' metadata, "
+        "not with their rows.",
         f"- The database holds **{v['db_bytes_per_record']:,.0f} bytes per record** (SQLite "
         "file, largest ingested size).",
     ]
@@ -81,7 +83,8 @@ def assumptions(a: dict[str, float]) -> list[str]:
         f"- **PostgreSQL connections** = instances x {a['vcpus_per_instance']:g} workers x "
         f"{a['db_pool_per_worker']:g} (pool size): only writes (saved plans), ingest and "
         "readiness reach the database; reads are served from memory.",
-        "- **Memory per instance** = workers x a worker's own memory + records x the compiled "
+        "- **Memory per instance** = workers x what a worker adds (with its expensive-work "
+        "child) + records x the compiled "
         "file's bytes per record, counted once: every worker maps the same file (an upper "
         "bound: only the pages requests touch are resident). This is "
         "`CMS_PRICING_SNAPSHOT_MODE=compiled`; the default `objects` mode holds every row as "

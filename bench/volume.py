@@ -335,6 +335,7 @@ def run_size(args: argparse.Namespace, size: str) -> dict[str, Any]:
     url = f"sqlite:///{work / 'cms.db'}"
     folder = work / "snapshots"
     result: dict[str, Any] = {"size": size, "years": years, "copies": copies}
+    result["workers"] = args.workers
     result["records"] = scaler.records(zips)
     if not args.serve_only:
         build(work, size, scaler, zips, result)
