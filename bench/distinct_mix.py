@@ -58,9 +58,14 @@ from price_load import (
 # table of 400,000 strings is past LuaJIT's limit of constants as a literal, and as a table
 # read from a file every garbage collection walks it, which held one wrk thread to about
 # 31,000 requests/s on this machine. ``init`` takes the first record of the run from wrk's
-# arguments.
+# arguments. ``setpause`` 100 starts each garbage-collection cycle of the wrk thread as soon as
+# the last ends: with LuaJIT's default (200) the heap grows to twice the 35 MB string between
+# cycles, and the generator itself stalled for tens of milliseconds (measured against the
+# raw-ASGI app with this script: p99.9 35.8 ms and 366,000 requests in 6 s with the default,
+# 4.0 ms and 490,000 with 100; docs/performance.md, "p99.9 under wrk").
 LUA = (
     """
+collectgarbage("setpause", 100)
 local file = io.open("%(file)s", "rb")
 local blob = file:read("*a")
 file:close()
