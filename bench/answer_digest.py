@@ -71,12 +71,17 @@ def loaded_app(args: argparse.Namespace) -> Any:
     return create_app(settings, state)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=5000)
+def mix_arguments(description: str, size: int) -> argparse.Namespace:
+    """``--size`` queries of the distinct mix (``--seed``) and the data options."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--size", type=int, default=size)
     parser.add_argument("--seed", type=int, default=2025)
     add_data_arguments(parser, out=False)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = mix_arguments(__doc__.splitlines()[0], 5000)
     app = loaded_app(args)
     lines = asyncio.run(answers(app, distinct_paths(args.data, args.size, args.seed)))
     print("\n".join(lines))

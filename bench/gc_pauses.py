@@ -15,16 +15,14 @@ compiled snapshot kept every row as an object (frozen), the compiled one keeps n
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import json
 import time
 from typing import Any
 
-from answer_digest import answers, loaded_app
+from answer_digest import answers, loaded_app, mix_arguments
 from distinct_mix import distinct_paths
-from price_load import add_data_arguments
 
 
 class Pauses:
@@ -54,11 +52,7 @@ class Pauses:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=50_000)
-    parser.add_argument("--seed", type=int, default=2025)
-    add_data_arguments(parser, out=False)
-    args = parser.parse_args()
+    args = mix_arguments(__doc__.splitlines()[0], 50_000)
     app = loaded_app(args)
     heap = {"tracked": len(gc.get_objects()), "frozen": gc.get_freeze_count()}
     paths = distinct_paths(args.data, args.size, args.seed)

@@ -51,7 +51,14 @@ from typing import IO, Any, Generic, TypeVar
 
 import numpy as np
 
-from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, SourceFile, ZipData, ZipMeta
+from cms_pricing.reference.datasets import (
+    ReleaseData,
+    ReleaseMeta,
+    ScheduleMeta,
+    SourceFile,
+    ZipData,
+    ZipMeta,
+)
 from cms_pricing.reference.rows import (
     AnesCfRow,
     GpciRow,
@@ -66,7 +73,7 @@ FOOTER = struct.Struct("<Q8s")
 ROW_CACHE = 65_536  # decoded answers kept per open file (per worker), in two halves
 
 Row = TypeVar("Row")
-MetaT = TypeVar("MetaT", ReleaseMeta, ZipMeta)
+MetaT = TypeVar("MetaT", ReleaseMeta, ZipMeta, ScheduleMeta)
 FORMAT = 3  # the header's "format"; part of the file name (service/snapfile.py)
 
 
@@ -126,8 +133,9 @@ def _row_values(row: Any) -> list[Any]:
     return [_enc(getattr(row, f.name)) for f in fields(row)]
 
 
-def _meta_json(meta: ReleaseMeta | ZipMeta) -> dict[str, Any]:
-    """A release's or ZIP file's metadata, its source files as value lists."""
+def _meta_json(meta: ReleaseMeta | ZipMeta | ScheduleMeta) -> dict[str, Any]:
+    """A dataset's metadata (a release, the ZIP file, another schedule's), its source files
+    as value lists."""
     out = {f.name: _enc(getattr(meta, f.name)) for f in fields(meta) if f.name != "files"}
     return {**out, "files": [_row_values(f) for f in meta.files]}
 

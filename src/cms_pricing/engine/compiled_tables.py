@@ -52,6 +52,8 @@ from cms_pricing.engine.compiled import (
     _dec,
     _Dictionary,
     _enc,
+    _meta,
+    _meta_json,
     _width,
     record_type,
 )
@@ -61,7 +63,6 @@ from cms_pricing.reference.datasets import (
     ReleaseData,
     ScheduleData,
     ScheduleMeta,
-    SourceFile,
     ZipData,
 )
 
@@ -83,14 +84,7 @@ ROW_TYPES: dict[str, Any] = {
     for name, value in vars(row_types).items()
     if isinstance(value, type) and is_dataclass(value)
 }
-_RECORDS: dict[type, type] = {}
-
-
-def _record(row_type: type) -> type:
-    found = _RECORDS.get(row_type)
-    if found is None:
-        found = _RECORDS[row_type] = record_type(row_type)
-    return found
+RECORDS = {name: record_type(row_type) for name, row_type in ROW_TYPES.items()}
 
 
 # -- values in the header: tuples and frozensets too ------------------------------------------
@@ -249,11 +243,6 @@ def encode_table(writer: Writer, schedule: str, table: Any) -> dict[str, Any]:
     return out
 
 
-def _meta_json(meta: ScheduleMeta) -> dict[str, Any]:
-    out = {f.name: _enc(getattr(meta, f.name)) for f in fields(meta) if f.name != "files"}
-    return {**out, "files": [[_enc(getattr(s, f.name)) for f in fields(s)] for s in meta.files]}
-
-
 def add_schedule(writer: Writer, data: ScheduleData) -> None:
     """Compile one dataset: its table built by its schedule's ``build`` (a schedule this
     version cannot price keeps only its metadata)."""
@@ -321,7 +310,7 @@ def _decoder(spec: dict[str, Any]) -> Callable[[tuple[Any, ...]], Any]:
     if spec["row"] is None:
         body = parts[0]
     else:
-        scope["R"] = _record(ROW_TYPES[spec["row"]])
+        scope["R"] = RECORDS[spec["row"]]
         scope["new"] = tuple.__new__
         body = f"new(R, ({', '.join(parts)},))"
     exec(f"def decode(v):\n    return {body}", scope)
@@ -469,15 +458,9 @@ def _open_table(buf: Buffer, schedule: str, spec: dict[str, Any]) -> Any:
     return TABLE_TYPES[schedule](**values)
 
 
-def _meta(raw: dict[str, Any]) -> ScheduleMeta:
-    files = tuple(SourceFile(*[_dec(v) for v in f]) for f in raw["files"])
-    values = {f.name: _dec(raw[f.name]) for f in fields(ScheduleMeta) if f.name != "files"}
-    return ScheduleMeta(files=files, **values)
-
-
 def schedule_metas(compiled: Compiled) -> tuple[ScheduleMeta, ...]:
     """The metadata of every dataset the file holds."""
-    return tuple(_meta(entry["meta"]) for entry in compiled.schedule_entries)
+    return tuple(_meta(ScheduleMeta, entry["meta"]) for entry in compiled.schedule_entries)
 
 
 def open_tables(compiled: Compiled) -> list[tuple[ScheduleMeta, Any]]:
@@ -485,7 +468,7 @@ def open_tables(compiled: Compiled) -> list[tuple[ScheduleMeta, Any]]:
     has no table type for its schedule)."""
     out = []
     for entry in compiled.schedule_entries:
-        meta = _meta(entry["meta"])
+        meta = _meta(ScheduleMeta, entry["meta"])
         spec = entry["table"]
         table = None
         if spec is not None and meta.schedule in TABLE_TYPES:

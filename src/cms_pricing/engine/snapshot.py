@@ -42,7 +42,7 @@ from cms_pricing.engine.compiled import (
     KeyedRows,
     ZipRows,
 )
-from cms_pricing.engine.compiled_tables import compile_all, open_tables, schedule_metas
+from cms_pricing.engine.compiled_tables import compile_all, open_tables
 from cms_pricing.engine.geography import (
     clean_locality_name,
     locality_geography,
@@ -291,8 +291,9 @@ class Snapshot:
         refs = _refs(metas)
         views = {ref.release_id: _view(compiled, ref, years[ref.release_id]) for ref in refs}
         zip_rows = ZipRows(compiled)
-        tables = {meta.dataset_id: table for meta, table in open_tables(compiled)}
-        others = ScheduleSet.of(schedule_metas(compiled), lambda meta: tables[meta.dataset_id])
+        opened = open_tables(compiled)
+        tables = {meta.dataset_id: table for meta, table in opened}
+        others = ScheduleSet.of([meta for meta, _ in opened], lambda m: tables[m.dataset_id])
         return cls._assemble(metas, compiled.zip_meta, views, zip_rows, others, compiled)
 
     @classmethod
