@@ -15,6 +15,9 @@ Contract (docs/performance.md, "The computed path on a distinct-query mix", quot
    with the response cache as shipped and with it off (``--cache``); with ``--against SRC``
    also the same two from another source tree (a worktree's ``src``), for before/after pairs
    measured in the same run (``--src`` serves the service from a given tree too);
+   with ``--burn 10,20,...`` also ``bench/burn_asgi.py`` once per cost, whose shares give the
+   server's cost curve (1/share linear in microseconds of Python per request), the Python
+   time a 60% share leaves, and what the service costs per request read on that curve;
 5. ``--rounds`` rounds of one wrk run (``--threads``, ``--connections``, ``--duration`` s)
    against each server, back to back, the order reversed every other round, so every server
    sees the same noise;
@@ -120,6 +123,7 @@ class Target:
     script: Path
     offset: int = 0
     runs: list[dict[str, float]] = field(default_factory=list)
+    burn: float | None = None  # microseconds per request, for bench/burn_asgi.py
 
     def load(self, args: argparse.Namespace, seconds: int, *, keep: bool = True) -> None:
         before = cpu_seconds(self.server.pid)
@@ -153,6 +157,11 @@ def started(
         ceiling = granian("raw_asgi:app", port, args.workers, factory=False)
         raw = stack.enter_context(running(ceiling, env, port))
         targets = [Target("ceiling", raw, scripts["raw"])]
+        for burn in args.burn:
+            port = free_port()
+            command = granian("burn_asgi:app", port, args.workers, factory=False)
+            burner = stack.enter_context(running(command, {**env, "BURN_US": str(burn)}, port))
+            targets.append(Target(f"burn {burn:g} us", burner, scripts["raw"], burn=burn))
         for label, extra, src in variants(args):
             port = free_port()
             service_env = {**env, **extra, "CMS_PRICING_PORT": str(port)}
@@ -214,6 +223,7 @@ def summary(ceiling: Target, target: Target) -> dict[str, float]:
 
 
 def report(targets: list[Target]) -> dict[str, dict[str, float]]:
+    """The table; with ``--burn``, the cost curve and each service's place on it."""
     ceiling, services = targets[0], targets[1:]
     table = {t.label: summary(ceiling, t) for t in targets}
     print(
@@ -231,7 +241,37 @@ def report(targets: list[Target]) -> dict[str, dict[str, float]]:
         f"medians of {len(ceiling.runs)} rounds (max: the median of each run's longest); "
         "share, p99 x and CPU x are to the ceiling's run"
     )
+    curve = [(t.burn, table[t.label]["share"]) for t in services if t.burn is not None]
+    if len(curve) >= 2:
+        a, b = cost_line(curve)
+        print(f"burn curve: 1/share = {a:.3f} + {b:.4f} x microseconds per request")
+        budget = round((1 / TARGET_SHARE - a) / b, 1)
+        table["curve"] = {"a": a, "b": b, f"us_at_{TARGET_SHARE:.0%}": budget}
+        print(f"Python time per request that leaves {TARGET_SHARE:.0%} of the ceiling: {budget} us")
+        for t in services:
+            if t.burn is None:
+                cost = round((1 / table[t.label]["share"] - a) / b, 1)
+                table[t.label]["equivalent_us"] = cost
+                print(f"{t.label}: costs as much as {cost} us of Python per request")
     return table
+
+
+TARGET_SHARE = 0.6
+
+
+def cost_line(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least squares of 1/share on microseconds: a server's throughput is 1/(a + b x us)."""
+    xs = [x for x, _ in points]
+    ys = [1 / share for _, share in points]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mean_x) ** 2 for x in xs
+    )
+    return round(mean_y - slope * mean_x, 4), round(slope, 5)
+
+
+def burn_list(text: str) -> list[float]:
+    return [float(x) for x in text.split(",") if x.strip()]
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -247,6 +287,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache", choices=("on", "off", "both"), default="both")
     parser.add_argument("--src", type=Path, help="serve this source tree (default: installed)")
     parser.add_argument("--against", type=Path, help="also serve this source tree (its src/)")
+    parser.add_argument(
+        "--burn",
+        type=burn_list,
+        default=[],
+        help="also serve bench/burn_asgi.py costing each of these microseconds (e.g. 10,20,40)",
+    )
     add_data_arguments(parser)
     return parser.parse_args(argv)
 

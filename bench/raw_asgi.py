@@ -13,12 +13,18 @@ BODY = b'{"filler":"' + b"x" * 386 + b'"}'
 HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(BODY))]
 
 
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+async def respond(send: Send, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def app(
     scope: MutableMapping[str, Any],
     receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
-    send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    send: Send,
 ) -> None:
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-    await send({"type": "http.response.body", "body": BODY})
+    if scope["type"] == "http":
+        await respond(send, HEADERS, BODY)
