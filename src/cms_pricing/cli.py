@@ -1,9 +1,14 @@
-"""The ``cms-pricing`` command line: ``ingest PATH``, ``releases``, ``serve``, ``cache invalidate``.
+"""The ``cms-pricing`` command line: ``ingest PATH``, ``releases``, ``serve``, ``cache invalidate``,
+``keys create|list|rotate|revoke``.
 
 Every command reads the settings once (:func:`cms_pricing.config.get_settings`), connects to
 ``DATABASE_URL`` and migrates the schema to the newest revision first (``commands.py`` does
 each). Exit codes: 0 done, 1 a CMS file was refused (the ``file, line N: reason`` message is
-on stderr, nothing of that dataset was published), 2 a usage or configuration error.
+on stderr, nothing of that dataset was published), 2 a usage or configuration error (one
+``invalid: ...`` line on stderr naming the problem).
+
+``keys create`` and ``keys rotate`` print the new key string as their last line, and only
+then: the database keeps its hash alone.
 
 This module imports nothing heavy, so that ``serve`` can turn the garbage collector off
 before the service's modules are imported: a collection while they import cost about 15%
@@ -46,4 +51,43 @@ def _parser() -> argparse.ArgumentParser:
     which = invalidate.add_mutually_exclusive_group()
     which.add_argument("--release", metavar="ID", help="only answers from this release")
     which.add_argument("--pattern", metavar="PREFIX", help="shared keys with this prefix")
+    _keys_parser(commands)
     return parser
+
+
+def _keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    keys = commands.add_parser("keys", help="manage API keys (docs/auth.md)")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a key; prints it once, as the last line")
+    create.add_argument("name", metavar="NAME", help="who or what the key is for")
+    create.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="read, bulk, plans:write or admin; repeat for more",
+    )
+    create.add_argument(
+        "--expires",
+        metavar="WHEN",
+        help="YYYY-MM-DD (00:00 UTC) or an ISO datetime (UTC if no zone)",
+    )
+    create.add_argument(
+        "--quota",
+        action="append",
+        default=[],
+        metavar="CLASS=RATE",
+        help="this key's own rate for read, bulk or plans:write, e.g. "
+        "read=600/min; repeat for more",
+    )
+    actions.add_parser("list", help="every key: id, name, scopes, quota, dates, state")
+    rotate = actions.add_parser("rotate", help="a new secret for a key (same id and owner)")
+    rotate.add_argument("id", metavar="ID")
+    rotate.add_argument(
+        "--grace",
+        metavar="MINUTES",
+        default="0",
+        help="minutes the old key keeps working (0 to 10080; default 0)",
+    )
+    revoke = actions.add_parser("revoke", help="stop a key for good")
+    revoke.add_argument("id", metavar="ID")

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from cms_pricing.db import plans as store
 from cms_pricing.db.failures import translating
+from cms_pricing.db.keys import LEGACY
 from cms_pricing.db.repository import create_db_engine, migrate
 from cms_pricing.db.routing import Databases
 from cms_pricing.errors import DatabaseUnavailable
@@ -31,7 +32,7 @@ def test_no_free_pool_connection_is_database_unavailable(tmp_path: Path) -> None
     setup.dispose()
     engine = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.1)
     with engine.connect(), pytest.raises(DatabaseUnavailable) as caught:
-        store.count_plans(engine)
+        store.count_plans(engine, owner=LEGACY)
     assert caught.value.status_code == 503
     assert caught.value.headers == (("retry-after", "2"),)
     engine.dispose()
@@ -42,10 +43,10 @@ def test_a_closed_port_is_database_unavailable_for_reads_and_writes() -> None:
     the message holds no driver words."""
     engine = create_db_engine(CLOSED.format(port=free_port()))
     calls = [
-        lambda: store.list_plans(engine, None, 20),
-        lambda: store.get_plan(engine, "pln_" + "0" * 24),
-        lambda: store.delete_plan(engine, "pln_" + "0" * 24, 1),
-        lambda: Databases(engine).read(store.count_plans),
+        lambda: store.list_plans(engine, None, 20, owner=LEGACY),
+        lambda: store.get_plan(engine, "pln_" + "0" * 24, owner=LEGACY),
+        lambda: store.delete_plan(engine, "pln_" + "0" * 24, 1, owner=LEGACY),
+        lambda: Databases(engine).read(store.count_plans, owner=LEGACY),
     ]
     for call in calls:
         with pytest.raises(DatabaseUnavailable) as caught:
@@ -61,7 +62,7 @@ def test_a_down_replica_still_falls_back_to_the_primary(tmp_path: Path) -> None:
     migrate(primary)
     replica = create_db_engine(CLOSED.format(port=free_port()))
     databases = Databases(primary, [replica])
-    assert databases.read(store.count_plans) == 0
+    assert databases.read(store.count_plans, owner=LEGACY) == 0
     databases.dispose()
 
 

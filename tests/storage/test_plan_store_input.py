@@ -20,6 +20,7 @@ from cms_pricing.errors import BadRequest, NotFound, PreconditionFailed
 
 PLAN = Plan(lines=(PlanLine("99213", provider="dr a"), PlanLine("27447")), zip="10001")
 HUGE = [2**31, 2**63, 10**20, -(2**31) - 1]
+OWNER = "0123456789ab"
 BAD_IDS = ["pln_\x00", "pln_é", "pln_" + "a" * 200, "pln_\n", ""]
 
 
@@ -28,7 +29,9 @@ def _render(stored: store.StoredPlan) -> tuple[int, str]:
 
 
 def _create(engine: Engine, name: str = "plan", plan: Plan = PLAN) -> str:
-    answer = store.create_plan(engine, name, plan, sha="s" * 64, idem=None, render=_render)
+    answer = store.create_plan(
+        engine, name, plan, owner=OWNER, sha="s" * 64, idem=None, render=_render
+    )
     return answer.body
 
 
@@ -38,15 +41,17 @@ def test_an_id_no_plan_can_have_is_not_found(engine: Engine, public_id: str) -> 
     are NotFound on ``id``, as for any unknown id."""
     _create(engine)
     calls = [
-        lambda: store.get_plan(engine, public_id),
-        lambda: store.update_plan(engine, public_id, expected=1, name="x", plan=PLAN, sha="s"),
-        lambda: store.delete_plan(engine, public_id, 1),
+        lambda: store.get_plan(engine, public_id, owner=OWNER),
+        lambda: store.update_plan(
+            engine, public_id, owner=OWNER, expected=1, name="x", plan=PLAN, sha="s"
+        ),
+        lambda: store.delete_plan(engine, public_id, 1, owner=OWNER),
     ]
     for call in calls:
         with pytest.raises(NotFound) as caught:
             call()
         assert caught.value.details == {"field": "id"}
-    assert store.count_plans(engine) == 1
+    assert store.count_plans(engine, owner=OWNER) == 1
 
 
 @pytest.mark.parametrize("version", HUGE)
@@ -55,11 +60,13 @@ def test_a_version_beyond_the_column_is_precondition_failed(engine: Engine, vers
     the plan is left as it was."""
     public_id = _create(engine)
     with pytest.raises(PreconditionFailed) as caught:
-        store.update_plan(engine, public_id, expected=version, name="x", plan=PLAN, sha="s")
+        store.update_plan(
+            engine, public_id, owner=OWNER, expected=version, name="x", plan=PLAN, sha="s"
+        )
     assert caught.value.details == {"field": "If-Match", "current_version": 1}
     with pytest.raises(PreconditionFailed):
-        store.delete_plan(engine, public_id, version)
-    stored = store.get_plan(engine, public_id)
+        store.delete_plan(engine, public_id, version, owner=OWNER)
+    stored = store.get_plan(engine, public_id, owner=OWNER)
     assert (stored.name, stored.version) == ("plan", 1)
 
 
@@ -67,8 +74,8 @@ def test_a_version_beyond_the_column_is_precondition_failed(engine: Engine, vers
 def test_a_page_after_an_id_beyond_the_column_is_empty(engine: Engine, after: int) -> None:
     """``list_plans(after=...)`` past any id the column can hold is an empty last page."""
     _create(engine)
-    assert store.list_plans(engine, after, 20) == ([], False)
-    assert len(store.list_plans(engine, None, 20)[0]) == 1
+    assert store.list_plans(engine, after, 20, owner=OWNER) == ([], False)
+    assert len(store.list_plans(engine, None, 20, owner=OWNER)[0]) == 1
 
 
 def _line(**changes: str) -> Plan:
@@ -96,15 +103,17 @@ def test_text_the_database_cannot_store_is_a_bad_request(
     assert caught.value.details == {"field": field}
     public_id = _create(engine)
     with pytest.raises(BadRequest) as caught:
-        store.update_plan(engine, public_id, expected=1, name=name, plan=plan, sha="s")
+        store.update_plan(engine, public_id, owner=OWNER, expected=1, name=name, plan=plan, sha="s")
     assert caught.value.details == {"field": field}
-    assert store.get_plan(engine, public_id).version == 1
-    assert store.count_plans(engine) == 1
+    assert store.get_plan(engine, public_id, owner=OWNER).version == 1
+    assert store.count_plans(engine, owner=OWNER) == 1
 
 
 def test_an_idempotency_key_with_a_nul_is_a_bad_request(engine: Engine) -> None:
     """The key is stored too: a NUL in it is BadRequest on ``Idempotency-Key``."""
     idem = store.Idempotency("key\x00", "r" * 64)
     with pytest.raises(BadRequest) as caught:
-        store.create_plan(engine, "plan", PLAN, sha="s" * 64, idem=idem, render=_render)
+        store.create_plan(
+            engine, "plan", PLAN, owner=OWNER, sha="s" * 64, idem=idem, render=_render
+        )
     assert caught.value.details == {"field": "Idempotency-Key"}

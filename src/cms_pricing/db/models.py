@@ -14,6 +14,8 @@ Contract:
 - ``ingestion_runs`` records every attempt (outcome ``running``, ``published``, ``replaced``,
   ``unchanged``, ``rejected`` or ``failed``) with its message, so refused files are on record
   even though none of their rows are.
+- ``plans`` / ``plan_lines`` / ``idempotency_keys`` hold saved plans (``db/plans.py``), each
+  with its ``owner``; ``api_keys`` holds the API keys' hashes (``db/keys.py``).
 
 Money and RVUs are ``ScaledDecimal(places)``: the ``Decimal`` times ``10**places`` stored as a
 BIGINT. SQLAlchemy's ``Numeric`` on SQLite goes through floating point and warns about it
@@ -38,6 +40,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -382,12 +385,16 @@ class SavedPlan(Base):
 
     ``version`` starts at 1 and grows by one on every update: it is the ETag, and an update
     or delete applies only where the version the caller read is still the current one.
+    ``owner`` is the API key id that saved it (migration 0009; plans saved before it are
+    ``legacy``); a list reads one owner's plans in ``id`` order, hence the (owner, id) index.
     """
 
     __tablename__ = "plans"
+    __table_args__ = (Index("ix_plans_owner_id", "owner", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    owner: Mapped[str] = mapped_column(String(40), server_default="legacy")
     name: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
     content_sha256: Mapped[str] = mapped_column(String(64))
@@ -436,13 +443,42 @@ class IdempotencyKey(Base):
     """The first answer to a create sent with an ``Idempotency-Key``, replayed on a retry.
 
     ``request_sha256`` is the hash of the normalised request body: the same key with another
-    body is a conflict, never a second plan.
+    body is a conflict, never a second plan. Keys are per owner (migration 0009): two API
+    keys sending the same ``Idempotency-Key`` make two records.
     """
 
     __tablename__ = "idempotency_keys"
 
+    owner: Mapped[str] = mapped_column(String(40), primary_key=True, server_default="legacy")
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     request_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- API keys (db/keys.py) ------------------------------------------------------------------
+
+
+class ApiKey(Base):
+    """An API key: only the SHA-256 of the key string is stored, never the key.
+
+    ``id`` (12 hex characters) is the key's public name and the ``owner`` of what it saves;
+    rotation keeps it and moves the old hash to ``previous_hash``, valid until
+    ``previous_valid_until``. ``scopes`` is space-separated and sorted; ``quota`` a JSON
+    object of endpoint class -> rate text (``{}`` when the defaults apply).
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scopes: Mapped[str] = mapped_column(String(100))
+    quota: Mapped[str] = mapped_column(Text)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    previous_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    previous_valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

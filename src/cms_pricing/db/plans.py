@@ -2,6 +2,15 @@
 
 Contract:
 
+- Every plan has an ``owner`` (the API key id that saved it; ``legacy`` for plans saved
+  before API keys). Every entry point takes the caller's ``owner`` (keyword-only, required)
+  and sees only that owner's plans: another owner's plan is ``NotFound`` with the same
+  message as an unknown id, is in no list page and no count. Idempotency keys are per owner
+  too: the same Idempotency-Key from two owners makes two plans.
+- For admins: ``list_owners`` (every owner with its plan count) and ``reassign_plans`` (moves
+  one owner's plans, all or the listed ones, with their idempotency records, to another in
+  one transaction; a listed id that is not the first owner's is ``NotFound`` and nothing
+  moves; an idempotency key the new owner already has stays the new owner's).
 - Every write is one transaction: a plan row and all its ``plan_lines`` (and, on create, the
   ``idempotency_keys`` row) are written together or not at all.
 - ``version`` is the optimistic-concurrency token: ``update_plan`` / ``delete_plan`` take the
@@ -20,12 +29,14 @@ Contract:
   cannot wait for another writer (SQLite answers "database is locked" at once), whereas
   the first lock waits out the busy timeout.
 - ``list_plans`` pages by the surrogate ``id`` (``after`` is the last id of the previous
-  page), oldest first; an ``after`` beyond the id column's range is an empty last page.
+  page), oldest first, over the index (owner, id); an ``after`` beyond the id column's range
+  is an empty last page.
 - Input no row can hold never reaches the database (``db/failures.py``): an id that is not
   printable ASCII or is longer than ``public_id`` is ``NotFound``; an ``expected`` version
   outside the ``INTEGER`` range is ``PreconditionFailed`` (no version is that large); a name,
   provider or other text with a NUL character, or longer than its column, is ``BadRequest``
-  naming the field (``name``, ``lines.3.provider``).
+  naming the field (``name``, ``lines.3.provider``); so is an owner that is empty or
+  longer than the column (a caller's bug, not a client's).
 - Every entry point raises ``DatabaseUnavailable`` (503, ``Retry-After``) when the database
   cannot be reached, never the driver's error.
 """
@@ -33,24 +44,36 @@ Contract:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    RowMapping,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from cms_pricing.db import models as m
 from cms_pricing.db.failures import INT_MAX, in_int_range, storable_id, text_value, translated
 from cms_pricing.engine.plans import Plan, PlanLine
-from cms_pricing.errors import Conflict, NotFound, PreconditionFailed, echo
+from cms_pricing.errors import BadRequest, Conflict, NotFound, PreconditionFailed, echo
 
 TABLES = m.Base.metadata.tables
 PLANS = TABLES["plans"]
 LINES = TABLES["plan_lines"]
 KEYS = TABLES["idempotency_keys"]
 ID_LIMIT = int(PLANS.c.public_id.type.length or 32)  # type: ignore[attr-defined]
+OWNER_LIMIT = int(PLANS.c.owner.type.length or 40)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,39 +160,48 @@ def _write_lock(conn: Connection) -> None:
 
 @translated
 def create_plan(
-    engine: Engine, name: str, plan: Plan, *, sha: str, idem: Idempotency | None, render: Render
+    engine: Engine,
+    name: str,
+    plan: Plan,
+    *,
+    owner: str,
+    sha: str,
+    idem: Idempotency | None,
+    render: Render,
 ) -> Replay:
-    """Store a new plan (and its idempotency record); returns the answer to send."""
+    """Store a new plan of ``owner`` (and its idempotency record); returns the answer to send."""
+    _check_owner(owner)
     _check_text(name, plan)
     if idem is not None:
         text_value("Idempotency-Key", idem.key, _limit(KEYS, "key"))
     try:
         with engine.begin() as conn:
             _write_lock(conn)
-            replay = _replay(conn, idem)
+            replay = _replay(conn, owner, idem)
             if replay is not None:
                 return replay
-            stored = _insert_plan(conn, name, plan, sha)
+            stored = _insert_plan(conn, owner, name, plan, sha)
             status, body = render(stored)
             if idem is not None:
-                conn.execute(insert(KEYS).values(key=idem.key, request_sha256=idem.request_sha256,
-                                                 status=status, body=body,
+                conn.execute(insert(KEYS).values(owner=owner, key=idem.key, status=status,
+                                                 request_sha256=idem.request_sha256, body=body,
                                                  created_at=_now()))  # fmt: skip
             return Replay(status, body)
     except IntegrityError:
         if idem is None:
             raise
         with engine.connect() as conn:
-            replay = _replay(conn, idem)
+            replay = _replay(conn, owner, idem)
         if replay is None:
             raise
         return replay
 
 
-def _replay(conn: Connection, idem: Idempotency | None) -> Replay | None:
+def _replay(conn: Connection, owner: str, idem: Idempotency | None) -> Replay | None:
     if idem is None:
         return None
-    row = conn.execute(select(KEYS).where(KEYS.c.key == idem.key)).mappings().first()
+    query = select(KEYS).where(KEYS.c.owner == owner, KEYS.c.key == idem.key)
+    row = conn.execute(query).mappings().first()
     if row is None:
         return None
     if row["request_sha256"] != idem.request_sha256:
@@ -180,10 +212,11 @@ def _replay(conn: Connection, idem: Idempotency | None) -> Replay | None:
     return Replay(int(row["status"]), str(row["body"]), replayed=True)
 
 
-def _insert_plan(conn: Connection, name: str, plan: Plan, sha: str) -> StoredPlan:
+def _insert_plan(conn: Connection, owner: str, name: str, plan: Plan, sha: str) -> StoredPlan:
     now = _now()
     values = {
         **_plan_values(name, plan, sha),
+        "owner": owner,
         "public_id": "pln_" + secrets.token_hex(12),
         "version": 1,
         "created_at": now,
@@ -211,10 +244,11 @@ def _stored(row: RowMapping | dict[str, Any], plan: Plan | None) -> StoredPlan:
 
 
 @translated
-def get_plan(engine: Engine, public_id: str) -> StoredPlan:
-    """The plan with its lines; ``NotFound`` when there is none."""
+def get_plan(engine: Engine, public_id: str, *, owner: str) -> StoredPlan:
+    """The owner's plan with its lines; ``NotFound`` when the owner has none by that id."""
+    _check_owner(owner)
     with engine.connect() as conn:
-        row = _plan_row(conn, public_id)
+        row = _plan_row(conn, owner, public_id)
         lines = conn.execute(
             select(LINES).where(LINES.c.plan_pk == row["id"]).order_by(LINES.c.seq)
         ).mappings()
@@ -222,13 +256,14 @@ def get_plan(engine: Engine, public_id: str) -> StoredPlan:
     return _stored(row, plan)
 
 
-def _plan_row(conn: Connection, public_id: str) -> RowMapping:
-    if not storable_id(public_id, ID_LIMIT):
-        raise NotFound(f"no saved plan {echo(public_id)}", field="id")
-    row = conn.execute(select(PLANS).where(PLANS.c.public_id == public_id)).mappings().first()
-    if row is None:
-        raise NotFound(f"no saved plan {echo(public_id)}", field="id")
-    return row
+def _plan_row(conn: Connection, owner: str, public_id: str) -> RowMapping:
+    """The owner's plan; another owner's is exactly as absent as an unknown id."""
+    if storable_id(public_id, ID_LIMIT):
+        query = select(PLANS).where(PLANS.c.public_id == public_id, PLANS.c.owner == owner)
+        row = conn.execute(query).mappings().first()
+        if row is not None:
+            return row
+    raise NotFound(f"no saved plan {echo(public_id)}", field="id")
 
 
 def _line(row: RowMapping) -> PlanLine:
@@ -258,11 +293,14 @@ def _plan(row: RowMapping, lines: tuple[PlanLine, ...]) -> Plan:
 
 
 @translated
-def list_plans(engine: Engine, after: int | None, limit: int) -> tuple[list[StoredPlan], bool]:
-    """One page of plans after id ``after``, and whether another page follows."""
+def list_plans(
+    engine: Engine, after: int | None, limit: int, *, owner: str
+) -> tuple[list[StoredPlan], bool]:
+    """One page of the owner's plans after id ``after``, and whether another page follows."""
+    _check_owner(owner)
     if after is not None and after > INT_MAX:
         return [], False  # no id is that large: the page after it is empty
-    query = select(PLANS).order_by(PLANS.c.id).limit(limit + 1)
+    query = select(PLANS).where(PLANS.c.owner == owner).order_by(PLANS.c.id).limit(limit + 1)
     if after is not None:
         query = query.where(PLANS.c.id > after)
     with engine.connect() as conn:
@@ -271,20 +309,83 @@ def list_plans(engine: Engine, after: int | None, limit: int) -> tuple[list[Stor
 
 
 @translated
-def count_plans(engine: Engine) -> int:
+def count_plans(engine: Engine, *, owner: str) -> int:
+    """How many plans the owner has."""
+    _check_owner(owner)
+    query = select(func.count()).select_from(PLANS).where(PLANS.c.owner == owner)
     with engine.connect() as conn:
-        return int(conn.scalar(select(func.count()).select_from(PLANS)) or 0)
+        return int(conn.scalar(query) or 0)
+
+
+@translated
+def list_owners(engine: Engine) -> list[tuple[str, int]]:
+    """Every owner that has plans, with how many, in owner order (for admins)."""
+    query = select(PLANS.c.owner, func.count()).group_by(PLANS.c.owner).order_by(PLANS.c.owner)
+    with engine.connect() as conn:
+        return [(str(owner), int(count)) for owner, count in conn.execute(query)]
+
+
+@translated
+def reassign_plans(
+    engine: Engine, from_owner: str, to_owner: str, public_ids: Sequence[str] | None = None
+) -> int:
+    """Move ``from_owner``'s plans (all, or those listed) and their idempotency records to
+    ``to_owner``; returns how many plans moved."""
+    _check_owner(from_owner, "from_owner")
+    _check_owner(to_owner, "to_owner")
+    if from_owner == to_owner:
+        raise BadRequest("from_owner and to_owner are the same owner", field="to_owner")
+    ids = None if public_ids is None else sorted(set(public_ids))
+    if ids == []:
+        return 0
+    with engine.begin() as conn:
+        _write_lock(conn)
+        plans = PLANS.c.owner == from_owner
+        if ids is not None:
+            _check_owned(conn, from_owner, ids)
+            plans &= PLANS.c.public_id.in_(ids)
+        moved = conn.execute(update(PLANS).where(plans).values(owner=to_owner)).rowcount
+        _reassign_keys(conn, from_owner, to_owner, ids)
+    return int(moved)
+
+
+def _check_owned(conn: Connection, owner: str, ids: list[str]) -> None:
+    """``NotFound`` for the first listed id that is not one of ``owner``'s plans."""
+    query = select(PLANS.c.public_id).where(PLANS.c.owner == owner, PLANS.c.public_id.in_(ids))
+    found = set(conn.scalars(query))
+    for public_id in ids:
+        if public_id not in found:
+            raise NotFound(f"no saved plan {echo(public_id)} of {echo(owner)}", field="id")
+
+
+def _reassign_keys(conn: Connection, from_owner: str, to_owner: str, ids: list[str] | None) -> None:
+    """Move the idempotency records of the moved plans; a key ``to_owner`` already has wins."""
+    moving: ColumnElement[bool] = KEYS.c.owner == from_owner
+    if ids is not None:
+        moving &= or_(*(KEYS.c.body.contains(i, autoescape=True) for i in ids))
+    taken = select(KEYS.c.key).where(KEYS.c.owner == to_owner).scalar_subquery()
+    conn.execute(delete(KEYS).where(moving, KEYS.c.key.in_(taken)))
+    conn.execute(update(KEYS).where(moving).values(owner=to_owner))
 
 
 @translated
 def update_plan(
-    engine: Engine, public_id: str, *, expected: int | None, name: str, plan: Plan, sha: str
+    engine: Engine,
+    public_id: str,
+    *,
+    owner: str,
+    expected: int | None,
+    name: str,
+    plan: Plan,
+    sha: str,
 ) -> StoredPlan:
-    """Replace the plan and its lines if ``expected`` is the current version (None: any)."""
+    """Replace the owner's plan and its lines if ``expected`` is the current version (None:
+    any)."""
+    _check_owner(owner)
     _check_text(name, plan)
     with engine.begin() as conn:
         _write_lock(conn)
-        current = _plan_row(conn, public_id)
+        current = _plan_row(conn, owner, public_id)
         _check_expected(public_id, current, expected)
         version = current["version"] if expected is None else expected
         values = {**_plan_values(name, plan, sha), "version": version + 1, "updated_at": _now()}
@@ -301,11 +402,13 @@ def update_plan(
 
 
 @translated
-def delete_plan(engine: Engine, public_id: str, expected: int | None) -> None:
-    """Delete the plan (lines cascade) if ``expected`` is the current version (None: any)."""
+def delete_plan(engine: Engine, public_id: str, expected: int | None, *, owner: str) -> None:
+    """Delete the owner's plan (lines cascade) if ``expected`` is the current version (None:
+    any)."""
+    _check_owner(owner)
     with engine.begin() as conn:
         _write_lock(conn)
-        current = _plan_row(conn, public_id)
+        current = _plan_row(conn, owner, public_id)
         _check_expected(public_id, current, expected)
         version = current["version"] if expected is None else expected
         conn.execute(delete(LINES).where(LINES.c.plan_pk == current["id"]))
@@ -315,7 +418,8 @@ def delete_plan(engine: Engine, public_id: str, expected: int | None) -> None:
         if done.rowcount != 1:
             raise _stale(public_id, current["version"], expected)
         # Public ids are random and unique, so only the keys that created this plan match.
-        conn.execute(delete(KEYS).where(KEYS.c.body.contains(public_id, autoescape=True)))
+        named = KEYS.c.body.contains(public_id, autoescape=True)
+        conn.execute(delete(KEYS).where(KEYS.c.owner == owner, named))
 
 
 def _stale(public_id: str, current: int, expected: int | None) -> PreconditionFailed:
@@ -336,6 +440,12 @@ def _check_expected(public_id: str, current: RowMapping, expected: int | None) -
 def _limit(table: Any, column: str) -> int | None:
     length = getattr(table.c[column].type, "length", None)
     return int(length) if length is not None else None
+
+
+def _check_owner(owner: str, field: str = "owner") -> None:
+    if not owner:
+        raise BadRequest(f"{field} must not be empty", field=field)
+    text_value(field, owner, OWNER_LIMIT)
 
 
 def _check_text(name: str, plan: Plan) -> None:
