@@ -23,6 +23,8 @@ ALERTS = {
     "MemoryHigh": "warning",
     "DatabasePoolSaturated": "warning",
     "DataStale": "critical",
+    "APIRateLimitedHigh": "warning",
+    "APIAuthFailuresSurging": "warning",
 }
 
 
@@ -72,3 +74,19 @@ def test_every_alert_of_the_issue_is_defined_and_tested() -> None:
     }
     assert fired == set(ALERTS)
     assert quiet >= set(ALERTS) - {"MemoryHigh", "DatabasePoolSaturated"}
+
+
+def test_the_scrape_config_is_valid_and_sends_an_admin_key(tmp_path: Path) -> None:
+    """prometheus.yml, its placeholders filled and a key file beside it, passes ``promtool
+    check config``, and scrapes /metrics with that file as a Bearer credential (the service
+    answers /metrics only to an admin caller when keys are required)."""
+    text = (DEPLOY / "prometheus.yml").read_text()
+    text = text.replace("{{TARGET}}", "127.0.0.1:8000").replace("{{SCRAPE_INTERVAL}}", "15s")
+    (tmp_path / "prometheus.yml").write_text(text)
+    shutil.copy(DEPLOY / "rules.yml", tmp_path / "rules.yml")
+    [job] = yaml.safe_load(text)["scrape_configs"]
+    assert job["authorization"] == {"type": "Bearer", "credentials_file": "cms-pricing-admin.key"}
+    assert promtool("check", "config", str(tmp_path / "prometheus.yml")).returncode == 1
+    (tmp_path / "cms-pricing-admin.key").write_text("cmsp_0123456789ab_secret\n")
+    result = promtool("check", "config", str(tmp_path / "prometheus.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr

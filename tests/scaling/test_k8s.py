@@ -66,7 +66,7 @@ def test_kustomizations_name_only_files_that_exist(path: Path) -> None:
     """Every resource and patch a kustomization lists exists; base lists all its files."""
     kustomization = yaml.safe_load(path.read_text())
     listed = list(kustomization.get("resources", []))
-    listed += [patch["path"] for patch in kustomization.get("patches", [])]
+    listed += [patch["path"] for patch in kustomization.get("patches", []) if "path" in patch]
     for entry in listed:
         assert (path.parent / entry).exists(), entry
     if path.parent.name == "base":
@@ -127,6 +127,47 @@ def test_every_configmap_key_is_a_setting() -> None:
     }
     keys = set(_one("configmap.yaml")["data"]) | set(_one("secret.yaml")["stringData"])
     assert keys <= names, keys - names
+
+
+def test_the_admin_token_comes_from_the_secret_as_a_placeholder() -> None:
+    """The pods (and the ingest Job) take every Secret key, CMS_PRICING_ADMIN_TOKEN among
+    them, from the one Secret; the committed value is a placeholder, and the ConfigMap,
+    which is not secret, has no token and keeps the laptop defaults (keys optional)."""
+    secret = _one("secret.yaml")
+    ingest = _one("job-ingest.yaml")["spec"]["template"]["spec"]["containers"][0]
+    for container in (_container(), ingest):
+        refs = [
+            source["secretRef"]["name"] for source in container["envFrom"] if "secretRef" in source
+        ]
+        assert refs == [secret["metadata"]["name"]]
+    assert secret["stringData"]["CMS_PRICING_ADMIN_TOKEN"] == "CHANGE-ME"
+    config = _one("configmap.yaml")["data"]
+    assert not {"CMS_PRICING_ADMIN_TOKEN", "CMS_PRICING_REQUIRE_KEYS"} & set(config)
+
+
+def test_production_requires_keys_limits_rates_and_applies_no_placeholder_secret() -> None:
+    """The production overlay (and the autoscaling one built on it) patches the ConfigMap to
+    CMS_PRICING_REQUIRE_KEYS=true and CMS_PRICING_RATE_LIMITS=true, both real settings, and
+    deletes the placeholder Secret from what it applies (the real one is made with kubectl)."""
+    overlay = K8S / "overlays" / "production"
+    patches = yaml.safe_load((overlay / "kustomization.yaml").read_text())["patches"]
+    data: dict[str, str] = {}
+    for patch in (p for p in patches if "path" in p):
+        [doc] = _docs(overlay / patch["path"])
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == "cms-pricing":
+            data |= doc["data"]
+    settings = Settings.model_validate(data)
+    assert (settings.require_keys, settings.rate_limits) == (True, True)
+    assert set(data) == {"CMS_PRICING_REQUIRE_KEYS", "CMS_PRICING_RATE_LIMITS"}
+    deleted = [yaml.safe_load(p["patch"]) for p in patches if "patch" in p]
+    secret = _one("secret.yaml")["metadata"]["name"]
+    assert {"$patch": "delete", "apiVersion": "v1", "kind": "Secret"} | {
+        "metadata": {"name": secret}
+    } in deleted
+    autoscale = yaml.safe_load(
+        (K8S / "overlays" / "autoscale-on-requests" / "kustomization.yaml").read_text()
+    )
+    assert "../production" in autoscale["resources"]
 
 
 def test_the_pod_drains_within_its_grace_period_and_runs_as_non_root() -> None:
