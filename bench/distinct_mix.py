@@ -37,6 +37,7 @@ import argparse
 import json
 import random
 import statistics
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -47,6 +48,7 @@ from pathlib import Path
 
 from gate_run import Server, cpu_seconds, granian, running
 from price_load import (
+    BIN,
     DONE,
     add_data_arguments,
     free_port,
@@ -102,15 +104,19 @@ def distinct_paths(data: Path, size: int, seed: int) -> list[str]:
     return paths
 
 
-def write_paths_script(folder: Path, name: str, paths: list[str]) -> Path:
-    """A wrk script that walks ``paths`` (one request each) from the offset it is given."""
+def write_paths_script(
+    folder: Path, name: str, paths: list[str], headers: dict[str, str] | None = None
+) -> Path:
+    """A wrk script that walks ``paths`` (one request each) from the offset it is given,
+    sending ``headers`` with every request."""
     width = 3 + max(len(path) for path in paths)
     if width > 999:
         raise ValueError("a path of the mix is longer than 996 characters")
     listing = folder / f"{name}.paths"
     listing.write_text("".join(f"{len(p):03d}{p}".ljust(width) for p in paths), "ascii")
     script = folder / f"{name}.lua"
-    script.write_text(LUA % {"file": listing, "width": width, "count": len(paths)})
+    sent = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in (headers or {}).items())
+    script.write_text(sent + LUA % {"file": listing, "width": width, "count": len(paths)})
     return script
 
 
@@ -134,13 +140,29 @@ class Target:
             self.runs.append(result)
 
 
+# The limiter measured (``--limits``): limits on, at an allowance no run can exhaust, for an
+# anonymous caller (per client address) and for a caller with a key (``key`` script).
+UNLIMITED = "1000000000/day"
+LIMITS_ON = {
+    "CMS_PRICING_RATE_LIMITS": "true",
+    "CMS_PRICING_ANON_LIMIT_READ": UNLIMITED,
+    "CMS_PRICING_LIMIT_READ": UNLIMITED,
+}
+
+
 def variants(args: argparse.Namespace) -> list[tuple[str, dict[str, str], Path | None]]:
-    """(label, environment, source tree) of each service to load."""
+    """(label, environment, source tree) of each service to load; a label ending in ``key``
+    is loaded with the script that sends an API key."""
     caches: dict[str, list[tuple[str, dict[str, str]]]] = {
         "on": [("cache", {})],
         "off": [("nocache", {"CMS_PRICING_RESPONSE_CACHE_SIZE": "0"})],
     }
     chosen = caches["on"] + caches["off"] if args.cache == "both" else caches[args.cache]
+    if args.limits:  # the limiter's own cost: "limits" to the plain one, "limits key" to "key"
+        plain = list(chosen)
+        chosen += [(f"{label} key", env) for label, env in plain]
+        chosen += [(f"{label} limits", {**env, **LIMITS_ON}) for label, env in plain]
+        chosen += [(f"{label} limits key", {**env, **LIMITS_ON}) for label, env in plain]
     trees: list[tuple[str, Path | None]] = [("", args.src)]
     if args.against:
         trees = [("before ", args.against), ("after ", args.src)]
@@ -170,7 +192,8 @@ def started(
                 service_env["PYTHONPATH"] = str(src)
             command = granian("gate_app:build", port, args.workers, factory=True)
             server = stack.enter_context(running(command, service_env, port))
-            targets.append(Target(label, server, scripts["mix"]))
+            script = scripts["key" if label.endswith(" key") else "mix"]
+            targets.append(Target(label, server, script))
         yield targets
 
 
@@ -181,6 +204,9 @@ def measure(args: argparse.Namespace, env: dict[str, str], paths: list[str]) -> 
             "raw": write_paths_script(folder, "raw", ["/"]),
             "mix": write_paths_script(folder, "mix", paths),
         }
+        if args.limits:
+            key = {"X-API-Key": new_key(env, "distinct mix")}
+            scripts["key"] = write_paths_script(folder, "key", paths, key)
         with started(args, env, scripts) as targets:
             for target in targets:
                 target.load(args, args.warmup, keep=False)
@@ -270,6 +296,13 @@ def cost_line(points: list[tuple[float, float]]) -> tuple[float, float]:
     return round(mean_y - slope * mean_x, 4), round(slope, 5)
 
 
+def new_key(env: dict[str, str], name: str) -> str:
+    """A read key in the benchmark database (``cms-pricing keys create``; its last line)."""
+    command = [str(BIN / "cms-pricing"), "keys", "create", name, "--scope", "read"]
+    made = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    return made.stdout.strip().splitlines()[-1]
+
+
 def burn_list(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
 
@@ -287,6 +320,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache", choices=("on", "off", "both"), default="both")
     parser.add_argument("--src", type=Path, help="serve this source tree (default: installed)")
     parser.add_argument("--against", type=Path, help="also serve this source tree (its src/)")
+    parser.add_argument(
+        "--limits",
+        action="store_true",
+        help="also serve each service called with an API key, and both with rate limits on",
+    )
     parser.add_argument(
         "--burn",
         type=burn_list,

@@ -321,7 +321,14 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, out: bool = True) -> 
 def ingested_env(args: argparse.Namespace) -> dict[str, str]:
     """The environment for the CLI and servers, after ingesting the real files into the
     benchmark database (a no-op when they are already there)."""
-    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "CMS_DATA_DIR": str(args.data),
+        # The benchmarks measure the service, not the rate limiter (docs/auth.md): off unless
+        # a benchmark measures the limiter itself (bench/distinct_mix.py --limits).
+        "CMS_PRICING_RATE_LIMITS": "false",
+    }
     ingest = [str(BIN / "cms-pricing"), "ingest", str(args.data)]
     subprocess.run(ingest, env=env, check=True, stdout=subprocess.DEVNULL)
     return env

@@ -140,7 +140,7 @@ class Scaler:
 
 def real_data(args: argparse.Namespace) -> tuple[list[ReleaseData], ZipData, list[ScheduleData]]:
     url = f"sqlite:///{args.work / 'real.db'}"
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url, "CMS_PRICING_RATE_LIMITS": "false"}
     command = [str(BIN / "cms-pricing"), "ingest", str(args.data)]
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
     engine = create_db_engine(url)
@@ -260,6 +260,7 @@ def serve(args: argparse.Namespace, url: str, folder: Path, paths: list[str]) ->
         "CMS_PRICING_PORT": str(port),
         "CMS_PRICING_WORKERS": str(args.workers),
         "CMS_PRICING_RESPONSE_CACHE_SIZE": "0",
+        "CMS_PRICING_RATE_LIMITS": "false",
         "CMS_DATA_DIR": "",
     }
     started = time.perf_counter()

@@ -45,6 +45,7 @@ PROFILE = profile(
 )
 # One clock for every process of the run (the runner's CPU samples too): seconds since here.
 EPOCH = float(os.environ.get("LOADTEST_EPOCH") or time.time())
+KEY = os.environ.get("LOADTEST_KEY", "")
 LAG_EVERY = 0.1  # seconds between event-loop lag probes
 
 
@@ -139,6 +140,8 @@ def pick(key: str) -> Any:
 class Client(FastHttpUser):
     abstract = True
     wait_time = between(*PROFILE.think_s)
+    # Every request carries the run's API key (loadtest/run.py makes it).
+    default_headers = {"X-API-Key": KEY} if KEY else {}
 
     def price(self) -> None:
         self.client.get(pick("price"), name="/codes/price")

@@ -86,6 +86,14 @@ def server(env: dict[str, str], workers: int, port: int, log: Path) -> Iterator[
         proc.wait(timeout=30)
 
 
+def new_key(env: dict[str, str]) -> str:
+    """A key with the scopes the profiles use (``cms-pricing keys create``: its last line)."""
+    scopes = ("--scope", "read", "--scope", "bulk", "--scope", "plans:write")
+    command = [str(BIN / "cms-pricing"), "keys", "create", "load test", *scopes]
+    made = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    return made.stdout.strip().splitlines()[-1]
+
+
 def locust_command(host: str, processes: int, master_port: int) -> list[str]:
     command = [
         str(BIN / "locust"),
@@ -138,7 +146,12 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.csv"):  # a reused folder must not merge an earlier run's logs
         old.unlink()
-    env = {**os.environ, "DATABASE_URL": args.database_url, "CMS_DATA_DIR": str(args.data)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "CMS_DATA_DIR": str(args.data),
+        "CMS_PRICING_RATE_LIMITS": "false",  # load tests measure the service (docs/auth.md)
+    }
     subprocess.run(
         [str(BIN / "cms-pricing"), "ingest", str(args.data)],
         env=env,
@@ -148,6 +161,9 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
     mix_file = mix.write(args.data, args.seed, out / "mix.json")
     load_env = {
         **env,
+        # Saved plans need a key (docs/auth.md); the generator sends this one with every
+        # request, so the load is a keyed caller's.
+        "LOADTEST_KEY": new_key(env),
         "LOADTEST_MIX": str(mix_file),
         "LOADTEST_OUT": str(out),
         "LOADTEST_PROFILE": chosen.name,

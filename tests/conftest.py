@@ -33,6 +33,20 @@ def shared_snapshot_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         os.environ["CMS_PRICING_SNAPSHOT_DIR"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def rate_limits_off() -> Iterator[None]:
+    """The suite runs with ``CMS_PRICING_RATE_LIMITS=false``, as the benchmarks and load tests
+    do (docs/auth.md): a test server answers thousands of requests a minute from one address.
+    The tests of the limits (tests/auth, tests/ratelimit) turn them on in their own settings."""
+    before = os.environ.get("CMS_PRICING_RATE_LIMITS")
+    os.environ["CMS_PRICING_RATE_LIMITS"] = "false"
+    yield
+    if before is None:
+        del os.environ["CMS_PRICING_RATE_LIMITS"]
+    else:
+        os.environ["CMS_PRICING_RATE_LIMITS"] = before
+
+
 @pytest.fixture(scope="session")
 def cms_data() -> Path:
     """The CMS data tree root (holds ``2025/rvu25a`` ... ``2025/zip-locality-2025q4``)."""

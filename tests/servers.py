@@ -191,3 +191,45 @@ def _health(base: str) -> bool:
         return get(base + "/health", timeout=1)[0] == 200
     except OSError:
         return False
+
+
+def new_key(url: str, *scopes: str, name: str = "tests", **quota: str) -> str:
+    """A new API key in the database at ``url`` (``quota``: class=rate, ``plans_write`` for
+    ``plans:write``); saved plans need one, and each key sees only its own."""
+    from cms_pricing.db.keys import create_key  # noqa: PLC0415 - only the tests that need it
+    from cms_pricing.db.repository import create_db_engine  # noqa: PLC0415
+
+    engine = create_db_engine(url)
+    try:
+        rates = {kind.replace("_", ":"): rate for kind, rate in quota.items()}
+        _key, secret = create_key(engine, name, scopes, quota=rates)
+    finally:
+        engine.dispose()
+    return secret
+
+
+@contextmanager
+def apps(**base: Any) -> Iterator[Callable[..., Any]]:
+    """``build(**settings)``: a whole app (``create_app``) with ``base`` and these settings
+    (their environment names), in a ``TestClient`` whose lifespan has started; every app
+    built is stopped on exit."""
+    from fastapi.testclient import TestClient  # noqa: PLC0415 - only the tests that need it
+
+    from cms_pricing.api.app import create_app  # noqa: PLC0415
+    from cms_pricing.config import Settings  # noqa: PLC0415
+
+    clients: list[TestClient] = []
+
+    def build(**settings: Any) -> TestClient:
+        client = TestClient(
+            create_app(Settings(**{**base, **settings})), raise_server_exceptions=False
+        )
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    try:
+        yield build
+    finally:
+        for client in clients:
+            client.__exit__(None, None, None)

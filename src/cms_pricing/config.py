@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cms_pricing.service.ratelimit import Rate
+
 
 def _default_data_dir() -> Path | None:
     candidate = Path("../shared/cms-data")
@@ -95,6 +97,34 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         default=None, validation_alias=AliasChoices("CMS_PRICING_ADMIN_TOKEN")
     )
+    # -- keys, scopes and rate limits (docs/auth.md) ------------------------------------------
+    require_keys: bool = Field(
+        default=False, validation_alias=AliasChoices("CMS_PRICING_REQUIRE_KEYS")
+    )
+    rate_limits: bool = Field(
+        default=True, validation_alias=AliasChoices("CMS_PRICING_RATE_LIMITS")
+    )
+    limit_read: Annotated[Rate, NoDecode] = Field(
+        default=Rate(60_000, 60), validation_alias=AliasChoices("CMS_PRICING_LIMIT_READ")
+    )
+    limit_bulk: Annotated[Rate, NoDecode] = Field(
+        default=Rate(200_000, 60), validation_alias=AliasChoices("CMS_PRICING_LIMIT_BULK")
+    )
+    limit_plans_write: Annotated[Rate, NoDecode] = Field(
+        default=Rate(600, 60), validation_alias=AliasChoices("CMS_PRICING_LIMIT_PLANS_WRITE")
+    )
+    anon_limit_read: Annotated[Rate, NoDecode] = Field(
+        default=Rate(6_000, 60), validation_alias=AliasChoices("CMS_PRICING_ANON_LIMIT_READ")
+    )
+    anon_limit_bulk: Annotated[Rate, NoDecode] = Field(
+        default=Rate(20_000, 60), validation_alias=AliasChoices("CMS_PRICING_ANON_LIMIT_BULK")
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias=AliasChoices("CMS_PRICING_TRUSTED_PROXIES")
+    )
+    key_refresh_s: float = Field(
+        default=2, gt=0, le=60, validation_alias=AliasChoices("CMS_PRICING_KEY_REFRESH_SECONDS")
+    )
     # -- observability (docs/observability.md) -------------------------------------------------
     metrics_enabled: bool = Field(
         default=True, validation_alias=AliasChoices("CMS_PRICING_METRICS")
@@ -157,7 +187,20 @@ class Settings(BaseSettings):
             return Path(self.database_url.removeprefix("sqlite:///")).parent / "snapshots"
         return Path("var/snapshots")
 
-    @field_validator("database_replica_urls", mode="before")
+    @field_validator(
+        "limit_read",
+        "limit_bulk",
+        "limit_plans_write",
+        "anon_limit_read",
+        "anon_limit_bulk",
+        mode="before",
+    )
+    @classmethod
+    def _rate(cls, value: object) -> object:
+        """``600/min`` in the environment (``service.ratelimit.Rate``)."""
+        return Rate.parse(value) if isinstance(value, str) else value
+
+    @field_validator("database_replica_urls", "trusted_proxies", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
         """A comma-separated list in the environment; a sequence when passed in code."""

@@ -4,8 +4,8 @@ Hierarchy::
 
     PricingError                  status_code, code (stable, machine-readable), details
     ├── BadRequest          400   a malformed parameter or body; ``details.field`` names it
-    ├── Unauthorized        401   an admin call without a valid token
-    ├── Forbidden           403   an admin call while admin endpoints are disabled
+    ├── Unauthorized        401   no key, or a key that is not valid (``WWW-Authenticate``)
+    ├── Forbidden           403   a key without the scope the endpoint needs
     ├── NotFound            404   unknown code, ZIP, release, plan or endpoint
     ├── MethodNotAllowed    405   a method the endpoint does not take (``Allow`` header)
     ├── RequestTimeout      408   the body did not arrive in time
@@ -16,6 +16,7 @@ Hierarchy::
     ├── UnsupportedMediaType 415  a body that is neither of the accepted content types
     ├── Unprocessable       422   well-formed but not priceable as asked (26 on PC/TC 0)
     ├── PreconditionRequired 428  a write without If-Match
+    ├── RateLimited         429   over the caller's rate or quota (``Retry-After``)
     ├── ClientClosed        499   the client went away mid-request (never a 5xx; logged only)
     └── Unavailable         503   ``Retry-After`` set
         ├── NotReady              no release loaded yet
@@ -73,10 +74,27 @@ class Unauthorized(PricingError):
     status_code = 401
     code = "unauthorized"
 
+    def __init__(
+        self, message: str, challenge: str = 'Bearer realm="cms-pricing"', **details: Any
+    ) -> None:
+        super().__init__(message, **details)
+        self.headers = (("www-authenticate", challenge),)
+
 
 class Forbidden(PricingError):
     status_code = 403
     code = "forbidden"
+
+
+class RateLimited(PricingError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(
+        self, message: str, headers: tuple[tuple[str, str], ...] = (), **details: Any
+    ) -> None:
+        super().__init__(message, **details)
+        self.headers = headers
 
 
 class NotFound(PricingError):

@@ -12,6 +12,7 @@ from cms_pricing.api.app import create_app
 from cms_pricing.config import Settings
 from cms_pricing.db.repository import create_db_engine, migrate
 from cms_pricing.service.state import ServiceState
+from servers import new_key
 
 
 @pytest.fixture(scope="session")
@@ -20,9 +21,17 @@ def settings(ingested_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings) -> Iterator[TestClient]:
-    """The whole app (fast path in front of FastAPI), started through its lifespan."""
+def every_scope_key(ingested_url: str) -> str:
+    """A key with every scope: saved plans need one (tests/auth tests who may call what)."""
+    return new_key(ingested_url, "read", "bulk", "plans:write", "admin", name="api tests")
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings, every_scope_key: str) -> Iterator[TestClient]:
+    """The whole app (fast path in front of FastAPI), started through its lifespan, calling
+    with a key that has every scope."""
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        test_client.headers["X-API-Key"] = every_scope_key
         yield test_client
 
 

@@ -92,6 +92,7 @@ READY = {
     "release_loaded": True,
     "database": "ok",
     "redis": "disabled",
+    "rate_limits": "off",  # the suite runs with CMS_PRICING_RATE_LIMITS=false (tests/conftest)
     "releases": ["RVU25A", "RVU25B", "RVU25C", "RVU25D"],
 }
 

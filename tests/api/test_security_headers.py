@@ -35,7 +35,13 @@ CASES: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("bulk CSV", "POST", "/codes/price/bulk", CSV, 200),
     ("plan pricing", "POST", "/plans/price", {"json": PLAN}, 200),
     ("plan validation", "POST", "/plans/price", {"json": {"lines": []}}, 400),
-    ("admin refused", "POST", "/admin/cache/invalidate", {"json": {}}, 403),
+    (
+        "admin refused",
+        "POST",
+        "/admin/cache/invalidate",
+        {"json": {}, "headers": {"X-API-Key": "not-a-key"}},
+        401,
+    ),
     ("metrics", "GET", "/metrics", {}, 200),
     ("docs logo", "GET", "/redoc/logo-mini.svg", {}, 200),
 ]

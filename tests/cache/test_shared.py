@@ -87,14 +87,17 @@ def admin(client: TestClient, body: dict[str, str], token: str | None = TOKEN) -
 def test_admin_invalidation_needs_the_token(
     shared_pair: tuple[TestClient, TestClient], make_client: Callable[..., TestClient]
 ) -> None:
-    """No token: 401; a wrong token: 401; admin disabled in settings: 403; all in the envelope."""
+    """No token: 401; a wrong token: 401; without CMS_PRICING_ADMIN_TOKEN the token a client
+    sends is just an unknown key: 401 too (only admin keys get in; docs/auth.md); all in the
+    envelope, with WWW-Authenticate."""
     first, _second = shared_pair
     for token in (None, "wrong"):
         response = admin(first, {"scope": "all"}, token)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "unauthorized"
+        assert response.headers["www-authenticate"].startswith('Bearer realm="cms-pricing"')
     with make_client(CMS_PRICING_ADMIN_TOKEN=None) as disabled:
-        assert admin(disabled, {"scope": "all"}).status_code == 403
+        assert admin(disabled, {"scope": "all"}).status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@
 starts `cms-pricing serve` (two workers, loopback, a free port) on a private database and
 runs ``schemathesis run <base>/openapi.json --checks all`` with every phase (examples,
 coverage, fuzzing, stateful), a fixed seed, at most ``--examples`` cases per operation, the
-admin token in an ``Authorization`` header, and a JUnit report in ``--report-dir``. The
+an API key with every scope (made with ``cms-pricing keys create`` before the server starts)
+in an ``Authorization`` header, and a JUnit report in ``--report-dir``. The
 database is a fresh SQLite file that the server fills from the real CMS files on start
 (``CMS_DATA_DIR``, else ``../shared/cms-data``), or the copy ``fuzz(database_url=...)`` is
 given (tests/fuzz/test_schemathesis.py passes a copy of the session's ingested database).
@@ -17,6 +18,7 @@ Exit status: schemathesis's, so 0 only when no check failed on any operation.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import subprocess
 import sys
@@ -25,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for servers.py
 
-from servers import cms_data_root, serve
+from servers import cli, cms_data_root, serve
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"  # why each setting: its comments
@@ -34,6 +36,7 @@ SEED = 20261201
 # same 21 in 21 s, 50 found 20 (--every-failure, 2 cores): CI runs 100.
 EXAMPLES = 100
 PHASES = "examples,coverage,fuzzing,stateful"
+SCOPES = ("read", "bulk", "plans:write", "admin")
 
 
 def command(
@@ -63,13 +66,26 @@ def command(
 
 
 def server_env(folder: Path, database_url: str | None, token: str) -> dict[str, str]:
+    # Keys required, as in production: the OpenAPI document then declares every operation
+    # but the open ones as needing a key, and schemathesis's ignored_auth check sends each
+    # without one (it must be refused).
+    common = {"CMS_PRICING_ADMIN_TOKEN": token, "CMS_PRICING_REQUIRE_KEYS": "true"}
     if database_url is None:  # an empty database: `serve` ingests the real files first
         return {
             "DATABASE_URL": f"sqlite:///{folder / 'fuzz.db'}",
             "CMS_DATA_DIR": str(cms_data_root()),
-            "CMS_PRICING_ADMIN_TOKEN": token,
+            **common,
         }
-    return {"DATABASE_URL": database_url, "CMS_DATA_DIR": "", "CMS_PRICING_ADMIN_TOKEN": token}
+    return {"DATABASE_URL": database_url, "CMS_DATA_DIR": "", **common}
+
+
+def every_scope_key(env: dict[str, str]) -> str:
+    """A new key with every scope in the server's database (the last line ``keys create``
+    prints); the keys the stateful phase makes through ``POST /admin/keys`` come on top."""
+    scopes = [arg for scope in SCOPES for arg in ("--scope", scope)]
+    made = cli({**os.environ, **env}, "keys", "create", "fuzz", *scopes)
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip().splitlines()[-1]
 
 
 def fuzz(
@@ -81,8 +97,8 @@ def fuzz(
 ) -> subprocess.CompletedProcess[str]:
     """Serve, run schemathesis against it, stop; its output is in the result and in
     ``folder/schemathesis.log``, its reports in ``folder/report``."""
-    token = secrets.token_urlsafe(24)
-    env = server_env(folder, database_url, token)
+    env = server_env(folder, database_url, secrets.token_urlsafe(24))
+    token = every_scope_key(env)
     with serve(env, folder / "serve.log", workers=2, ready_within=180) as server:
         report = folder / "report"
         args = command(server.base, token, report, examples, seed, every_failure=every_failure)

@@ -20,8 +20,11 @@ from fastapi.testclient import TestClient
 from offload_support import Worker, worker_on
 
 from cms_pricing.api import boundary
+from cms_pricing.api.access import CALLER, Access, Caller
 from cms_pricing.api.plans import plans_router
 from cms_pricing.errors import Overloaded
+from cms_pricing.protocol import ASGIApp, Receive, Scope, Send
+from cms_pricing.service.keyring import KeyRing
 from cms_pricing.service.offload import Admission
 from servers import copy_database, eventually, serve
 
@@ -62,9 +65,29 @@ def plan_app(tmp_path_factory: pytest.TempPathFactory, ingested_url: str) -> Ite
     with worker_on(url, CMS_PRICING_EXPENSIVE_PROCESSES=0, **budgets) as worker:
         app = FastAPI()
         boundary.install(app)  # errors rendered as the whole app renders them
-        app.include_router(plans_router(worker.state, worker.offload))
-        with TestClient(app) as client:
+        app.include_router(plans_router(worker.state, worker.offload, no_limits(worker)))
+        with TestClient(as_owner(app)) as client:
             yield client, worker
+
+
+def no_limits(worker: Worker) -> Access:
+    """The access check of an app without rate limits (these apps have no boundary in
+    front, so no caller is ever identified and nothing is charged)."""
+    settings = worker.state.settings
+    return Access(settings, KeyRing(worker.state.engine, settings.key_refresh_s), None)
+
+
+def as_owner(app: FastAPI) -> ASGIApp:
+    """``app`` with every request made by one key (the boundary, which identifies callers,
+    is not in front here; saved plans need an owner)."""
+    caller = Caller("admission-test", frozenset({"read", "bulk", "plans:write"}), {})
+
+    async def owned(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[CALLER] = caller
+        await app(scope, receive, send)
+
+    return owned
 
 
 def _overloaded(response: Any, kind: str) -> bool:
@@ -193,7 +216,7 @@ def test_a_refused_bulk_request_reads_no_body(plan_app: tuple[TestClient, Worker
     _client, worker = plan_app
     routes = FastAPI()
     boundary.install(routes)
-    routes.include_router(plans_router(worker.state, worker.offload))
+    routes.include_router(plans_router(worker.state, worker.offload, no_limits(worker)))
     app = boundary.Boundary(routes, admit=worker.offload.admitted)
     asked: list[str] = []
     sent: list[dict[str, Any]] = []

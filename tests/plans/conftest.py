@@ -30,6 +30,7 @@ from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, SourceFile, ZipData, ZipMeta
 from cms_pricing.reference.parsers import detect_kind, parse_file
 from cms_pricing.reference.publish import ingest_path
+from servers import new_key
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -127,4 +128,12 @@ def plan_client(plan_db_url: str) -> Iterator[TestClient]:
     """The whole app over ``plan_db_url``, started through its lifespan."""
     settings = Settings(DATABASE_URL=plan_db_url, CMS_DATA_DIR=None)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        every = ("read", "bulk", "plans:write")
+        client.headers["Authorization"] = f"Bearer {new_key(plan_db_url, *every)}"
         yield client
+
+
+@pytest.fixture(scope="session")
+def owner(plan_client: TestClient) -> str:
+    """The id of ``plan_client``'s key: the owner of the plans it saves."""
+    return plan_client.headers["Authorization"].split("_")[1]

@@ -78,11 +78,11 @@ def test_create_then_read_then_price(plan_client: TestClient) -> None:
 
 
 def test_create_validates_by_pricing_and_stores_nothing_when_bad(
-    plan_client: TestClient, db: Engine
+    plan_client: TestClient, db: Engine, owner: str
 ) -> None:
     """An unknown code (422, lines.0.code: on /plans a 404 means no such plan), a modifier
     the code refuses (422) and a missing name (400) are refused, and no row is written."""
-    before = (store.count_plans(db), line_rows(db))
+    before = (store.count_plans(db, owner=owner), line_rows(db))
     bad_code = {**SAVED, "lines": [{"code": "0000Z"}]}
     response = plan_client.post("/plans", json=bad_code)
     assert response.status_code == 422
@@ -92,7 +92,7 @@ def test_create_validates_by_pricing_and_stores_nothing_when_bad(
     nameless = {k: v for k, v in SAVED.items() if k != "name"}
     response = plan_client.post("/plans", json=nameless)
     assert response.status_code == 400 and error_of(response)["details"] == {"field": "name"}
-    assert (store.count_plans(db), line_rows(db)) == before
+    assert (store.count_plans(db, owner=owner), line_rows(db)) == before
 
 
 def test_unknown_plan_is_404_everywhere(plan_client: TestClient) -> None:
@@ -113,16 +113,18 @@ def test_unknown_plan_is_404_everywhere(plan_client: TestClient) -> None:
 # -- idempotency ---------------------------------------------------------------------------------
 
 
-def test_same_key_same_body_returns_the_first_answer(plan_client: TestClient, db: Engine) -> None:
+def test_same_key_same_body_returns_the_first_answer(
+    plan_client: TestClient, db: Engine, owner: str
+) -> None:
     """A retried create gets the first plan back (same body, Idempotent-Replayed) and no second
     plan is written."""
     key = secrets.token_hex(8)
     first = create(plan_client, **{"Idempotency-Key": key})
-    count = store.count_plans(db)
+    count = store.count_plans(db, owner=owner)
     again = create(plan_client, **{"Idempotency-Key": key})
     assert again.content == first.content
     assert again.headers["idempotent-replayed"] == "true"
-    assert store.count_plans(db) == count
+    assert store.count_plans(db, owner=owner) == count
 
 
 def test_same_key_other_body_is_409(plan_client: TestClient) -> None:
@@ -142,19 +144,21 @@ def test_blank_idempotency_key_is_400(plan_client: TestClient) -> None:
     assert response.status_code == 400
 
 
-def test_concurrent_creates_with_one_key_make_one_plan(db: Engine) -> None:
+def test_concurrent_creates_with_one_key_make_one_plan(db: Engine, owner: str) -> None:
     """Eight threads create with one key at once: one plan is written and every thread gets
     the same answer."""
     plan = Plan((PlanLine("99213"),), zip="10001")
     idem = store.Idempotency(secrets.token_hex(8), "a" * 64)
-    before = store.count_plans(db)
+    before = store.count_plans(db, owner=owner)
     answers: list[str] = []
 
     def render(stored: store.StoredPlan) -> tuple[int, str]:
         return 201, stored.public_id
 
     def worker() -> None:
-        answer = store.create_plan(db, "race", plan, sha="s" * 64, idem=idem, render=render)
+        answer = store.create_plan(
+            db, "race", plan, sha="s" * 64, idem=idem, render=render, owner=owner
+        )
         answers.append(answer.body)
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
@@ -163,7 +167,7 @@ def test_concurrent_creates_with_one_key_make_one_plan(db: Engine) -> None:
     for thread in threads:
         thread.join()
     assert len(answers) == 8 and len(set(answers)) == 1
-    assert store.count_plans(db) == before + 1
+    assert store.count_plans(db, owner=owner) == before + 1
 
 
 # -- concurrency ---------------------------------------------------------------------------------
@@ -217,7 +221,7 @@ def test_delete_needs_if_match(plan_client: TestClient, db: Engine) -> None:
 
 
 def test_concurrent_updates_with_one_version_let_exactly_one_win(
-    plan_client: TestClient, db: Engine
+    plan_client: TestClient, db: Engine, owner: str
 ) -> None:
     """Six threads update version 1 at once through the store: one succeeds, five get 412."""
     plan_id = create(plan_client).json()["id"]
@@ -226,7 +230,9 @@ def test_concurrent_updates_with_one_version_let_exactly_one_win(
 
     def worker(n: int) -> None:
         try:
-            store.update_plan(db, plan_id, expected=1, name=f"w{n}", plan=plan, sha="s" * 64)
+            store.update_plan(
+                db, plan_id, expected=1, name=f"w{n}", plan=plan, sha="s" * 64, owner=owner
+            )
             outcomes.append("ok")
         except PreconditionFailed:
             outcomes.append("412")
@@ -243,10 +249,10 @@ def test_concurrent_updates_with_one_version_let_exactly_one_win(
 # -- atomic writes -------------------------------------------------------------------------------
 
 
-def test_a_create_that_fails_midway_writes_nothing(db: Engine) -> None:
+def test_a_create_that_fails_midway_writes_nothing(db: Engine, owner: str) -> None:
     """The answer is rendered inside the transaction after the plan and lines are inserted;
     when that fails, neither the plan, its lines nor the idempotency key remain."""
-    before = (store.count_plans(db), line_rows(db))
+    before = (store.count_plans(db, owner=owner), line_rows(db))
     plan = Plan((PlanLine("99213"), PlanLine("99214")), zip="10001")
 
     def broken(_stored: store.StoredPlan) -> tuple[int, str]:
@@ -254,31 +260,31 @@ def test_a_create_that_fails_midway_writes_nothing(db: Engine) -> None:
 
     idem = store.Idempotency(secrets.token_hex(8), "b" * 64)
     with pytest.raises(RuntimeError):
-        store.create_plan(db, "half", plan, sha="s" * 64, idem=idem, render=broken)
-    assert (store.count_plans(db), line_rows(db)) == before
+        store.create_plan(db, "half", plan, sha="s" * 64, idem=idem, render=broken, owner=owner)
+    assert (store.count_plans(db, owner=owner), line_rows(db)) == before
     with db.connect() as conn:
         keys = conn.scalar(select(func.count()).where(store.KEYS.c.key == idem.key))
     assert keys == 0
 
 
 def test_an_update_that_fails_midway_changes_nothing(
-    db: Engine, monkeypatch: pytest.MonkeyPatch
+    db: Engine, monkeypatch: pytest.MonkeyPatch, owner: str
 ) -> None:
     """If writing the new lines fails after the plan row was updated, the update rolls back:
     same version, same name, same lines."""
     plan = Plan((PlanLine("99213"), PlanLine("99214")), zip="10001")
     made = store.create_plan(db, "before", plan, sha="s" * 64, idem=None,
-                             render=lambda s: (201, s.public_id))  # fmt: skip
+                             render=lambda s: (201, s.public_id), owner=owner)  # fmt: skip
 
     def broken(*_args: object) -> None:
         raise RuntimeError("connection lost")
 
     monkeypatch.setattr(store, "_insert_lines", broken)
     with pytest.raises(RuntimeError):
-        store.update_plan(db, made.body, expected=1, name="after",
+        store.update_plan(db, made.body, expected=1, name="after", owner=owner,
                           plan=Plan((PlanLine("99213"),), zip="10001"), sha="t" * 64)  # fmt: skip
     monkeypatch.undo()
-    kept = store.get_plan(db, made.body)
+    kept = store.get_plan(db, made.body, owner=owner)
     assert (kept.version, kept.name) == (1, "before")
     assert kept.plan is not None and len(kept.plan.lines) == 2
 

@@ -21,6 +21,7 @@ from cms_pricing.config import Settings
 from cms_pricing.db.repository import create_db_engine, migrate
 from cms_pricing.reference.publish import ingest_path
 from pgcluster import Cluster, private_cluster
+from servers import new_key
 
 pytestmark = pytest.mark.postgres
 
@@ -45,6 +46,7 @@ def cluster(cms_data: Path) -> Iterator[Cluster]:
 def client(cluster: Cluster) -> Iterator[TestClient]:
     settings = Settings(DATABASE_URL=cluster.url, CMS_DATA_DIR=None, CMS_PRICING_METRICS=False)
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        test_client.headers["X-API-Key"] = new_key(cluster.url, "read", "bulk", "plans:write")
         yield test_client
 
 

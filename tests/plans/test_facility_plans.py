@@ -25,6 +25,7 @@ from cms_pricing.api.plan_schemas import SITES_BODY_EXAMPLE
 from cms_pricing.config import Settings
 from cms_pricing.db.repository import create_db_engine, migrate
 from cms_pricing.reference.publish import ingest_path
+from servers import new_key
 
 SOURCES = (
     "2025/rvu25a",
@@ -55,6 +56,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, cms_data: Path) -> Iterator
     engine.dispose()
     settings = Settings(DATABASE_URL=url, CMS_DATA_DIR=None)
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        test_client.headers["X-API-Key"] = new_key(url, "read", "bulk", "plans:write")
         yield test_client
 
 

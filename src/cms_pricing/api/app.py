@@ -13,28 +13,29 @@ validates nothing the parser would not).
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from cms_pricing.api import boundary, examples, openapi, schemas, wire
+from cms_pricing.api import boundary, examples, openapi, schemas
+from cms_pricing.api.access import Access
+from cms_pricing.api.admin import admin_router
 from cms_pricing.api.docs import add_docs_routes
-from cms_pricing.api.endpoints import BY_NAME, ENDPOINTS, Endpoint, route_rows
+from cms_pricing.api.endpoints import ENDPOINTS, Endpoint, route_rows
 from cms_pricing.api.fastpath import Answerer, FastPath
 from cms_pricing.api.headers import SecurityHeaders
 from cms_pricing.api.limits import Limits
 from cms_pricing.api.plans import plans_router
-from cms_pricing.cache import invalidation as cache_invalidation
 from cms_pricing.config import Settings
-from cms_pricing.errors import Forbidden, Unauthorized
 from cms_pricing.observability.middleware import instrument
+from cms_pricing.service.keyring import KeyRing
 from cms_pricing.service.offload import Offload
+from cms_pricing.service.ratelimit import Limiter
 from cms_pricing.service.state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,14 @@ def _example(answer: dict[str, Any]) -> dict[str, Any]:
 def create_app(settings: Settings, state: ServiceState | None = None) -> SecurityHeaders:
     service = state if state is not None else ServiceState(settings)
     offload = Offload(settings, service, EXPENSIVE_MODULES)
+    keyring = KeyRing(service.engine, settings.key_refresh_s)
+    limiter = (
+        Limiter(settings.redis_url, workers=settings.workers, timeout_ms=settings.redis_timeout_ms)
+        if settings.rate_limits
+        else None
+    )
+    access = Access(settings, keyring, limiter)
+    service.limits_status = access.status
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +91,8 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Securit
         yield
         await service.stop_background()
         await offload.stop()  # after the drain: queued expensive work finishes first
+        if limiter is not None:
+            await limiter.close()
         service.databases.dispose()
 
     app = FastAPI(
@@ -96,13 +107,14 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Securit
     boundary.install(app)
     fast = FastPath(app, service)
     _add_read_routes(app, fast.answerer)
-    app.include_router(plans_router(service, offload))
-    _add_admin_routes(app, service)
-    openapi.install(app)
-    # The boundary goes first (404/405, query rules, bulk admission), then the limits read
-    # the body (413/408), then the fast path and FastAPI.
-    guarded = boundary.Boundary(Limits(fast, settings), admit=offload.admitted)
-    return SecurityHeaders(instrument(guarded, service, route_rows(), settings))
+    app.include_router(plans_router(service, offload, access))
+    app.include_router(admin_router(service, keyring))
+    openapi.install(app, anonymous=not settings.require_keys)
+    # The boundary goes first (404/405, then keys, scopes and rate limits, query rules, bulk
+    # admission), then the limits read the body (413/408), then the fast path and FastAPI.
+    guarded = boundary.Boundary(Limits(fast, settings), admit=offload.admitted, access=access)
+    observed = instrument(guarded, service, route_rows(), settings, guard=access.metrics)
+    return SecurityHeaders(observed)
 
 
 Route = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -136,81 +148,4 @@ def _add_read_routes(app: FastAPI, answerer: Answerer) -> None:
             tags=list(endpoint.tags),
             summary=endpoint.summary,
             openapi_extra={"parameters": [p.openapi() for p in endpoint.params]},
-        )
-
-
-class InvalidateRequest(BaseModel):
-    """What to invalidate: ``all``, one ``release`` (target = its id) or a key ``pattern``
-    (target = a shared-key prefix such as ``cms-pricing:v1:rel:RVU25B:``)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"scope": "release", "target": "RVU25B"}],
-            # What each scope takes as its target (cache/invalidation.prefixes_for).
-            "oneOf": [
-                {"properties": {"scope": {"const": "all"}}},
-                {
-                    "properties": {
-                        "scope": {"const": "release"},
-                        "target": {"type": "string", "pattern": "^[A-Za-z0-9]{1,16}$"},
-                    },
-                    "required": ["scope", "target"],
-                },
-                {
-                    "properties": {
-                        "scope": {"const": "pattern"},
-                        "target": {"type": "string", "pattern": "^cms-pricing:v1:"},
-                    },
-                    "required": ["scope", "target"],
-                },
-            ],
-        },
-    )
-    scope: Literal["all", "release", "pattern"] = "all"
-    target: str = ""
-
-
-def _check_token(service: ServiceState, authorization: str | None) -> None:
-    expected = service.settings.admin_token
-    if not expected:
-        raise Forbidden("the admin endpoints are disabled: set CMS_PRICING_ADMIN_TOKEN")
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise Unauthorized("a valid admin token is required: Authorization: Bearer <token>")
-
-
-def _add_admin_routes(app: FastAPI, service: ServiceState) -> None:
-    endpoint = BY_NAME["invalidate"]
-
-    @app.post(
-        endpoint.path,
-        tags=list(endpoint.tags),
-        responses={
-            400: ERRORS[400],
-            401: {"model": schemas.ErrorEnvelope, "description": "No or wrong admin token"},
-            403: {"model": schemas.ErrorEnvelope, "description": "Admin endpoints disabled"},
-            415: {"model": schemas.ErrorEnvelope, "description": "Not application/json"},
-        },
-        summary=endpoint.summary,
-    )
-    def invalidate(
-        request_body: InvalidateRequest,
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> Response:
-        _check_token(service, authorization)
-        done = cache_invalidation.invalidate(
-            service.engine, service.settings.redis_url, request_body.scope, request_body.target
-        )
-        service.drop_local()  # this worker at once; the others by event or at their next poll
-        body = {
-            "id": done.id,
-            "scope": done.scope,
-            "target": done.target,
-            "prefixes": list(done.prefixes),
-            "redis_keys_deleted": done.redis_keys_deleted,
-            "announced": done.announced,
-        }
-        return Response(
-            wire.dumps(body), media_type="application/json", headers={"cache-control": "no-store"}
         )

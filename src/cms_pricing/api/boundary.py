@@ -6,7 +6,9 @@ Handlers raise; this module turns every error into the one JSON envelope
 - ``Boundary(app)``, the ASGI layer in front of the fast path and FastAPI, applies the
   endpoint table (``api/endpoints.py``) before anything else runs: a path no endpoint has is
   404; ``OPTIONS`` is 204 with ``Allow``; a method the path does not take is 405 with
-  ``Allow``; ``HEAD`` is answered as ``GET`` without the body; for the routes FastAPI serves,
+  ``Allow``; ``HEAD`` is answered as ``GET`` without the body; then ``Access.admit``
+  (``api/access.py``; the fast path's GETs too) identifies the caller, checks the endpoint's
+  scope and takes from its rate limit (401, 403, 429); for the routes FastAPI serves,
   unknown or repeated query parameters are 400 (``service.queries.read``) and a body whose
   content type the endpoint does not take (or that has none) is 415; a bulk request takes
   its admission budget here, before anything reads its body (503 ``overloaded`` when the
@@ -34,6 +36,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from cms_pricing.api.access import Access
 from cms_pricing.api.endpoints import ENDPOINTS
 from cms_pricing.errors import (
     INTERNAL_ERROR,
@@ -58,7 +61,7 @@ JSON = (b"content-type", b"application/json")
 TABLE = RouteTable((e.method, e.path, e.sla) for e in ENDPOINTS)
 BY_ROUTE = {(e.method, e.path): e for e in ENDPOINTS}
 FAST = frozenset((e.method, e.path) for e in ENDPOINTS if e.parse is not None)
-FAST_PATHS = frozenset(path for method, path in FAST if method == "GET" and "{" not in path)
+FAST_PATHS = {e.path: e for e in ENDPOINTS if e.parse is not None and "{" not in e.path}
 
 
 def allowed(template: str) -> str:
@@ -99,18 +102,32 @@ def _no_admission(_kind: Any) -> AbstractContextManager[None]:
 class Boundary:
     """The endpoint table's rules in front of ``app`` (module docstring)."""
 
-    def __init__(self, app: ASGIApp, admit: Admit = _no_admission) -> None:
+    def __init__(
+        self, app: ASGIApp, admit: Admit = _no_admission, access: Access | None = None
+    ) -> None:
         self.app = app
         self.admit = admit
+        self.access = access
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.app, name)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (scope["method"] == "GET" and scope["path"] in FAST_PATHS):
-            # The hot path: the fast path answers every error of these itself.
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["method"] == "GET":
+            fast = FAST_PATHS.get(scope["path"])
+            if fast is not None:
+                # The hot path: the fast path answers every error of these itself.
+                if self.access is not None:
+                    try:
+                        await self.access.admit(scope, fast)
+                    except PricingError as exc:
+                        await answer(send, exc)
+                        return
+                await self.app(scope, receive, send)
+                return
         sent = Sent(send)
         try:
             await self._route(scope, receive, sent)
@@ -136,6 +153,8 @@ class Boundary:
             raise MethodNotAllowed(
                 f"{method[:16]} is not allowed on {template}", allow=allowed(template)
             )
+        if self.access is not None:
+            await self.access.admit(scope, endpoint)
         if (method, template) not in FAST:
             queries.read(scope["query_string"].decode("latin-1"), endpoint.query_names)
             if endpoint.bodies:

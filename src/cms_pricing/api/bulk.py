@@ -48,6 +48,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cms_pricing.api import wire
+from cms_pricing.api.access import Access
 from cms_pricing.api.endpoints import BY_NAME
 from cms_pricing.api.schemas import ErrorEnvelope
 from cms_pricing.engine.mpfs import price_code
@@ -379,27 +380,25 @@ def csv_body(answer: dict[str, Any]) -> bytes:
     return out.getvalue().encode()
 
 
-def answer_bulk(snapshot: Snapshot, content_type: str, body: bytes) -> Response:
+def bulk_reply(loaded: Loaded, content_type: str, body: bytes) -> tuple[bytes, str, int]:
+    """The answer's body and media type, and how many lines it priced: the task
+    ``price_bulk`` sends to an offload child."""
     kind = content_type.split(";", maxsplit=1)[0].strip().lower()
     if kind == "application/json":
-        payload = price_json(snapshot, _json_lines(body))
-        return Response(wire.dumps(payload), media_type="application/json")
+        lines = _json_lines(body)
+        payload = price_json(loaded.snapshot, lines)
+        return wire.dumps(payload), "application/json", len(lines)
     if kind == "text/csv":
-        payload = price_json(snapshot, _csv_lines(body))
-        return Response(csv_body(payload), media_type="text/csv; charset=utf-8")
+        rows = _csv_lines(body)
+        payload = price_json(loaded.snapshot, rows)
+        return csv_body(payload), "text/csv; charset=utf-8", len(rows)
     raise UnsupportedMediaType(
         f"content type {echo(kind) if kind else '(none)'}: send application/json or text/csv",
         field="content-type",
     )
 
 
-def bulk_reply(loaded: Loaded, content_type: str, body: bytes) -> tuple[bytes, str]:
-    """The answer's body and media type: the task ``price_bulk`` sends to an offload child."""
-    response = answer_bulk(loaded.snapshot, content_type, body)
-    return bytes(response.body), response.media_type or "application/json"
-
-
-def bulk_router(offload: Offload) -> APIRouter:
+def bulk_router(offload: Offload, access: Access) -> APIRouter:
     router = APIRouter()
 
     endpoint = BY_NAME["bulk"]
@@ -431,7 +430,9 @@ def bulk_router(offload: Offload) -> APIRouter:
         # The bulk budget was taken before the body was read (api/boundary.py).
         body = await request.body()
         done = await offload.run(bulk_reply, request.headers.get("content-type", ""), body)
-        payload, media_type = done.value
+        payload, media_type, lines = done.value
+        # One line was taken from the caller's bulk limit at admission; the rest now.
+        await access.charge(request.scope, "bulk", lines - 1)
         return Response(payload, media_type=media_type, headers={NOTE_HEADER: NOTE})
 
     return router

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cms_pricing.api import handlers
 from cms_pricing.cache.policy import CacheClass
 from cms_pricing.service import queries
 from cms_pricing.service.state import ServiceState
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -33,7 +36,11 @@ CSV = "text/csv"
 SCHEMAS: dict[str, dict[str, Any]] = {
     name: {"type": "string", "pattern": f"^({pattern})?$"}
     for name, pattern in queries.PATTERNS.items()
-} | {"date": {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]}}
+} | {
+    "date": {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]},
+    # 0 to 10,080 minutes (db/keys.MAX_GRACE_MINUTES); an API key id is 12 hex digits.
+    "grace_minutes": {"type": "string", "pattern": "^(10080|100[0-7][0-9]|[0-9]{1,4})?$"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,14 @@ class Endpoint:
     shared: Callable[[Any], bool] = _never
     bodies: tuple[str, ...] = ()  # accepted content types of the request body
     admission: str | None = None  # the expensive class whose budget admits it
+    # The scope a key needs and the class the caller's limit counts in (docs/auth.md): read,
+    # bulk, plans:write, admin, or open (no key needed, not limited).
+    access: str = "read"
+
+    @property
+    def owned(self) -> bool:
+        """Saved plans: always need a key, and each key sees only its own."""
+        return "saved plans" in self.tags
 
     @property
     def query_names(self) -> frozenset[str]:
@@ -138,6 +153,7 @@ _SITES = (
     Param("year", "the latest datasets of that year, e.g. 2025"),
 )
 _PLAN_ID = Param("plan_id", "the id of a saved plan", where="path")
+_KEY_ID = Param("key_id", "the id of an API key (12 hex digits)", where="path")
 
 
 def _whole_list(query: queries.LocalityQuery) -> bool:
@@ -167,25 +183,25 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "Each fee schedule with its published datasets, effective dates and hashes",
              ("reference",), (), queries.no_query, handlers.schedules, CacheClass.REFERENCE),
     Endpoint("health", "GET", "/health", "read", "The process is up", ("operations",),
-             (), queries.no_query, handlers.health),
+             (), queries.no_query, handlers.health, access="open"),
     Endpoint("ready", "GET", "/ready", "read", "A release is loaded and the database answers",
-             ("operations",), (), queries.no_query, handlers.ready),
+             ("operations",), (), queries.no_query, handlers.ready, access="open"),
     Endpoint("bulk", "POST", "/codes/price/bulk", "bulk",
              "Price up to 10,000 lines (JSON, or text/csv answered in CSV)", ("pricing",),
-             bodies=(JSON, CSV), admission="bulk"),
+             bodies=(JSON, CSV), admission="bulk", access="bulk"),
     Endpoint("plan_price", "POST", "/plans/price", "write",
              "Price a treatment plan: every line, its adjustments, totals and cost sharing",
-             ("plans",), bodies=(JSON,), admission="plans"),
+             ("plans",), bodies=(JSON,), admission="plans", access="bulk"),
     Endpoint("plan_compare", "POST", "/plans/compare", "write",
              "The same plan at two to six places, side by side with the differences",
-             ("plans",), bodies=(JSON,), admission="compare"),
+             ("plans",), bodies=(JSON,), admission="compare", access="bulk"),
     Endpoint("plan_sites", "POST", "/plans/sites", "write",
              "The same plan at each site of service (office, hospital outpatient, ASC): "
              "professional and facility fees, beneficiary share, difference from the office",
-             ("plans",), bodies=(JSON,), admission="plans"),
+             ("plans",), bodies=(JSON,), admission="plans", access="bulk"),
     Endpoint("plan_create", "POST", "/plans", "write",
              "Save a plan (validated by pricing it); Idempotency-Key makes retries safe",
-             ("saved plans",), bodies=(JSON,), admission="plans"),
+             ("saved plans",), bodies=(JSON,), admission="plans", access="plans:write"),
     Endpoint("plan_list", "GET", "/plans", "read", "Saved plans, oldest first, a page at a time",
              ("saved plans",), (Param("cursor", "next_cursor of the last page"),
                                 Param("limit", "plans per page, 1-100 (default 20)"))),
@@ -193,24 +209,45 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              ("saved plans",), (_PLAN_ID,)),
     Endpoint("plan_replace", "PUT", "/plans/{plan_id}", "write",
              "Replace a saved plan; If-Match must name the version read", ("saved plans",),
-             (_PLAN_ID,), bodies=(JSON,), admission="plans"),
+             (_PLAN_ID,), bodies=(JSON,), admission="plans", access="plans:write"),
     Endpoint("plan_delete", "DELETE", "/plans/{plan_id}", "write",
              "Delete a saved plan; If-Match must name the version read", ("saved plans",),
-             (_PLAN_ID,)),
+             (_PLAN_ID,), access="plans:write"),
     Endpoint("plan_price_saved", "GET", "/plans/{plan_id}/price", "read",
              "Price a saved plan with the data loaded now", ("saved plans",), (_PLAN_ID,),
              admission="plans"),
     Endpoint("invalidate", "POST", "/admin/cache/invalidate", "write",
              "Drop cached answers: everything, one release, or a key prefix", ("operations",),
-             bodies=(JSON,)),
+             bodies=(JSON,), access="admin"),
+    Endpoint("admin_keys", "GET", "/admin/keys", "read",
+             "API keys: id, name, scopes, quota, expiry and state (never a secret)",
+             ("operations",), access="admin"),
+    Endpoint("admin_key_create", "POST", "/admin/keys", "write",
+             "Create an API key; the answer holds the key, once", ("operations",),
+             bodies=(JSON,), access="admin"),
+    Endpoint("admin_key_rotate", "POST", "/admin/keys/{key_id}/rotate", "write",
+             "A new secret for a key; the old one works for grace_minutes more",
+             ("operations",), (_KEY_ID, Param("grace_minutes", "minutes the old key keeps "
+                                              "working (default 0, at most 10080)")),
+             access="admin"),
+    Endpoint("admin_key_revoke", "POST", "/admin/keys/{key_id}/revoke", "write",
+             "Revoke a key at once", ("operations",), (_KEY_ID,), access="admin"),
+    Endpoint("admin_plan_owners", "GET", "/admin/plans/owners", "read",
+             "Who owns saved plans (legacy: saved before keys), with counts",
+             ("operations",), access="admin"),
+    Endpoint("admin_plan_reassign", "POST", "/admin/plans/reassign", "write",
+             "Move saved plans from one owner to a key", ("operations",), bodies=(JSON,),
+             access="admin"),
     Endpoint("metrics", "GET", "/metrics", "read", "Prometheus metrics of every worker",
-             ("operations",)),
-    Endpoint("openapi", "GET", "/openapi.json", "read", "This API's OpenAPI document", ("docs",)),
-    Endpoint("docs", "GET", "/docs", "read", "Swagger UI", ("docs",)),
+             ("operations",), access="admin"),
+    Endpoint("openapi", "GET", "/openapi.json", "read", "This API's OpenAPI document", ("docs",),
+             access="open"),
+    Endpoint("docs", "GET", "/docs", "read", "Swagger UI", ("docs",), access="open"),
     Endpoint("docs_static", "GET", "/docs/static/{digest}/{name}", "read",
-             "Swagger UI and ReDoc assets (from a pinned package)", ("docs",)),
-    Endpoint("redoc", "GET", "/redoc", "read", "ReDoc", ("docs",)),
-    Endpoint("redoc_logo", "GET", "/redoc/logo-mini.svg", "read", "ReDoc's logo", ("docs",)),
+             "Swagger UI and ReDoc assets (from a pinned package)", ("docs",), access="open"),
+    Endpoint("redoc", "GET", "/redoc", "read", "ReDoc", ("docs",), access="open"),
+    Endpoint("redoc_logo", "GET", "/redoc/logo-mini.svg", "read", "ReDoc's logo", ("docs",),
+             access="open"),
 )  # fmt: skip
 
 BY_NAME = {e.name: e for e in ENDPOINTS}
@@ -249,3 +286,19 @@ _FAST_PREFIXED = tuple((e.around, e) for e in _fast() if "{" in e.path)
 def route_rows() -> list[tuple[str, str, str]]:
     """``(method, template, SLA class)`` of every endpoint, for the metrics."""
     return [(e.method, e.path, e.sla) for e in ENDPOINTS]
+
+
+def register(
+    router: APIRouter, name: str, responses: dict[int | str, Any], status_code: int = 200
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a FastAPI route under the path, method, summary and tags of the table's
+    endpoint ``name``."""
+    endpoint = BY_NAME[name]
+    return router.api_route(
+        endpoint.path,
+        methods=[endpoint.method],
+        tags=list(endpoint.tags),
+        summary=endpoint.summary,
+        responses=responses,
+        status_code=status_code,
+    )

@@ -112,17 +112,22 @@ def health(_state: ServiceState, _query: NoQuery) -> Reply:
 def ready(state: ServiceState, _query: NoQuery) -> Reply:
     """Ready once this worker's data is loaded and the database answers. ``expensive`` is
     how its expensive-work children are (``service/offload.py``): they may still be loading
-    (``warming``) while the worker serves; a bulk or plan request then waits for them."""
+    (``warming``) while the worker serves; a bulk or plan request then waits for them.
+    ``rate_limits`` is the limiter's backend (``api/access.py``): ``off``, ``local``, ``redis``,
+    or ``degraded`` (Redis failing: per-worker limits in force, and the status is degraded)."""
     database_ok = state.database_ok()
     loaded = state.is_loaded
     redis = state.shared.state
+    limits = state.limits_status()
     serving = database_ok and loaded
+    degraded = redis == "degraded" or limits == "degraded"
     body: dict[str, Any] = {
-        "status": ("degraded" if redis == "degraded" else "ready") if serving else "not_ready",
+        "status": ("degraded" if degraded else "ready") if serving else "not_ready",
         "release_loaded": loaded,
         "database": "ok" if database_ok else "unreachable",
         "redis": redis,
         "expensive": warmth_of(state),
+        "rate_limits": limits,
     }
     if loaded:
         body["releases"] = [meta.release_id for meta in state.loaded.releases]

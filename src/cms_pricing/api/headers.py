@@ -10,6 +10,9 @@ through it. Each ``http.response.start`` gets:
 | ``Referrer-Policy`` | ``no-referrer`` |
 | ``Content-Security-Policy`` | ``default-src 'none'; frame-ancestors 'none'`` |
 
+The rate-limit headers the access check left in ``scope[EXTRA]`` (``api/access.py``:
+``RateLimit-Policy``, ``RateLimit``) are added to the answer of that request too.
+
 The policy is added only when the response has none: JSON, CSV and text answers load
 nothing, so nothing is allowed; the docs pages (``api.docs``) send their own, naming what
 Swagger UI and ReDoc load from 'self'. Answers the server writes itself, for requests it
@@ -27,6 +30,7 @@ from typing import Any
 from cms_pricing.protocol import ASGIApp, Message, Receive, Scope, Send
 
 CSP = b"content-security-policy"
+EXTRA = "cms.headers"  # api/access.py: headers an inner layer adds to this request's answer
 DEFAULT_POLICY = b"default-src 'none'; frame-ancestors 'none'"
 ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
@@ -35,12 +39,12 @@ ALWAYS = (
 WITH_POLICY = (*ALWAYS, (CSP, DEFAULT_POLICY))
 
 
-def secured(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """``headers`` plus the security headers; a policy already given is kept."""
-    for name, _value in headers:
-        if name == CSP:
-            return [*headers, *ALWAYS]
-    return [*headers, *WITH_POLICY]
+def secured(
+    headers: Sequence[tuple[bytes, bytes]], extra: Sequence[tuple[bytes, bytes]] | None = None
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` plus the security headers (a policy already given is kept) and ``extra``."""
+    added = ALWAYS if any(name == CSP for name, _value in headers) else WITH_POLICY
+    return [*headers, *added, *extra] if extra else [*headers, *added]
 
 
 class SecurityHeaders:
@@ -57,7 +61,7 @@ class SecurityHeaders:
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = secured(message.get("headers", ()))
+                message["headers"] = secured(message.get("headers", ()), scope.get(EXTRA))
             await send(message)
 
         await self._inner(scope, receive, sending)

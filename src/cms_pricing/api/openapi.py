@@ -13,7 +13,11 @@ FastAPI's generated document is post-processed once (``install(app)``):
 - ``If-Match`` is required where it is declared (PUT/DELETE of a saved plan): FastAPI sees it
   as optional so that a request without it is answered 428, not 400;
 - the 201 of ``POST /plans`` links to the operations on the plan it created;
-- ``HTTPValidationError`` and ``ValidationError`` leave the components.
+- ``HTTPValidationError`` and ``ValidationError`` leave the components;
+- every operation but the open ones (health, readiness, docs) declares its security: an API
+  key as ``Authorization: Bearer`` or ``X-API-Key`` (docs/auth.md), with 401, 403 and 429 (the
+  ``RateLimit`` headers and ``Retry-After``); where anonymous callers are allowed
+  (``CMS_PRICING_REQUIRE_KEYS=false``: read and bulk endpoints) the key is optional (``{}``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from cms_pricing.api.endpoints import BY_NAME
+from cms_pricing.api.endpoints import BY_NAME, ENDPOINTS
 
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
 COMMON = {
@@ -39,6 +43,17 @@ WITH_BODY = {
 }
 WITH_PATH = {"404": "No such code, plan or release"}
 AUTOMATIC = "#/components/schemas/HTTPValidationError"
+ACCESS = {(e.method.lower(), e.path): e for e in ENDPOINTS}
+SCHEMES = {
+    "bearerKey": {"type": "http", "scheme": "bearer", "description": "an API key (docs/auth.md)"},
+    "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+KEYED = {
+    "401": "No API key, or one that is unknown, expired or revoked (WWW-Authenticate)",
+    "403": "The API key does not have the scope this endpoint needs",
+}
+LIMITED = "Over the caller's rate limit or quota; Retry-After says when to retry"
+ANONYMOUS = frozenset({"read", "bulk"})
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -48,6 +63,19 @@ def _error(description: str) -> dict[str, Any]:
 def _is_automatic(answer: dict[str, Any]) -> bool:
     schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
     return bool(schema.get("$ref") == AUTOMATIC)
+
+
+def _security(method: str, path: str, operation: dict[str, Any], anonymous: bool) -> None:
+    endpoint = ACCESS.get((method, path))
+    if endpoint is None or endpoint.access == "open":
+        return
+    optional = anonymous and endpoint.access in ANONYMOUS and not endpoint.owned
+    operation["security"] = [{"bearerKey": []}, {"apiKeyHeader": []}, *([{}] if optional else [])]
+    answers: dict[str, Any] = operation.setdefault("responses", {})
+    for status, words in KEYED.items():
+        answers.setdefault(status, _error(words))
+    if endpoint.access != "admin":
+        answers.setdefault("429", _error(LIMITED))
 
 
 def _operation(path: str, operation: dict[str, Any]) -> None:
@@ -104,11 +132,15 @@ def _links(paths: dict[str, Any]) -> None:
     created["links"] = links
 
 
-def document(app: FastAPI) -> dict[str, Any]:
+def document(app: FastAPI, anonymous: bool = True) -> dict[str, Any]:
+    """The post-processed document; ``anonymous``: callers without a key may use the read
+    and bulk endpoints (``CMS_PRICING_REQUIRE_KEYS=false``)."""
     doc = app.openapi()
     for path, operations in doc.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             _operation(path, operation)
+            _security(method, path, operation, anonymous)
+    doc.setdefault("components", {})["securitySchemes"] = SCHEMES
     _links(doc.get("paths", {}))
     schemas = doc.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
@@ -116,7 +148,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     return doc
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, anonymous: bool = True) -> None:
     """Serve the post-processed document at /openapi.json (built once)."""
     built: dict[str, Any] = {}
     generate = app.openapi
@@ -124,7 +156,7 @@ def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if not built:
             app.openapi = generate  # type: ignore[method-assign]
-            built.update(document(app))
+            built.update(document(app, anonymous))
             app.openapi = openapi  # type: ignore[method-assign]
         return built
 

@@ -37,7 +37,8 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from cms_pricing.api import bulk, wire
-from cms_pricing.api.endpoints import BY_NAME
+from cms_pricing.api.access import Access, caller_of
+from cms_pricing.api.endpoints import register
 from cms_pricing.api.fastpath import HITS, MISSES
 from cms_pricing.api.plan_examples import (
     COMPARE_EXAMPLE,
@@ -73,7 +74,14 @@ from cms_pricing.engine.plans import (
     PricedScheduleLine,
 )
 from cms_pricing.engine.snapshot import Snapshot
-from cms_pricing.errors import BadRequest, NotFound, PricingError, Unprocessable, echo
+from cms_pricing.errors import (
+    BadRequest,
+    NotFound,
+    PricingError,
+    Unauthorized,
+    Unprocessable,
+    echo,
+)
 from cms_pricing.service import plan_lines, plan_sites, queries
 from cms_pricing.service.offload import Offload
 from cms_pricing.service.state import Loaded, ServiceState
@@ -577,47 +585,54 @@ IfMatch = Annotated[
 ]
 
 
-def _route(
-    router: APIRouter, name: str, responses: dict[int | str, Any], status_code: int = 200
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a route under the path, method, summary and tags of the endpoint table."""
-    endpoint = BY_NAME[name]
-    return router.api_route(
-        endpoint.path,
-        methods=[endpoint.method],
-        tags=list(endpoint.tags),
-        summary=endpoint.summary,
-        responses=responses,
-        status_code=status_code,
-    )
+_route = register  # the table names each route's path, method, summary and tags
 
 
-def plans_router(service: ServiceState, offload: Offload) -> APIRouter:
-    """Every plan and bulk route, bound to ``service``; pricing runs through ``offload``."""
+def plans_router(service: ServiceState, offload: Offload, access: Access) -> APIRouter:
+    """Every plan and bulk route, bound to ``service``; pricing runs through ``offload``;
+    ``access`` charges the lines of each priced plan to the caller's bulk limit."""
     router = APIRouter()
     cache = PlanPriceCache()
-    _pricing_routes(router, service, offload, cache)
+    _pricing_routes(router, service, offload, cache, access)
     _saved_routes(router, service, offload, cache)
-    router.include_router(bulk.bulk_router(offload))
+    router.include_router(bulk.bulk_router(offload, access))
     return router
 
 
+def owner_of(request: Request) -> str:
+    """The key that owns what this request saves or reads (``api/access.py`` made sure the
+    request carries one)."""
+    caller = caller_of(request.scope)
+    if caller is None or caller.owner is None:
+        raise Unauthorized("saved plans need an API key")
+    return caller.owner
+
+
 def _pricing_routes(
-    router: APIRouter, service: ServiceState, offload: Offload, cache: PlanPriceCache
+    router: APIRouter,
+    service: ServiceState,
+    offload: Offload,
+    cache: PlanPriceCache,
+    access: Access,
 ) -> None:
+    # Each priced line counts in the caller's bulk limit: one unit was taken at admission,
+    # the rest once the body is read (a comparison prices its lines at every place).
     @_route(router, "plan_price", _example(PRICED_EXAMPLE) | _errors(400, 404, 415, 422, 503))
-    async def price(body: PlanIn) -> Response:
+    async def price(request: Request, body: PlanIn) -> Response:
+        await access.charge(request.scope, "bulk", len(body.lines) - 1)
         plan = to_plan(body, body.zip, body.locality)
         return _json(await priced_answer(service, offload, cache, plan))
 
     @_route(router, "plan_sites", _example(SITES_EXAMPLE) | _errors(400, 404, 415, 422, 503))
-    async def sites(body: SitesIn) -> Response:
+    async def sites(request: Request, body: SitesIn) -> Response:
+        await access.charge(request.scope, "bulk", len(body.lines) - 1)
         with offload.admitted("plans"):
             done = await offload.run(sites_bytes, body)
         return _json(done.value)
 
     @_route(router, "plan_compare", _example(COMPARE_EXAMPLE) | _errors(400, 404, 415, 422, 503))
-    async def compare(body: CompareIn) -> Response:
+    async def compare(request: Request, body: CompareIn) -> Response:
+        await access.charge(request.scope, "bulk", len(body.lines) * len(body.locations) - 1)
         with offload.admitted("compare"):
             done = await offload.run(compared_bytes, body)
         return _json(done.value)
@@ -631,7 +646,10 @@ def _saved_routes(
     @_route(router, "plan_create",
             _example(SAVED_EXAMPLE, 201, "Saved") | _errors(400, 404, 409, 415, 422, 503),
             status_code=201)  # fmt: skip
-    async def create(body: SavedPlanIn, idempotency_key: IdemHeader = None) -> Response:
+    async def create(
+        request: Request, body: SavedPlanIn, idempotency_key: IdemHeader = None
+    ) -> Response:
+        owner = owner_of(request)
         idem = _idempotency(idempotency_key, body)
         plan = await _validated(service, offload, cache, body)
 
@@ -640,7 +658,9 @@ def _saved_routes(
 
         sha = content_sha256(plan)
         answer = await to_thread.run_sync(
-            lambda: store.create_plan(engine, body.name, plan, sha=sha, idem=idem, render=render)
+            lambda: store.create_plan(
+                engine, body.name, plan, sha=sha, idem=idem, render=render, owner=owner
+            )
         )
         return _saved_response(answer.status, answer.body, answer.replayed)
 
@@ -653,7 +673,9 @@ def _saved_routes(
         limit: Annotated[int | None, Query(description="plans per page", ge=1, le=100)] = None,
     ) -> Response:
         page = queries.page_query(request.url.query, decode_cursor)
-        rows, more = service.databases.read(store.list_plans, page.after, page.limit)
+        rows, more = service.databases.read(
+            store.list_plans, page.after, page.limit, owner=owner_of(request)
+        )
         next_cursor = encode_cursor(rows[-1].pk) if more and rows else None
         return _json({"plans": [saved_json(r) for r in rows], "next_cursor": next_cursor})
 
@@ -666,31 +688,43 @@ def _one_plan_routes(
     engine = service.engine
 
     @_route(router, "plan_read", _example(SAVED_EXAMPLE) | _errors(404, 503))
-    def read(plan_id: str) -> Response:
-        stored = service.databases.read(store.get_plan, plan_id)
+    def read(request: Request, plan_id: str) -> Response:
+        stored = service.databases.read(store.get_plan, plan_id, owner=owner_of(request))
         return _json(saved_json(stored), ETag=etag(stored.version))
 
     @_route(router, "plan_replace",
             _example(SAVED_EXAMPLE) | _errors(400, 404, 412, 415, 422, 428, 503))  # fmt: skip
-    async def replace(plan_id: str, body: SavedPlanIn, if_match: IfMatch = None) -> Response:
+    async def replace(
+        request: Request, plan_id: str, body: SavedPlanIn, if_match: IfMatch = None
+    ) -> Response:
+        owner = owner_of(request)
         expected = expected_version(if_match)
         plan = await _validated(service, offload, cache, body)
         sha = content_sha256(plan)
         stored = await to_thread.run_sync(
             lambda: store.update_plan(
-                engine, plan_id, expected=expected, name=body.name, plan=plan, sha=sha
+                engine,
+                plan_id,
+                expected=expected,
+                name=body.name,
+                plan=plan,
+                sha=sha,
+                owner=owner,
             )
         )
         return _json(saved_json(stored), ETag=etag(stored.version))
 
     @_route(router, "plan_delete", DELETED | _errors(400, 404, 412, 428, 503), status_code=204)
-    def remove(plan_id: str, if_match: IfMatch = None) -> Response:
-        store.delete_plan(engine, plan_id, expected_version(if_match))
+    def remove(request: Request, plan_id: str, if_match: IfMatch = None) -> Response:
+        store.delete_plan(engine, plan_id, expected_version(if_match), owner=owner_of(request))
         return Response(status_code=204)
 
     @_route(router, "plan_price_saved", _example(SAVED_PRICE_EXAMPLE) | _errors(404, 422, 503))
-    async def price_saved(plan_id: str) -> Response:
-        stored = await to_thread.run_sync(service.databases.read, store.get_plan, plan_id)
+    async def price_saved(request: Request, plan_id: str) -> Response:
+        owner = owner_of(request)
+        stored = await to_thread.run_sync(
+            lambda: service.databases.read(store.get_plan, plan_id, owner=owner)
+        )
         plan_of = stored.plan or Plan(lines=())  # get_plan always reads the lines
         priced = orjson.Fragment(await priced_answer(service, offload, cache, plan_of))
         plan = {"id": stored.public_id, "version": stored.version, "etag": etag(stored.version)}

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from cms_pricing.config import Settings
-from cms_pricing.errors import INTERNAL_ERROR
+from cms_pricing.errors import INTERNAL_ERROR, PricingError
 from cms_pricing.observability import logs
 from cms_pricing.observability.exposition import Exporter
 from cms_pricing.observability.recorder import Recorder
@@ -37,30 +37,44 @@ from cms_pricing.service.state import ServiceState
 log = logging.getLogger(__name__)
 
 HEADER = b"x-request-id"
+Guard = Callable[[Scope], Awaitable[None]]
 
 
 def instrument(
-    app: ASGIApp, state: ServiceState, routes: Iterable[tuple[str, str, str]], settings: Settings
+    app: ASGIApp,
+    state: ServiceState,
+    routes: Iterable[tuple[str, str, str]],
+    settings: Settings,
+    guard: Guard | None = None,
 ) -> Instrumented:
     """``app`` behind the observability middleware (metrics off: request ids only).
 
-    ``routes`` are the ``(method, template, SLA class)`` rows of the endpoint table."""
+    ``routes`` are the ``(method, template, SLA class)`` rows of the endpoint table; ``guard``
+    checks a ``/metrics`` request first (``api/access.py``: the key and scope it needs) and
+    raises the ``PricingError`` to answer instead."""
     logs.configure()
     table = RouteTable(routes)
     if not settings.metrics_enabled:
         return Instrumented(app, None, None)
     recorder = Recorder(table)
-    return Instrumented(app, recorder, Exporter(settings, state, recorder))
+    return Instrumented(app, recorder, Exporter(settings, state, recorder), guard)
 
 
 class Instrumented:
     """Adds behaviour around ``inner`` and reads every other attribute from it
     (``__getattr__``: ``app``, ``state``), so the two never disagree."""
 
-    def __init__(self, inner: ASGIApp, recorder: Recorder | None, exporter: Exporter | None):
+    def __init__(
+        self,
+        inner: ASGIApp,
+        recorder: Recorder | None,
+        exporter: Exporter | None,
+        guard: Guard | None = None,
+    ):
         self._inner = inner
         self._recorder = recorder
         self._exporter = exporter
+        self._guard = guard
         self._ids = logs.RequestIds()
 
     def __getattr__(self, name: str) -> Any:
@@ -99,6 +113,12 @@ class Instrumented:
     async def _dispatch(self, scope: Scope, receive: Receive, response: Response) -> None:
         exporter = self._exporter
         if exporter is not None and scope["path"] == METRICS_PATH:
+            if self._guard is not None:
+                try:
+                    await self._guard(scope)
+                except PricingError as exc:
+                    await _answer(response, exc.status_code, exc.body(), exc.headers)
+                    return
             await exporter.respond(scope, response.send)
         else:
             await self._inner(scope, receive, response.send)
@@ -113,13 +133,20 @@ class Instrumented:
 
 
 async def _answer_500(response: Response) -> None:
-    body = INTERNAL_ERROR
+    await _answer(response, 500, INTERNAL_ERROR)
+
+
+async def _answer(
+    response: Response, status: int, body: bytes, extra: tuple[tuple[str, str], ...] = ()
+) -> None:
+    """An error envelope from this middleware (a refused ``/metrics`` request, a 500)."""
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", b"%d" % len(body)),
         (b"cache-control", b"no-store"),
+        *((name.encode(), value.encode()) for name, value in extra),
     ]
-    await response.send({"type": "http.response.start", "status": 500, "headers": headers})
+    await response.send({"type": "http.response.start", "status": status, "headers": headers})
     await response.send({"type": "http.response.body", "body": body})
 
 

@@ -89,6 +89,10 @@ def _freeze_heap(first: bool) -> None:
     gc.freeze()
 
 
+def _limits_off() -> str:
+    return "off"
+
+
 class ServiceState:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
@@ -97,6 +101,8 @@ class ServiceState:
         self.databases = given or Databases.from_settings(settings)
         self.engine = self.databases.primary
         self.policy = CachePolicy.from_settings(settings)
+        # The rate limiter's state for /ready (api/access.py sets it: local, redis, degraded).
+        self.limits_status: Callable[[], str] = _limits_off
         self.shared: SharedCache = shared_cache(settings.redis_url, settings.redis_timeout_ms)
         self.snapshot_dir = settings.snapshot_folder
         self._loaded: Loaded | None = None
