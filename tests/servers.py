@@ -43,10 +43,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def get(url: str, timeout: float = 5) -> tuple[int, dict[str, Any], dict[str, str]]:
+def get(
+    url: str, timeout: float = 5, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     """(status, JSON body, headers) of a GET; HTTP errors are answers, not exceptions."""
+    request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read()), dict(error.headers)

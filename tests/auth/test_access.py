@@ -7,6 +7,7 @@ with the settings it names; rate limits are on here (the suite turns them off el
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -243,3 +244,20 @@ def test_anonymous_limits_count_per_address_behind_a_trusted_proxy(make: Make) -
         plain.get(PRICE, headers=h).status_code for h in (one, two, {"X-Forwarded-For": "x"})
     ]
     assert answers == [200, 200, 429]
+
+
+def test_large_allowances_are_taken_in_batches_and_still_exact(make: Make, db_url: str) -> None:
+    """1,200/min: the worker takes 12 units at a time (service.ratelimit.lease_size) and
+    spends them without asking the limiter, yet RateLimit counts down one a request and no
+    more than the allowance (plus what refilled meanwhile) is ever admitted."""
+    client = make(CMS_PRICING_REQUIRE_KEYS=True)
+    key = bearer(new_key(db_url, "read", read="1200/min"))
+    started = time.monotonic()
+    answers = [client.get(PRICE, headers=key) for _ in range(1300)]
+    seconds = time.monotonic() - started
+    left = [int(a.headers["ratelimit"].split("r=")[1].split(";")[0]) for a in answers[:30]]
+    assert left == list(range(1199, 1169, -1))
+    admitted = sum(a.status_code == 200 for a in answers)
+    refilled = 1200 / 60 * seconds
+    assert 1200 <= admitted <= 1200 + refilled + 1, (admitted, seconds)
+    assert {a.status_code for a in answers} == {200, 429}

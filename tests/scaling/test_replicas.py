@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, text
 from cms_pricing.api.plan_schemas import PLAN_EXAMPLE
 from cms_pricing.db.repository import create_db_engine, migrate
 from cms_pricing.reference.publish import ingest_path
-from servers import Server, eventually, free_port, get, serve
+from servers import Server, eventually, free_port, get, new_key, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKE_REPLICA = ROOT / "deploy" / "postgres" / "make-replica.sh"
@@ -105,26 +105,30 @@ def replica(primary_db: str) -> Iterator[Replica]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _save_plan(server: Server) -> str:
+def _save_plan(server: Server, key: dict[str, str]) -> str:
     body = json.dumps({"name": "replica check", **PLAN_EXAMPLE}).encode()
     request = urllib.request.Request(
-        server.url("/plans"), data=body, headers={"Content-Type": "application/json"}
+        server.url("/plans"), data=body, headers={"Content-Type": "application/json", **key}
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
         return str(json.loads(response.read())["id"])
 
 
-def _status(server: Server, plan_id: str) -> int:
-    return get(server.url(f"/plans/{plan_id}"))[0]
+def _status(server: Server, plan_id: str, key: dict[str, str]) -> int:
+    return get(server.url(f"/plans/{plan_id}"), headers=key)[0]
 
 
 def _keep_reading(
-    server: Server, plan_id: str, stop: threading.Event, statuses: list[int | str]
+    server: Server,
+    plan_id: str,
+    key: dict[str, str],
+    stop: threading.Event,
+    statuses: list[int | str],
 ) -> None:
     while not stop.is_set():
         try:
-            statuses.append(_status(server, plan_id))
+            statuses.append(_status(server, plan_id, key))
         except OSError as exc:
             statuses.append(repr(exc))
 
@@ -138,6 +142,8 @@ def test_reads_use_the_replica_fall_back_to_the_primary_and_return(
     fall back to the primary) and the fallback is logged.
     3. The replica is started again and replay paused: a newly saved plan reads as 404
     again within a few seconds, so reads went back to the replica."""
+    # Saved plans need a key; keys are read from the primary (service/keyring.py).
+    key = {"X-API-Key": new_key(PG.format(port=5432, db=primary_db), "read", "plans:write")}
     env = {
         "DATABASE_URL": PG.format(port=5432, db=primary_db),
         "DATABASE_REPLICA_URLS": PG.format(port=replica.port, db=primary_db),
@@ -146,14 +152,14 @@ def test_reads_use_the_replica_fall_back_to_the_primary_and_return(
     }
     with serve(env, tmp_path / "serve.log", workers=1) as server:
         replica.sql("SELECT pg_wal_replay_pause()")
-        first = _save_plan(server)
-        assert _status(server, first) == 404
+        first = _save_plan(server, key)
+        assert _status(server, first, key) == 404
         replica.sql("SELECT pg_wal_replay_resume()")
-        assert eventually(lambda: _status(server, first) == 200, 5) is not None
+        assert eventually(lambda: _status(server, first, key) == 200, 5) is not None
 
         statuses: list[int | str] = []
         stop = threading.Event()
-        reader = threading.Thread(target=_keep_reading, args=(server, first, stop, statuses))
+        reader = threading.Thread(target=_keep_reading, args=(server, first, key, stop, statuses))
         reader.start()
         replica.pg_ctl("stop", "-m", "immediate")
         eventually(lambda: len(statuses) > 200, 20)
@@ -164,8 +170,8 @@ def test_reads_use_the_replica_fall_back_to_the_primary_and_return(
 
         replica.pg_ctl("start", "-l", str(replica.data / "server.log"))
         replica.sql("SELECT pg_wal_replay_pause()")
-        second = _save_plan(server)
-        assert eventually(lambda: _status(server, second) == 404, 10) is not None
+        second = _save_plan(server, key)
+        assert eventually(lambda: _status(server, second, key) == 404, 10) is not None
         assert "read replica 0 is back" in server.log.read_text()
         replica.sql("SELECT pg_wal_replay_resume()")
-        assert eventually(lambda: _status(server, second) == 200, 5) is not None
+        assert eventually(lambda: _status(server, second, key) == 200, 5) is not None

@@ -31,7 +31,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple, NoReturn
+from typing import NoReturn
 
 from cms_pricing.api.endpoints import BY_NAME, Endpoint
 from cms_pricing.api.headers import EXTRA as EXTRA_HEADERS
@@ -46,7 +46,7 @@ from cms_pricing.observability.metrics import (
 )
 from cms_pricing.protocol import Scope
 from cms_pricing.service.keyring import KeyRing
-from cms_pricing.service.ratelimit import Decision, Limiter, Rate, headers
+from cms_pricing.service.ratelimit import Decision, Limiter, Rate, headers, lease_size
 
 CALLER = "cms.caller"
 METRICS = BY_NAME["metrics"]
@@ -59,21 +59,52 @@ AUTHORIZATION = b"authorization"
 API_KEY = b"x-api-key"
 FORWARDED = b"x-forwarded-for"
 KNOWN_LIMIT = 10_000
+STALE_S = 1.0  # RateLimit's r and t are read again from the limiter once this old
 
 COUNTED = {c: SCOPE_REQUESTS.child(c) for c in CLASSES}
 LIMITED = {c: RATE_LIMITED.child(c) for c in CLASSES}
 FAILED = {r: AUTH_FAILURES.labels(r) for r in ("missing", "invalid", "scope")}
 
 
-class Limit(NamedTuple):
-    """One class's allowance of a caller: its bucket, its rate, the policy name and the
-    ``RateLimit-Policy`` header, made once (its value never changes)."""
+class Limit:
+    """One class's allowance of a caller: its bucket and rate, the policy name and the
+    ``RateLimit-Policy`` header (made once: its value never changes), and the units this
+    worker took ahead (``credit``).
 
-    bucket: str
-    rate: Rate
-    policy: str
-    quoted: bytes  # the policy name as a structured-field string
-    header: tuple[bytes, bytes]
+    Units are taken from the limiter ``batch`` at a time (``service.ratelimit.lease_size``:
+    1 below 1,000 units a window, so small allowances stay exact; at most 1% of the
+    allowance above), and each request spends one from ``credit`` without asking the
+    limiter; the ``RateLimit`` header then says ``left + credit``, with ``left`` and ``reset``
+    read again (a zero-unit check) once they are a second old. A worker holds at most
+    ``batch - 1`` units of a bucket ahead, taken from the bucket already, so the limit is
+    never exceeded; other workers may be refused those units meanwhile."""
+
+    __slots__ = (
+        "at",
+        "batch",
+        "bucket",
+        "credit",
+        "header",
+        "left",
+        "policy",
+        "quoted",
+        "rate",
+        "reset",
+    )
+
+    def __init__(self, bucket: str, rate: Rate, policy: str, batched: bool) -> None:
+        self.bucket, self.rate, self.policy = bucket, rate, policy
+        (name, value), _state = headers(policy, Decision(True, rate.count, rate.seconds, 0, 0, 0))
+        self.quoted = value.split(b";", 1)[0]  # the policy name as a structured-field string
+        self.header = (name, value)
+        self.batch = lease_size(rate) if batched else 1
+        self.credit = 0
+        self.left = self.reset = 0
+        self.at = -math.inf  # monotonic time ``left`` and ``reset`` were read
+
+    def state(self) -> tuple[bytes, bytes]:
+        """The ``RateLimit`` header now."""
+        return (b"ratelimit", b"%s;r=%d;t=%d" % (self.quoted, self.left + self.credit, self.reset))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,21 +114,34 @@ class Caller:
 
     owner: str | None  # None: anonymous
     scopes: frozenset[str]
-    limits: Mapping[str, Limit]
+    limits: Mapping[str, Limit]  # one per class; mutable: the units taken ahead
 
 
 def caller(
-    owner: str | None, scopes: frozenset[str], prefix: str, rates: Mapping[str, Rate]
+    owner: str | None,
+    scopes: frozenset[str],
+    prefix: str,
+    rates: Mapping[str, Rate],
+    *,
+    made: dict[tuple[str, Rate], Limit] | None = None,
+    batched: bool = False,
 ) -> Caller:
-    """A caller whose buckets are ``<prefix>:<class>`` (``key:<id>``, ``ip:<address>``)."""
-    return Caller(owner, scopes, {kind: _limit(prefix, kind, rate) for kind, rate in rates.items()})
-
-
-def _limit(prefix: str, kind: str, rate: Rate) -> Limit:
-    policy = kind.replace(":", "-")
-    (name, value), _state = headers(policy, Decision(True, rate.count, rate.seconds, 0, 0, 0))
-    quoted = value.split(b";", 1)[0]
-    return Limit(f"{prefix}:{kind}", rate, policy, quoted, (name, value))
+    """A caller whose buckets are ``<prefix>:<class>`` (``key:<id>``, ``ip:<address>``);
+    ``batched``: units are taken ahead in batches (``Limit``). A ``Limit`` already in
+    ``made`` for the same bucket and rate is reused, so a caller made again (the key ring
+    reloaded) keeps the units taken ahead."""
+    limits = {}
+    for kind, rate in rates.items():
+        bucket = f"{prefix}:{kind}"
+        found = made.get((bucket, rate)) if made is not None else None
+        if found is None:
+            found = Limit(bucket, rate, kind.replace(":", "-"), batched)
+            if made is not None:
+                if len(made) >= KNOWN_LIMIT:
+                    made.clear()
+                made[bucket, rate] = found
+        limits[kind] = found
+    return Caller(owner, scopes, limits)
 
 
 ADMIN_CALLER = Caller(ADMIN_TOKEN_OWNER, frozenset({"admin"}), {})
@@ -138,10 +182,15 @@ class Access:
             "bulk": settings.anon_limit_bulk,
         }
         self._backend = ""
+        # Units taken ahead in batches only from the limiter's own memory: with Redis its
+        # leases already spare the round trips, and a batch refused there would be
+        # remembered as a refusal of one unit too (service/ratelimit.py).
+        self.batched = limiter is not None and limiter.status() == "local"
         # Callers made once and reused (a key's until the key ring reloads or it expires):
         # a request then costs no hash and no new object. At most KNOWN_LIMIT of each.
         self._known: dict[bytes, tuple[Caller, int, float]] = {}
         self._anonymous_callers: dict[str, Caller] = {}
+        self._made: dict[tuple[str, Rate], Limit] = {}  # every caller's Limits, by bucket
 
     async def admit(self, scope: Scope, endpoint: Endpoint) -> None:
         """Identify, authorise and limit one request (module docstring); raises the 4xx."""
@@ -162,15 +211,42 @@ class Access:
         limit = caller.limits.get(kind)
         if limiter is None or limit is None:  # limits off, or admin (not limited)
             return
-        decision: Decision | None = limiter.check(limit.bucket, limit.rate, 1)
-        if decision is None:
-            decision = await limiter.take(limit.bucket, limit.rate, 1)
-            self._report_backend()
-        if not decision.allowed:
-            self._refuse(kind, limit.rate, headers(limit.policy, decision), decision)
-        # The text headers() gives, with the policy line made once (the hot path).
-        state = b"%s;r=%d;t=%d" % (limit.quoted, decision.remaining, decision.reset)
-        scope[EXTRA_HEADERS] = [limit.header, (b"ratelimit", state)]
+        now = time.monotonic()
+        if limit.credit:  # a unit this worker took ahead (Limit): no limiter call
+            limit.credit -= 1
+            if now - limit.at > STALE_S:
+                self._reread(limiter, limit, now)
+        else:
+            await self._take(kind, limiter, limit, now)
+        scope[EXTRA_HEADERS] = [limit.header, limit.state()]
+
+    async def _take(self, kind: str, limiter: Limiter, limit: Limit, now: float) -> None:
+        """Take a batch of units (one when a batch does not fit), or refuse with the 429."""
+        bucket, rate = limit.bucket, limit.rate
+        decision = None
+        for cost in (limit.batch, 1) if limit.batch > 1 else (1,):
+            decision = limiter.check(bucket, rate, cost)
+            if decision is None:
+                decision = await limiter.take(bucket, rate, cost)
+                self._report_backend()
+            if decision.allowed:
+                limit.credit, limit.left, limit.reset, limit.at = (
+                    cost - 1,
+                    decision.remaining,
+                    decision.reset,
+                    now,
+                )
+                return
+        assert decision is not None
+        self._refuse(kind, rate, headers(limit.policy, decision), decision)
+
+    @staticmethod
+    def _reread(limiter: Limiter, limit: Limit, now: float) -> None:
+        """``left`` and ``reset`` as the limiter sees them now (a check of zero units takes
+        nothing); kept as they were when it cannot say without a round trip."""
+        decision = limiter.check(limit.bucket, limit.rate, 0)
+        if decision is not None:
+            limit.left, limit.reset, limit.at = decision.remaining, decision.reset, now
 
     async def metrics(self, scope: Scope) -> None:
         """The check of ``GET /metrics``, which the observability middleware answers."""
@@ -203,7 +279,15 @@ class Access:
         if found is None:
             if len(self._anonymous_callers) >= KNOWN_LIMIT:
                 self._anonymous_callers.clear()
-            found = caller(None, ANONYMOUS_CLASSES, f"ip:{address}", self.anonymous)
+            prefix = f"ip:{address}"
+            found = caller(
+                None,
+                ANONYMOUS_CLASSES,
+                prefix,
+                self.anonymous,
+                made=self._made,
+                batched=self.batched,
+            )
             self._anonymous_callers[address] = found
         return found
 
@@ -232,7 +316,10 @@ class Access:
         if key is None:
             FAILED["invalid"].inc()
             raise Unauthorized("the API key is not valid", challenge=INVALID)
-        made = caller(key.id, key.scopes, f"key:{key.id}", {**self.keyed, **key.quota})
+        rates = {**self.keyed, **key.quota}
+        made = caller(
+            key.id, key.scopes, f"key:{key.id}", rates, made=self._made, batched=self.batched
+        )
         if len(self._known) >= KNOWN_LIMIT:
             self._known.clear()
         until = key.expires_at.timestamp() if key.expires_at else math.inf
