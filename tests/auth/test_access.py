@@ -261,3 +261,15 @@ def test_large_allowances_are_taken_in_batches_and_still_exact(make: Make, db_ur
     refilled = 1200 / 60 * seconds
     assert 1200 <= admitted <= 1200 + refilled + 1, (admitted, seconds)
     assert {a.status_code for a in answers} == {200, 429}
+
+
+def test_bulk_debt_leaves_no_batched_units_to_spend(make: Make) -> None:
+    """1,200 lines/min is taken 12 at a time; a 1,300-line request spends the 11 taken ahead
+    first and puts the rest on the bucket (into debt), so the next request is refused, not
+    admitted on units the worker still held."""
+    client = make(CMS_PRICING_ANON_LIMIT_BULK="1200/min")
+    lines = {"lines": [{"code": "99213", "zip": "94110"}] * 1300}
+    assert client.post("/codes/price/bulk", json=lines).status_code == 200
+    refused = client.post("/codes/price/bulk", json={"lines": lines["lines"][:1]})
+    assert refused.status_code == 429
+    assert error_of(refused)["code"] == "rate_limited"

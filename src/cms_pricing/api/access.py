@@ -46,7 +46,16 @@ from cms_pricing.observability.metrics import (
 )
 from cms_pricing.protocol import Scope
 from cms_pricing.service.keyring import KeyRing
-from cms_pricing.service.ratelimit import Decision, Limiter, Rate, headers, lease_size
+from cms_pricing.service.ratelimit import (
+    Decision,
+    Limiter,
+    Rate,
+    headers,
+    lease_size,
+    policy_header,
+    sf_string,
+    state_header,
+)
 
 CALLER = "cms.caller"
 METRICS = BY_NAME["metrics"]
@@ -94,9 +103,8 @@ class Limit:
 
     def __init__(self, bucket: str, rate: Rate, policy: str, batched: bool) -> None:
         self.bucket, self.rate, self.policy = bucket, rate, policy
-        (name, value), _state = headers(policy, Decision(True, rate.count, rate.seconds, 0, 0, 0))
-        self.quoted = value.split(b";", 1)[0]  # the policy name as a structured-field string
-        self.header = (name, value)
+        self.header = policy_header(policy, rate.count, rate.seconds)
+        self.quoted = sf_string(policy)
         self.batch = lease_size(rate) if batched else 1
         self.credit = 0
         self.left = self.reset = 0
@@ -104,7 +112,7 @@ class Limit:
 
     def state(self) -> tuple[bytes, bytes]:
         """The ``RateLimit`` header now."""
-        return (b"ratelimit", b"%s;r=%d;t=%d" % (self.quoted, self.left + self.credit, self.reset))
+        return state_header(self.quoted, self.left + self.credit, self.reset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +194,8 @@ class Access:
         # leases already spare the round trips, and a batch refused there would be
         # remembered as a refusal of one unit too (service/ratelimit.py).
         self.batched = limiter is not None and limiter.status() == "local"
+        if limiter is not None:
+            self._report_backend()
         # Callers made once and reused (a key's until the key ring reloads or it expires):
         # a request then costs no hash and no new object. At most KNOWN_LIMIT of each.
         self._known: dict[bytes, tuple[Caller, int, float]] = {}
@@ -252,14 +262,19 @@ class Access:
         """The check of ``GET /metrics``, which the observability middleware answers."""
         await self.admit(scope, METRICS)
 
-    async def charge(self, scope: Scope, kind: str, units: int) -> None:
+    def charge(self, scope: Scope, kind: str, units: int) -> None:
         """Take ``units`` more from the caller's bucket of ``kind`` (bulk lines past the first,
-        counted once the body was read); the request goes on even if the bucket runs dry."""
+        counted once the body was read); the request goes on even if the bucket runs dry.
+        Units this worker took ahead pay first, so a caller in debt has none left to spend:
+        its next request asks the limiter, which refuses it until the debt is paid."""
         who = caller_of(scope)
         limit = who.limits.get(kind) if who is not None else None
         if self.limiter is None or limit is None or units <= 0:
             return
-        self.limiter.spend(limit.bucket, limit.rate, units)
+        ahead = min(units, limit.credit)
+        limit.credit -= ahead
+        if units > ahead:
+            self.limiter.spend(limit.bucket, limit.rate, units - ahead)
 
     def status(self) -> str:
         """``off``, ``local``, ``redis`` or ``degraded`` (for ``/ready``)."""
@@ -306,9 +321,9 @@ class Access:
 
     def _keyed(self, given: bytes) -> Caller:
         ring = self.keyring
-        ring.tick()
         known = self._known.get(given)
         if known is not None and known[1] == ring.generation and time.time() < known[2]:
+            ring.tick()  # lookup() does this otherwise: revocations must still be seen
             return known[0]
         if self.admin_token and hmac.compare_digest(given, self.admin_token):
             return ADMIN_CALLER

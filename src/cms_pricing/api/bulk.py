@@ -432,7 +432,7 @@ def bulk_router(offload: Offload, access: Access) -> APIRouter:
         done = await offload.run(bulk_reply, request.headers.get("content-type", ""), body)
         payload, media_type, lines = done.value
         # One line was taken from the caller's bulk limit at admission; the rest now.
-        await access.charge(request.scope, "bulk", lines - 1)
+        access.charge(request.scope, "bulk", lines - 1)
         return Response(payload, media_type=media_type, headers={NOTE_HEADER: NOTE})
 
     return router

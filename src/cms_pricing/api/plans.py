@@ -585,9 +585,6 @@ IfMatch = Annotated[
 ]
 
 
-_route = register  # the table names each route's path, method, summary and tags
-
-
 def plans_router(service: ServiceState, offload: Offload, access: Access) -> APIRouter:
     """Every plan and bulk route, bound to ``service``; pricing runs through ``offload``;
     ``access`` charges the lines of each priced plan to the caller's bulk limit."""
@@ -617,22 +614,22 @@ def _pricing_routes(
 ) -> None:
     # Each priced line counts in the caller's bulk limit: one unit was taken at admission,
     # the rest once the body is read (a comparison prices its lines at every place).
-    @_route(router, "plan_price", _example(PRICED_EXAMPLE) | _errors(400, 404, 415, 422, 503))
+    @register(router, "plan_price", _example(PRICED_EXAMPLE) | _errors(400, 404, 415, 422, 503))
     async def price(request: Request, body: PlanIn) -> Response:
-        await access.charge(request.scope, "bulk", len(body.lines) - 1)
+        access.charge(request.scope, "bulk", len(body.lines) - 1)
         plan = to_plan(body, body.zip, body.locality)
         return _json(await priced_answer(service, offload, cache, plan))
 
-    @_route(router, "plan_sites", _example(SITES_EXAMPLE) | _errors(400, 404, 415, 422, 503))
+    @register(router, "plan_sites", _example(SITES_EXAMPLE) | _errors(400, 404, 415, 422, 503))
     async def sites(request: Request, body: SitesIn) -> Response:
-        await access.charge(request.scope, "bulk", len(body.lines) - 1)
+        access.charge(request.scope, "bulk", len(body.lines) - 1)
         with offload.admitted("plans"):
             done = await offload.run(sites_bytes, body)
         return _json(done.value)
 
-    @_route(router, "plan_compare", _example(COMPARE_EXAMPLE) | _errors(400, 404, 415, 422, 503))
+    @register(router, "plan_compare", _example(COMPARE_EXAMPLE) | _errors(400, 404, 415, 422, 503))
     async def compare(request: Request, body: CompareIn) -> Response:
-        await access.charge(request.scope, "bulk", len(body.lines) * len(body.locations) - 1)
+        access.charge(request.scope, "bulk", len(body.lines) * len(body.locations) - 1)
         with offload.admitted("compare"):
             done = await offload.run(compared_bytes, body)
         return _json(done.value)
@@ -643,7 +640,7 @@ def _saved_routes(
 ) -> None:
     engine = service.engine
 
-    @_route(router, "plan_create",
+    @register(router, "plan_create",
             _example(SAVED_EXAMPLE, 201, "Saved") | _errors(400, 404, 409, 415, 422, 503),
             status_code=201)  # fmt: skip
     async def create(
@@ -664,7 +661,7 @@ def _saved_routes(
         )
         return _saved_response(answer.status, answer.body, answer.replayed)
 
-    @_route(router, "plan_list", _example(LIST_EXAMPLE) | _errors(400, 503))
+    @register(router, "plan_list", _example(LIST_EXAMPLE) | _errors(400, 503))
     def list_(
         request: Request,
         cursor: Annotated[
@@ -687,12 +684,12 @@ def _one_plan_routes(
 ) -> None:
     engine = service.engine
 
-    @_route(router, "plan_read", _example(SAVED_EXAMPLE) | _errors(404, 503))
+    @register(router, "plan_read", _example(SAVED_EXAMPLE) | _errors(404, 503))
     def read(request: Request, plan_id: str) -> Response:
         stored = service.databases.read(store.get_plan, plan_id, owner=owner_of(request))
         return _json(saved_json(stored), ETag=etag(stored.version))
 
-    @_route(router, "plan_replace",
+    @register(router, "plan_replace",
             _example(SAVED_EXAMPLE) | _errors(400, 404, 412, 415, 422, 428, 503))  # fmt: skip
     async def replace(
         request: Request, plan_id: str, body: SavedPlanIn, if_match: IfMatch = None
@@ -714,12 +711,12 @@ def _one_plan_routes(
         )
         return _json(saved_json(stored), ETag=etag(stored.version))
 
-    @_route(router, "plan_delete", DELETED | _errors(400, 404, 412, 428, 503), status_code=204)
+    @register(router, "plan_delete", DELETED | _errors(400, 404, 412, 428, 503), status_code=204)
     def remove(request: Request, plan_id: str, if_match: IfMatch = None) -> Response:
         store.delete_plan(engine, plan_id, expected_version(if_match), owner=owner_of(request))
         return Response(status_code=204)
 
-    @_route(router, "plan_price_saved", _example(SAVED_PRICE_EXAMPLE) | _errors(404, 422, 503))
+    @register(router, "plan_price_saved", _example(SAVED_PRICE_EXAMPLE) | _errors(404, 422, 503))
     async def price_saved(request: Request, plan_id: str) -> Response:
         owner = owner_of(request)
         stored = await to_thread.run_sync(

@@ -9,8 +9,9 @@ Freshness: at most every ``refresh_s`` seconds a request starts a check of
 ``db.keys.keys_version`` in a thread (the request does not wait); when the marker changed the
 whole map is reloaded. A key created, rotated or revoked anywhere is seen by every worker within
 about ``refresh_s`` seconds (2 by default). A key this worker does not know yet is looked up
-again at once, at most once per second per worker, so a brand-new key works on its first
-request and a flood of made-up keys costs the database one query a second. The expiry of a
+again at once (the change marker first, the whole map only when it moved), at most once per
+second per worker, so a brand-new key works on its first request and a flood of made-up keys
+costs the database one small query a second. The expiry of a
 key is checked on every lookup.
 """
 
@@ -74,13 +75,16 @@ class KeyRing:
         with self._busy:  # a reload under way (the refresh thread's) ends first
             found = self._by_hash.get(digest)
             if found is None and now - self._missed > MISS_RELOAD_S:
-                self._missed = now  # misses reload at most once a second, whatever they send
-                self._load()
-                found = self._by_hash.get(digest)
+                self._missed = now  # misses ask at most once a second, whatever they send
+                version = store.keys_version(self.engine)
+                if version != self._version:  # a made-up key costs one small query, no load
+                    self._load(version)
+                    found = self._by_hash.get(digest)
         return found
 
-    def _load(self) -> None:
-        version = store.keys_version(self.engine)
+    def _load(self, version: str | None = None) -> None:
+        """Read every valid hash; ``version`` is the marker just read, when there is one."""
+        version = version if version is not None else store.keys_version(self.engine)
         now = datetime.now(UTC)
         self._by_hash = {
             digest: (key, key.expires_at.timestamp() if key.expires_at else math.inf)
@@ -89,13 +93,12 @@ class KeyRing:
         self._version = version
         self.generation += 1  # what a caller remembered from the old map is stale
 
-    def _changed(self) -> bool:
-        return store.keys_version(self.engine) != self._version
-
     def _check(self) -> None:
         try:
-            if self._changed():
-                self.reload()
+            version = store.keys_version(self.engine)
+            if version != self._version:
+                with self._busy:
+                    self._load(version)
         except Exception:  # the database is down: keep the keys known until it is back
             log.warning("could not refresh the API keys", exc_info=True)
 

@@ -133,18 +133,27 @@ def lease_size(rate: Rate, lease_seconds: float = 1.0) -> int:
 
 def headers(name: str, decision: Decision) -> list[tuple[bytes, bytes]]:
     """``RateLimit-Policy`` and ``RateLimit`` (plus ``Retry-After`` on a refusal)."""
-    quoted = _sf_string(name)
-    policy = b"%s;q=%d;w=%d" % (quoted, decision.limit, decision.window)
+    policy = policy_header(name, decision.limit, decision.window)
+    quoted = sf_string(name)
     if decision.allowed:
-        state = b"%s;r=%d;t=%d" % (quoted, decision.remaining, decision.reset)
-        return [(b"ratelimit-policy", policy), (b"ratelimit", state)]
-    wait = b"%d" % decision.retry_after
-    state = b"%s;r=%d;t=%s" % (quoted, decision.remaining, wait)
-    return [(b"ratelimit-policy", policy), (b"ratelimit", state), (b"retry-after", wait)]
+        return [policy, state_header(quoted, decision.remaining, decision.reset)]
+    wait = decision.retry_after
+    return [policy, state_header(quoted, decision.remaining, wait), (b"retry-after", b"%d" % wait)]
+
+
+def policy_header(name: str, limit: int, window: int) -> tuple[bytes, bytes]:
+    """``RateLimit-Policy: "<name>";q=<limit>;w=<window>``."""
+    return (b"ratelimit-policy", b"%s;q=%d;w=%d" % (sf_string(name), limit, window))
+
+
+def state_header(quoted: bytes, remaining: int, seconds: int) -> tuple[bytes, bytes]:
+    """``RateLimit: <quoted>;r=<remaining>;t=<seconds>`` (``quoted``: ``sf_string(name)``)."""
+    return (b"ratelimit", b"%s;r=%d;t=%d" % (quoted, remaining, seconds))
 
 
 @functools.lru_cache(maxsize=64)
-def _sf_string(name: str) -> bytes:
+def sf_string(name: str) -> bytes:
+    """``name`` as a structured-field String (quoted)."""
     if not name.isascii() or not name.isprintable():
         raise ValueError(f"{name!r} is not a structured-field string (printable ASCII only)")
     return b'"%s"' % name.replace("\\", "\\\\").replace('"', '\\"').encode()
@@ -338,17 +347,9 @@ class Limiter:
         """GCRA in this worker's memory on the rate divided by ``workers`` (at least 1)."""
         seconds = rate.seconds
         per = seconds / (rate.count // workers or 1)
-        tats = self._tats
-        tat = tats.get(bucket)
-        if tat is None:
-            tat = now
-            if len(tats) >= self._max:
-                _prune(tats, float, now, self._keep)
-        elif tat < now:
-            tat = now
-        debt = tat - now + cost * per
+        debt = self._tat(bucket, now) - now + cost * per
         if debt <= seconds + _NOISE:
-            tats[bucket] = now + debt
+            self._tats[bucket] = now + debt
             left = int((seconds - debt) / per + _NOISE)
             return _new(Decision, (True, rate.count, seconds, left, _up(debt - _NOISE), 0))
         held = debt - cost * per
@@ -358,12 +359,16 @@ class Limiter:
 
     def _debit(self, bucket: str, rate: Rate, units: int, now: float, workers: int) -> None:
         per = rate.seconds / (rate.count // workers or 1)
+        self._tats[bucket] = self._tat(bucket, now) + units * per
+
+    def _tat(self, bucket: str, now: float) -> float:
+        """The bucket's TAT, ``now`` when it is full or new (making room for a new one)."""
         tat = self._tats.get(bucket)
         if tat is None:
-            tat = now
             if len(self._tats) >= self._max:
                 _prune(self._tats, float, now, self._keep)
-        self._tats[bucket] = max(tat, now) + units * per
+            return now
+        return tat if tat > now else now
 
     async def _lease(self, bucket: str, rate: Rate, cost: int) -> Decision:
         now = self._clock()
