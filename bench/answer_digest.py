@@ -23,24 +23,29 @@ from distinct_mix import distinct_paths
 from price_load import add_data_arguments, ingested_env
 
 
+def scope_of(path: str) -> dict[str, Any]:
+    """The ASGI scope of ``GET path`` on loopback."""
+    route, _, query = path.partition("?")
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": route,
+        "raw_path": route.encode(),
+        "query_string": query.encode(),
+        "headers": [(b"host", b"bench")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 2),
+        "scheme": "http",
+        "http_version": "1.1",
+        "root_path": "",
+        "asgi": {"version": "3.0"},
+    }
+
+
 async def answers(app: Any, paths: list[str]) -> list[str]:
     lines = []
     for path in paths:
-        route, _, query = path.partition("?")
-        scope = {
-            "type": "http",
-            "method": "GET",
-            "path": route,
-            "raw_path": route.encode(),
-            "query_string": query.encode(),
-            "headers": [(b"host", b"bench")],
-            "client": ("127.0.0.1", 1),
-            "server": ("127.0.0.1", 2),
-            "scheme": "http",
-            "http_version": "1.1",
-            "root_path": "",
-            "asgi": {"version": "3.0"},
-        }
+        scope = scope_of(path)
         sent: list[dict[str, Any]] = []
 
         async def receive() -> dict[str, Any]:

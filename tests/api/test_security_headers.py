@@ -103,7 +103,7 @@ def test_an_unexpected_500_carries_the_security_headers(
     def boom(*_args: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(handlers, "price_code", boom)
+    monkeypatch.setattr(handlers, "locate", boom)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         response = client.get("/codes/price?code=99213&zip=94110&setting=facility")
     assert response.status_code == 500

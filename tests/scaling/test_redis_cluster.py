@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from cms_pricing.api.app import create_app
-from cms_pricing.api.headers import SecurityHeaders
+from cms_pricing.api.express import Express
 from cms_pricing.cache import events, keys
 from cms_pricing.cache.invalidation import invalidate
 from cms_pricing.config import Settings
@@ -137,7 +137,7 @@ def test_the_shared_layer_serves_a_second_instance_from_the_cluster(
         _client(ingested_url, _url(cluster)) as second,
     ):
         for client in (first, second):
-            assert isinstance(client.app, SecurityHeaders)
+            assert isinstance(client.app, Express)
             assert client.app.state.shared.state == "ok"
         computed = first.get(LOCALITY)
         assert computed.headers["x-cache"] == "miss"

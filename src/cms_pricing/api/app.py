@@ -8,7 +8,8 @@ path (``api/fastpath.py``: the snapshot GETs with their caches) and FastAPI (pla
 admin, docs). Every route comes from ``api/endpoints.py``. The documented GET routes of the
 fast path's endpoints answer through the same ``Answerer`` the fast path uses, so both give
 the same bytes for the same request; their parameters are documentation only (FastAPI
-validates nothing the parser would not).
+validates nothing the parser would not). Outside it all, ``Express`` (``api/express.py``)
+answers the fast path's plain GETs with every layer's rules in one call.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cms_pricing.api.access import Access
 from cms_pricing.api.admin import admin_router
 from cms_pricing.api.docs import add_docs_routes
 from cms_pricing.api.endpoints import ENDPOINTS, Endpoint, route_rows
+from cms_pricing.api.express import Express
 from cms_pricing.api.fastpath import Answerer, FastPath
 from cms_pricing.api.headers import SecurityHeaders
 from cms_pricing.api.limits import Limits
@@ -71,7 +73,7 @@ def _example(answer: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"example": answer}}}
 
 
-def create_app(settings: Settings, state: ServiceState | None = None) -> SecurityHeaders:
+def create_app(settings: Settings, state: ServiceState | None = None) -> Express:
     service = state if state is not None else ServiceState(settings)
     offload = Offload(settings, service, EXPENSIVE_MODULES)
     keyring = KeyRing(service.engine, settings.key_refresh_s)
@@ -114,7 +116,9 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Securit
     # admission), then the limits read the body (413/408), then the fast path and FastAPI.
     guarded = boundary.Boundary(Limits(fast, settings), admit=offload.admitted, access=access)
     observed = instrument(guarded, service, route_rows(), settings, guard=access.metrics)
-    return SecurityHeaders(observed)
+    # The fast path's GETs skip the layers' own wrappers and apply their rules in one call.
+    stack = SecurityHeaders(observed)
+    return Express(stack, observed, fast.answerer, access.admit, settings.max_query_bytes)
 
 
 Route = Callable[[Request], Coroutine[Any, Any, Response]]

@@ -7,9 +7,9 @@ Each worker process calls ``build()`` once; settings come from the environment t
 from __future__ import annotations
 
 from cms_pricing.api.app import create_app
-from cms_pricing.api.headers import SecurityHeaders
+from cms_pricing.api.express import Express
 from cms_pricing.config import get_settings
 
 
-def build() -> SecurityHeaders:
+def build() -> Express:
     return create_app(get_settings())

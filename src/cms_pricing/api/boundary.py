@@ -196,12 +196,18 @@ async def _options(send: Send, allow: str) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def answer(send: Send, exc: PricingError) -> None:
-    """Send ``exc`` as the envelope, from ASGI."""
+def refusal(exc: PricingError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The status, headers and body of ``exc``'s envelope."""
     body = exc.body()
     headers = [JSON, (b"content-length", b"%d" % len(body)), NO_STORE]
     headers.extend((name.encode(), value.encode()) for name, value in exc.headers)
-    await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
+    return exc.status_code, headers, body
+
+
+async def answer(send: Send, exc: PricingError) -> None:
+    """Send ``exc`` as the envelope, from ASGI."""
+    status, headers, body = refusal(exc)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

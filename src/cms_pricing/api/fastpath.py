@@ -23,8 +23,7 @@ layer answered (``local``, ``redis`` or ``miss``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cms_pricing.api import endpoints, handlers, wire
 from cms_pricing.api.endpoints import Endpoint
@@ -41,8 +40,8 @@ from cms_pricing.service.state import Loaded, Reply, ServiceState
 
 # Counter children bound once: ``labels()`` on every request costs more than a cache hit.
 _LAYERS = ("local", "redis")
-HITS = {(layer, c): CACHE_HITS.labels(layer, c) for layer in _LAYERS for c in CacheClass}
-MISSES = {(layer, c): CACHE_MISSES.labels(layer, c) for layer in _LAYERS for c in CacheClass}
+HITS = {(layer, c): CACHE_HITS.child(layer, c) for layer in _LAYERS for c in CacheClass}
+MISSES = {(layer, c): CACHE_MISSES.child(layer, c) for layer in _LAYERS for c in CacheClass}
 
 JSON = (b"content-type", b"application/json")
 X_CACHE = {"local": (b"x-cache", b"local"), "redis": (b"x-cache", b"redis")}
@@ -72,9 +71,8 @@ def error_entry(exc: PricingError, ttl: int = 0) -> Entry:
     return make_entry(exc.status_code, exc.body(), None, NO_STORE, ttl, extra=exc.headers)
 
 
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """One parsed request that missed the raw-key lookup."""
+class Lookup(NamedTuple):
+    """One parsed request that missed the raw-key lookup (a tuple: made on every miss)."""
 
     loaded: Loaded
     endpoint: Endpoint
@@ -108,11 +106,14 @@ class Answerer:
         cache_class = endpoint.cache
         if cache_class is None or loaded is None:
             return self._uncached(endpoint, text, arg), "miss"
-        raw_key = endpoint.path + "?" + arg + "?" + text
-        entry = loaded.cache.get(raw_key)
-        if entry is not None:
-            HITS["local", cache_class].inc()
-            return entry, "local"
+        cache = loaded.cache
+        keeping = cache.capacity > 0  # CMS_PRICING_RESPONSE_CACHE_SIZE=0: no raw-key work
+        raw_key = endpoint.path + "?" + arg + "?" + text if keeping else ""
+        if keeping:
+            entry = cache.get(raw_key)
+            if entry is not None:
+                HITS["local", cache_class][0] += 1
+                return entry, "local"
         assert endpoint.parse is not None
         try:
             typed = endpoint.parse(text, arg)
@@ -121,8 +122,8 @@ class Answerer:
         canonical = queries.canonical(typed)
         lookup = Lookup(loaded, endpoint, cache_class, typed, canonical, _pinned(typed))
         entry, layer = await self._canonical(lookup)
-        if len(raw_key) <= ALIAS_LIMIT:  # the next identical raw query is one lookup
-            loaded.cache.put(raw_key, entry)
+        if keeping and len(raw_key) <= ALIAS_LIMIT:  # the next identical raw query: one lookup
+            cache.put(raw_key, entry)
         return entry, layer
 
     def _uncached(self, endpoint: Endpoint, text: str, arg: str) -> Entry:
@@ -138,9 +139,9 @@ class Answerer:
         cache = lookup.loaded.cache
         entry = cache.get(key)
         if entry is not None:
-            HITS["local", lookup.cache_class].inc()
+            HITS["local", lookup.cache_class][0] += 1
             return entry, "local"
-        MISSES["local", lookup.cache_class].inc()
+        MISSES["local", lookup.cache_class][0] += 1
         if lookup.endpoint.shared(lookup.typed):
             entry, layer = await self.flights.run(key, lambda: self._shared(lookup))
         else:
@@ -177,10 +178,10 @@ class Answerer:
         shared_key = keys.shared_key(scope, lookup.cache_class, path, lookup.canonical)
         packed = await self.state.shared.get(shared_key)
         if packed is not None:
-            HITS["redis", lookup.cache_class].inc()
+            HITS["redis", lookup.cache_class][0] += 1
             status, _tag, body = unpack(packed)
             return self._entry(lookup, Reply(status, body)), "redis"
-        MISSES["redis", lookup.cache_class].inc()
+        MISSES["redis", lookup.cache_class][0] += 1
         entry = self._compute(lookup)
         if entry.status == 200:
             ttl = self.state.policy.ttl[lookup.cache_class]
@@ -223,6 +224,18 @@ def _matches(header: bytes, etag: bytes) -> bool:
     return header.strip() == b"*" or etag in (t.strip() for t in header.split(b","))
 
 
+def respond(scope: Scope, entry: Entry, layer: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The status, headers and body that answer ``scope`` with ``entry``: ``304`` with no body
+    when its ``If-None-Match`` names the entry's ETag."""
+    cache_header = X_CACHE.get(layer, MISS)
+    if entry.etag is not None:
+        condition = _if_none_match(scope)
+        if condition is not None and _matches(condition, entry.etag):
+            headers = [h for h in entry.headers if h[0] in (b"etag", b"cache-control")]
+            return 304, [*headers, cache_header], b""
+    return entry.status, [*entry.headers, cache_header], entry.body
+
+
 class FastPath:
     def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
@@ -242,28 +255,9 @@ class FastPath:
         await self.app(scope, receive, send)
 
     async def _send(self, scope: Scope, send: Send, entry: Entry, layer: str) -> None:
-        cache_header = X_CACHE.get(layer, MISS)
-        if entry.etag is not None:
-            condition = _if_none_match(scope)
-            if condition is not None and _matches(condition, entry.etag):
-                headers = [h for h in entry.headers if h[0] in (b"etag", b"cache-control")]
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 304,
-                        "headers": [*headers, cache_header],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b""})
-                return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": entry.status,
-                "headers": [*entry.headers, cache_header],
-            }
-        )
-        await send({"type": "http.response.body", "body": entry.body})
+        status, headers, body = respond(scope, entry, layer)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     def _with_docs_header(self, send: Send) -> Send:
         control = self.state.policy.header(CacheClass.DOCS)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cms_pricing.api import wire
-from cms_pricing.engine.mpfs import STATUS_REASONS, price_code
+from cms_pricing.engine.mpfs import STATUS_REASONS, decide, locate
 from cms_pricing.engine.quote import PriceQuery, ScheduleRequest, SitesRequest
 from cms_pricing.engine.schedules import TITLES, price_schedule
 from cms_pricing.engine.sites import price_sites
@@ -29,7 +29,8 @@ from cms_pricing.service.state import Loaded, Reply, ServiceState
 def price(state: ServiceState, query: PriceQuery | ScheduleRequest) -> Any:
     snapshot = state.loaded.snapshot
     if isinstance(query, PriceQuery):
-        return wire.quote_json(price_code(snapshot, query))
+        found = locate(snapshot, query)
+        return Reply(200, wire.dumps(wire.located_json(found, decide(found))))
     return wire.schedule_quote_json(price_schedule(snapshot, query))
 
 

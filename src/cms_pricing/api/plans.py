@@ -188,9 +188,9 @@ async def _shared_or_priced(
     shared_key = keys.shared_key(scope, "plan", "/plans/price", digest)
     found = await service.shared.get(shared_key)
     if isinstance(found, bytes):
-        HITS["redis", CacheClass.PRICING].inc()
+        HITS["redis", CacheClass.PRICING][0] += 1
         return unpack(found)[2], True
-    MISSES["redis", CacheClass.PRICING].inc()
+    MISSES["redis", CacheClass.PRICING][0] += 1
     body, fresh = await _priced(offload, loaded, plan)
     if fresh:
         ttl = service.policy.ttl[CacheClass.PRICING]

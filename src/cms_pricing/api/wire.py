@@ -15,10 +15,12 @@ from typing import Any
 
 import orjson
 
+from cms_pricing.engine.mpfs import Decision, Located, indicators_of
 from cms_pricing.engine.quote import (
     Components,
     DatasetRef,
     Geography,
+    Gpci,
     OppsCap,
     Quote,
     ReleaseRef,
@@ -74,9 +76,22 @@ def geography_json(geo: Geography) -> JSON:
 def components_json(c: Components) -> JSON:
     """The inputs of the formula and the formula itself with them, as CMS's RVU file states
     it: ``(work RVU x work GPCI + PE RVU x PE GPCI + MP RVU x MP GPCI) x CF``."""
-    work, pe, mp = str(c.work_rvu), str(c.pe_rvu), str(c.mp_rvu)
-    gwork, gpe, gmp = str(c.gpci.work), str(c.gpci.pe), str(c.gpci.mp)
-    cf, unrounded = str(c.conversion_factor), str(c.unrounded_amount)
+    return _formula(
+        work_rvu=c.work_rvu,
+        pe_rvu=c.pe_rvu,
+        mp_rvu=c.mp_rvu,
+        gpci=c.gpci,
+        cf_=c.conversion_factor,
+        sum_=c.unrounded_amount,
+    )
+
+
+def _formula(
+    *, work_rvu: Decimal, pe_rvu: Decimal, mp_rvu: Decimal, gpci: Gpci, cf_: Decimal, sum_: Decimal
+) -> JSON:
+    work, pe, mp = str(work_rvu), str(pe_rvu), str(mp_rvu)
+    gwork, gpe, gmp = str(gpci.work), str(gpci.pe), str(gpci.mp)
+    cf, unrounded = str(cf_), str(sum_)
     return {
         "work_rvu": work,
         "pe_rvu": pe,
@@ -100,18 +115,90 @@ def opps_cap_json(cap: OppsCap | None) -> JSON:
 
 
 def quote_json(q: Quote) -> JSON:
-    amount, non_participating, limiting = q.amount, q.non_participating, q.limiting_charge
+    return _answer(
+        code=q.code,
+        modifier=q.modifier,
+        setting=q.setting,
+        pos=q.pos,
+        payable=q.payable,
+        status=q.status,
+        status_reason=q.status_reason,
+        setting_na=q.setting_na,
+        amount=q.amount,
+        non_participating=q.non_participating,
+        limiting=q.limiting_charge,
+        release=release_fragment(q.release),
+        geography=geography_json(q.geography),
+        components=components_json(q.components),
+        opps_cap=q.opps_cap,
+        indicators=q.indicators,
+        notes=list(q.notes),
+    )
+
+
+def located_json(found: Located, d: Decision) -> JSON:
+    """``quote_json`` of the ``Quote`` that ``found`` and ``d`` make, without making it: the
+    computed path of ``GET /codes/price`` (issue 14)."""
+    release, row, geography, locality, setting, pos = found
+    return _answer(
+        code=row.hcpcs,
+        modifier=row.modifier,
+        setting=setting,
+        pos=pos,
+        payable=d.payable,
+        status=row.status,
+        status_reason=d.status_reason,
+        setting_na=d.setting_na,
+        amount=d.amount,
+        non_participating=d.non_participating,
+        limiting=d.limiting_charge,
+        release=_release_fragment(release.ref),
+        geography=geography_json(geography),
+        components=_formula(
+            work_rvu=row.work_rvu,
+            pe_rvu=d.pe_rvu,
+            mp_rvu=row.mp_rvu,
+            gpci=locality.gpci,
+            cf_=row.conversion_factor,
+            sum_=d.unrounded,
+        ),
+        opps_cap=d.opps_cap,
+        indicators=indicators_of(release, row),
+        notes=d.notes,
+    )
+
+
+def _answer(  # the fields of one answer, in its order
+    *,
+    code: str,
+    modifier: str,
+    setting: str,
+    pos: str | None,
+    payable: bool,
+    status: str,
+    status_reason: str,
+    setting_na: bool,
+    amount: Decimal | None,
+    non_participating: Decimal | None,
+    limiting: Decimal | None,
+    release: orjson.Fragment,
+    geography: JSON,
+    components: JSON,
+    opps_cap: OppsCap | None,
+    indicators: Any,
+    notes: list[str],
+) -> JSON:
     # Inline rather than cents()/money(): six calls were a tenth of this function (issue 14).
     return {
         "schedule": "mpfs",
-        "code": q.code,
-        "modifier": q.modifier,
-        "setting": q.setting,
-        "pos": q.pos,
-        "payable": q.payable,
-        "status": q.status,
-        "status_reason": q.status_reason,
-        "setting_na": q.setting_na,
+        "code": code,
+        "modifier": modifier,
+        "setting": setting,
+        "pos": pos,
+        "payable": payable,
+        "status": status,
+        "status_reason": status_reason,
+        "setting_na": setting_na,
         "amount_cents": None if amount is None else int(amount * 100),
         "amount": None if amount is None else str(amount),
         "non_participating_cents": None
@@ -120,13 +207,29 @@ def quote_json(q: Quote) -> JSON:
         "non_participating": None if non_participating is None else str(non_participating),
         "limiting_charge_cents": None if limiting is None else int(limiting * 100),
         "limiting_charge": None if limiting is None else str(limiting),
-        "release": release_fragment(q.release),
-        "geography": geography_json(q.geography),
-        "components": components_json(q.components),
-        "opps_cap": opps_cap_json(q.opps_cap),
-        "indicators": q.indicators,
-        "notes": list(q.notes),
+        "release": release,
+        "geography": geography,
+        "components": components,
+        "opps_cap": opps_cap_json(opps_cap),
+        "indicators": indicators,
+        "notes": notes,
     }
+
+
+_FRAGMENTS: dict[int, tuple[ReleaseRef, orjson.Fragment]] = {}
+
+
+def _release_fragment(ref: ReleaseRef) -> orjson.Fragment:
+    """``release_fragment`` by the object's identity: hashing the dataclass cost more than
+    writing the answer's money fields."""
+    found = _FRAGMENTS.get(id(ref))
+    if found is not None and found[0] is ref:
+        return found[1]
+    if len(_FRAGMENTS) >= 256:
+        _FRAGMENTS.clear()
+    fragment = release_fragment(ref)
+    _FRAGMENTS[id(ref)] = (ref, fragment)
+    return fragment
 
 
 def dataset_json(ref: DatasetRef) -> JSON:

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
+from typing import NamedTuple
 
 from cms_pricing.engine.quote import Components, Geography, Gpci, OppsCap, PriceQuery, Quote
 from cms_pricing.engine.snapshot import Locality, ReleaseView, Snapshot
@@ -194,14 +195,6 @@ def _geography(
     return geo, release.localities[(geo.carrier, geo.locality)]
 
 
-def _components(row: RvuRow, gpci: Gpci, facility: bool) -> Components:
-    pe = row.fac_pe_rvu if facility else row.nonfac_pe_rvu
-    unrounded = (
-        row.work_rvu * gpci.work + pe * gpci.pe + row.mp_rvu * gpci.mp
-    ) * row.conversion_factor
-    return Components(row.work_rvu, pe, row.mp_rvu, gpci, row.conversion_factor, unrounded)
-
-
 def _cap(cap_row: OppsCapRow, mpfs: Decimal, facility: bool, payable: bool) -> OppsCap:
     cap = cap_row.fac_price if facility else cap_row.nonfac_price
     return OppsCap(applies=payable and cap_row.status == "A" and cap < mpfs, cap=cap, mpfs=mpfs)
@@ -243,61 +236,115 @@ def _status_notes(row: RvuRow, locality: Locality, setting: str, na: bool) -> li
 
 def price_code(snapshot: Snapshot, query: PriceQuery) -> Quote:
     """Price one code for one place and date of service (see the module docstring)."""
+    return quote(locate(snapshot, query))
+
+
+class Located(NamedTuple):
+    """What a query names: the release, the place and the row, and the setting."""
+
+    release: ReleaseView
+    row: RvuRow
+    geography: Geography
+    locality: Locality
+    setting: str
+    pos: str | None
+
+
+def locate(snapshot: Snapshot, query: PriceQuery) -> Located:
+    """The release, geography, locality and RVU row a query names (the refusals in order)."""
     setting, pos = setting_for(query.setting, query.pos)
     modifier = normalise_modifier(query.modifier)
     code = normalise_code(query.code)
     release = snapshot.select_release(query.release_id, query.on, query.year)
     geography, locality = _geography(snapshot, release, query)
     row = select_row(release, code, modifier)
-    return _quote(release, row, geography=geography, locality=locality, setting=setting, pos=pos)
+    return Located(release, row, geography, locality, setting, pos)
 
 
-def _quote(
-    release: ReleaseView,
-    row: RvuRow,
-    *,
-    geography: Geography,
-    locality: Locality,
-    setting: str,
-    pos: str | None,
-) -> Quote:
+class Decision(NamedTuple):
+    """What the rules decide for a located query; ``quote`` wraps it in a ``Quote``, and the
+    API's fast path writes it out directly (``api/wire.py``, issue 14)."""
+
+    pe_rvu: Decimal  # the PE RVU of the setting
+    unrounded: Decimal
+    setting_na: bool
+    payable: bool
+    status_reason: str
+    notes: list[str]
+    opps_cap: OppsCap | None
+    amount: Decimal | None
+    non_participating: Decimal | None
+    limiting_charge: Decimal | None
+
+
+def decide(found: Located) -> Decision:
+    """The fee, the status and the notes of a located query (the module docstring)."""
+    row, locality, setting, pos = found.row, found.locality, found.setting, found.pos
     facility = setting == "facility"
-    components = _components(row, locality.gpci, facility)
-    mpfs = components.unrounded_amount.quantize(CENT, ROUND_HALF_UP)
+    gpci = locality.gpci
+    pe = row.fac_pe_rvu if facility else row.nonfac_pe_rvu
+    unrounded = (
+        row.work_rvu * gpci.work + pe * gpci.pe + row.mp_rvu * gpci.mp
+    ) * row.conversion_factor
+    mpfs = unrounded.quantize(CENT, ROUND_HALF_UP)
     na = row.fac_na if facility else row.nonfac_na
     notes = _status_notes(row, locality, setting, na)
-    refusal = _place_refusal(row, setting, pos, notes) or _unpriced(row, components)
+    refusal = _place_refusal(row, setting, pos, notes) or _unpriced(row, unrounded)
     payable = row.status in PAYABLE_STATUSES and refusal is None
     if pos in TELEHEALTH_NOTES:
         notes.append(TELEHEALTH_NOTES[pos])
-    if geography.note:
-        notes.append(geography.note)
-    cap_row = release.oppscap.get((row.hcpcs, row.modifier, locality.mac, locality.locality))
+    if found.geography.note:
+        notes.append(found.geography.note)
+    cap_row = found.release.oppscap.get((row.hcpcs, row.modifier, locality.mac, locality.locality))
     opps = _cap(cap_row, mpfs, facility, payable) if cap_row else None
     cap_note = _cap_note(opps, row.status) if opps else None
     if cap_note:
         notes.append(cap_note)
     amount = (opps.cap if opps and opps.applies else mpfs) if payable else None
+    return Decision(
+        pe,
+        unrounded,
+        na,
+        payable,
+        refusal or STATUS_REASONS.get(row.status, f"status {row.status!r}: not payable"),
+        notes,
+        opps,
+        amount,
+        _times(amount, NON_PARTICIPATING),
+        _times(amount, LIMITING_FACTOR),
+    )
+
+
+def quote(found: Located) -> Quote:
+    """The ``Quote`` of a located query."""
+    release, row, geography, locality, setting, pos = found
+    d = decide(found)
     return Quote(
         code=row.hcpcs,
         modifier=row.modifier,
         setting=setting,
         pos=pos,
-        payable=payable,
+        payable=d.payable,
         status=row.status,
-        status_reason=refusal
-        or STATUS_REASONS.get(row.status, f"status {row.status!r}: not payable"),
-        setting_na=na,
-        notes=tuple(notes),
+        status_reason=d.status_reason,
+        setting_na=d.setting_na,
+        notes=tuple(d.notes),
         release=release.ref,
         geography=geography,
-        amount=amount,
-        non_participating=_times(amount, NON_PARTICIPATING),
-        limiting_charge=_times(amount, LIMITING_FACTOR),
-        components=components,
-        opps_cap=opps,
-        indicators=_as_dict(release.indicators[(row.hcpcs, row.modifier)]),
+        amount=d.amount,
+        non_participating=d.non_participating,
+        limiting_charge=d.limiting_charge,
+        components=Components(
+            row.work_rvu, d.pe_rvu, row.mp_rvu, locality.gpci, row.conversion_factor, d.unrounded
+        ),
+        opps_cap=d.opps_cap,
+        indicators=indicators_of(release, row),
     )
+
+
+def indicators_of(release: ReleaseView, row: RvuRow) -> dict[str, str]:
+    """A new dict of the row's payment indicators."""
+    return _as_dict(release.indicators[(row.hcpcs, row.modifier)])
 
 
 def _as_dict(mapping: Mapping[str, str]) -> dict[str, str]:
@@ -315,9 +362,9 @@ def contractor_priced(quote: Quote) -> bool:
     )
 
 
-def _unpriced(row: RvuRow, components: Components) -> str | None:
+def _unpriced(row: RvuRow, unrounded: Decimal) -> str | None:
     """Why a status R row is not priced: it carries no RVUs (contractor priced if covered)."""
-    if row.status != "R" or components.unrounded_amount != 0:
+    if row.status != "R" or unrounded != 0:
         return None
     return (
         "restricted coverage: contractor priced if covered; the file carries no RVUs for "

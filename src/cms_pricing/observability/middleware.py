@@ -90,7 +90,7 @@ class Instrumented:
             await self._inner(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = self._request_id(scope["headers"])
+        request_id = self.request_id(scope["headers"])
         token = logs.REQUEST_ID.set(request_id)
         response = Response(send, (HEADER, request_id.encode()))
         recorder = self._recorder
@@ -123,7 +123,11 @@ class Instrumented:
         else:
             await self._inner(scope, receive, response.send)
 
-    def _request_id(self, headers: list[tuple[bytes, bytes]]) -> str:
+    @property
+    def recorder(self) -> Recorder | None:
+        return self._recorder
+
+    def request_id(self, headers: list[tuple[bytes, bytes]]) -> str:
         for name, value in headers:
             if name == HEADER:
                 given = logs.accepted(value)
@@ -136,18 +140,27 @@ async def _answer_500(response: Response) -> None:
     await _answer(response, 500, INTERNAL_ERROR)
 
 
+def internal_error() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The 500 envelope of a request that failed before its answer started."""
+    return 500, _envelope_headers(INTERNAL_ERROR, ()), INTERNAL_ERROR
+
+
 async def _answer(
     response: Response, status: int, body: bytes, extra: tuple[tuple[str, str], ...] = ()
 ) -> None:
     """An error envelope from this middleware (a refused ``/metrics`` request, a 500)."""
-    headers = [
+    headers = _envelope_headers(body, extra)
+    await response.send({"type": "http.response.start", "status": status, "headers": headers})
+    await response.send({"type": "http.response.body", "body": body})
+
+
+def _envelope_headers(body: bytes, extra: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
+    return [
         (b"content-type", b"application/json"),
         (b"content-length", b"%d" % len(body)),
         (b"cache-control", b"no-store"),
         *((name.encode(), value.encode()) for name, value in extra),
     ]
-    await response.send({"type": "http.response.start", "status": status, "headers": headers})
-    await response.send({"type": "http.response.body", "body": body})
 
 
 class Response:
