@@ -30,6 +30,7 @@ from cms_pricing.api.endpoints import ENDPOINTS, Endpoint, route_rows
 from cms_pricing.api.fastpath import Answerer, FastPath
 from cms_pricing.api.headers import SecurityHeaders
 from cms_pricing.api.limits import Limits
+from cms_pricing.api.lookup import add_lookup_routes
 from cms_pricing.api.plans import plans_router
 from cms_pricing.config import Settings
 from cms_pricing.observability.middleware import instrument
@@ -59,6 +60,8 @@ ANSWERS: dict[str, tuple[type[BaseModel] | None, Any]] = {
     "releases": (schemas.ReleasesOut, examples.RELEASES),
     "schedules": (schemas.SchedulesOut, examples.SCHEDULES),
     "sites": (schemas.SitesOut, examples.SITES),
+    "code_prices": (schemas.CodePricesOut, examples.CODE_PRICES),
+    "code_localities": (schemas.CodeAreasOut, examples.CODE_LOCALITIES),
     "health": (None, {"status": "ok"}),
     "ready": (None, None),
 }
@@ -104,6 +107,7 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Securit
         redoc_url=None,
     )
     add_docs_routes(app)  # Swagger UI and ReDoc from the pinned package, no CDN
+    add_lookup_routes(app, settings)  # the look-up page at / and /lookup (api/lookup.py)
     boundary.install(app)
     fast = FastPath(app, service)
     _add_read_routes(app, fast.answerer)
