@@ -192,6 +192,8 @@ def test_a_price_read_off_the_page_is_the_apis(served: Server, watched: Watched)
     expect(page.locator('#sites tr[data-site="office"] .site-total')).to_have_text(
         money(office["total"])
     )
+    expect(page.locator("#ama")).to_be_hidden()  # descriptors are off: no notice, no descriptor
+    expect(page.locator(".descriptor")).to_have_count(0)
     page.locator("#areas summary").click()
     watched.shot("detail")
     assert watched.logged == []
@@ -358,4 +360,29 @@ def test_keys_required_asks_once_and_keeps_it_for_the_session(
         fresh = context.new_page()  # another tab does not have it
         fresh.goto(server.url("/"))
         expect(fresh.locator("#key-panel")).to_be_visible()
+        context.close()
+
+
+def test_descriptors_come_with_the_ama_notice(
+    ingested_url: str, tmp_path: Path, browser: Browser
+) -> None:
+    """With ``CMS_PRICING_SERVE_DESCRIPTORS`` on, each code shows its descriptor, the CSV
+    carries it and the AMA's notice is shown (no screenshot: descriptors are AMA copyright)."""
+    licensed = {"CMS_PRICING_SERVE_DESCRIPTORS": "true"}
+    with serve_copy(ingested_url, tmp_path, **licensed) as server:
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        page.goto(server.url("/"))
+        ask(page, "99213", "94110")
+        expect(page.locator("#status")).to_contain_text("Priced 1 of 1")
+        described = get(server.url("/codes/99213/prices?zip=94110"))[1]["description"]
+        expect(page.locator("#ama")).to_be_visible()
+        expect(page.locator("#ama")).to_contain_text("American Medical Association")
+        expect(page.locator("#results-table .descriptor")).to_have_text(described)
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Download CSV").click()
+        saved = tmp_path / "described.csv"
+        info.value.save_as(saved)
+        with saved.open(newline="") as handle:
+            assert {row["description"] for row in csv.DictReader(handle)} == {described}
         context.close()
