@@ -271,3 +271,31 @@ def test_the_page_says_when_keys_are_required(ingested_url: str) -> None:
         optional = build().get("/")
     assert required.status_code == 200 and 'data-keys="required"' in required.text
     assert 'data-keys="optional"' in optional.text
+
+
+LOOKUP_REDIS = "redis://127.0.0.1:6379/11"  # tests/web's own database (tests/cache: 5-9)
+
+
+def test_the_locality_chart_is_shared_through_redis(ingested_url: str) -> None:
+    """Every locality's MPFS price (109 prices) is computed once for all instances: a second
+    instance answers it from Redis, byte for byte with the same ETag. The DMEPOS chart is
+    not shared (its dataset is not in the shared key's release scope)."""
+    import redis  # noqa: PLC0415 - only this test talks to Redis
+
+    store = redis.Redis.from_url(LOOKUP_REDIS)
+    store.flushdb()
+    try:
+        with apps(DATABASE_URL=ingested_url, CMS_DATA_DIR=None, REDIS_URL=LOOKUP_REDIS) as build:
+            first, second = build(), build()
+            computed = first.get("/codes/99213/localities?setting=facility")
+            shared = second.get("/codes/99213/localities?setting=facility")
+            dme = "/codes/E0601/localities?schedule=dmepos&modifier=RR"
+            first.get(dme)
+            local_only = second.get(dme)
+    finally:
+        store.flushdb()
+        store.close()
+    assert (computed.headers["x-cache"], shared.headers["x-cache"]) == ("miss", "redis")
+    assert shared.content == computed.content
+    assert shared.headers["etag"] == computed.headers["etag"]
+    assert local_only.headers["x-cache"] == "miss"
