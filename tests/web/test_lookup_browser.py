@@ -330,30 +330,48 @@ def test_accessible_and_readable_at_200_percent(served: Server, browser: Browser
         context.close()
 
 
-def test_keys_required_asks_once_and_keeps_it_for_the_session(
+def use_key(page: Page, key: str) -> None:
+    field = page.get_by_role("textbox", name="API key")
+    expect(field).to_be_focused()
+    field.fill(key)
+    page.get_by_role("button", name="Use this key").click()
+
+
+def test_keys_are_asked_for_and_kept_for_the_tab_only(
     tmp_path: Path, ingested_url: str, browser: Browser
 ) -> None:
-    """With keys required the page asks for one, prices with it, and keeps it in
-    sessionStorage only (nothing in localStorage or cookies)."""
+    """With keys required the page asks for one at once; a wrong key (401) and a key without
+    the plan's scope (403) make it ask again and retry; the key lives in sessionStorage only
+    (not localStorage, not a cookie): the tab keeps it across a reload, another tab has none."""
     url = copy_database(ingested_url, tmp_path)
-    key = new_key(url, "read", "bulk", name="look-up page")
+    reader = new_key(url, "read", name="look-up page, read")
+    planner = new_key(url, "read", "bulk", name="look-up page, plans")
     env = {"DATABASE_URL": url, "CMS_DATA_DIR": "", "CMS_PRICING_REQUIRE_KEYS": "true"}
     with serve(env, tmp_path / "serve.log", workers=1) as server:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.goto(server.url("/"))
-        expect(page.get_by_role("textbox", name="API key")).to_be_focused()
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTEFACTS / "keys-01-asked.png"), full_page=True)
-        page.get_by_role("textbox", name="API key").fill(key)
-        page.get_by_role("button", name="Use this key").click()
+        use_key(page, "cmsk_not-a-key")
         ask(page, "99213", "94110")
+        expect(page.locator("#key-panel")).to_be_visible()  # 401: asked again
+        page.screenshot(path=str(ARTEFACTS / "keys-02-refused.png"), full_page=True)
+        use_key(page, reader)  # the refused request is retried with it
         expect(page.locator("#status")).to_contain_text("Priced 1 of 1")
-        page.screenshot(path=str(ARTEFACTS / "keys-02-priced.png"), full_page=True)
+        page.get_by_role("button", name="Put these codes in the plan").click()
+        page.get_by_role("button", name="Price the plan").click()
+        expect(page.locator("#key-panel")).to_be_visible()  # 403: plans need bulk
+        expect(page.locator("#key-why")).to_contain_text("bulk")
+        use_key(page, planner)
+        expect(page.locator("#plan-status")).to_contain_text(
+            "The plan is priced", timeout=PLAN_WAIT_MS
+        )
+        page.screenshot(path=str(ARTEFACTS / "keys-03-plan.png"), full_page=True)
         stored = page.evaluate(
             "() => [sessionStorage.getItem('cms-pricing-api-key'), localStorage.length]"
         )
-        assert stored == [key, 0]
+        assert stored == [planner, 0]
         assert context.cookies() == []
         page.reload()  # the same tab keeps the key: no second question
         expect(page.locator("#key-panel")).to_be_hidden()
