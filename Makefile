@@ -27,7 +27,8 @@ lint: $(STAMP)
 # every correctness test runs on both forms of the data (docs/architecture.md, "Read side").
 test: lint
 	$(BIN)/pytest
-	CMS_PRICING_SNAPSHOT_MODE=compiled $(BIN)/pytest -q tests/api tests/plans tests/isolation
+	CMS_PRICING_SNAPSHOT_MODE=compiled $(BIN)/pytest -q tests/api tests/plans tests/isolation \
+		tests/web/test_lookup_api.py
 
 # Throughput and latency of GET /codes/price against the raw-ASGI ceiling (needs wrk).
 bench: $(STAMP)

@@ -121,6 +121,15 @@ def copy_database(url: str, folder: Path) -> str:
     return f"sqlite:///{target}"
 
 
+@contextmanager
+def serve_copy(url: str, folder: Path, workers: int = 1, **env: str) -> Iterator[Server]:
+    """`cms-pricing serve` on a private copy of the SQLite database at ``url`` (its files
+    in ``folder``), with ``env`` added; yielded once /ready answers 200."""
+    settings = {"DATABASE_URL": copy_database(url, folder), "CMS_DATA_DIR": "", **env}
+    with serve(settings, folder / "serve.log", workers=workers) as server:
+        yield server
+
+
 def revise_release(cms_data: Path, folder: Path) -> Path:
     """A copy of RVU25D whose GPCI file raises San Francisco's (01112-05) work GPCI from
     1.088 to 1.188: ``PRICE`` then moves from 10915 to 11336 cents (tests/cache/test_freshness)."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from servers import Server, copy_database, serve
+from servers import Server, serve_copy
 
 FLAGS = [
     "--headless",
@@ -46,9 +46,7 @@ class Rendered:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, ingested_url: str) -> Iterator[Server]:
     """`cms-pricing serve` (one worker) on a private copy of the ingested database."""
-    folder = tmp_path_factory.mktemp("docs-browser")
-    env = {"DATABASE_URL": copy_database(ingested_url, folder), "CMS_DATA_DIR": ""}
-    with serve(env, folder / "serve.log", workers=1) as server:
+    with serve_copy(ingested_url, tmp_path_factory.mktemp("docs-browser")) as server:
         yield server
 
 

@@ -32,6 +32,7 @@ from cms_pricing.api.express import Express
 from cms_pricing.api.fastpath import Answerer, FastPath
 from cms_pricing.api.headers import SecurityHeaders
 from cms_pricing.api.limits import Limits
+from cms_pricing.api.lookup import add_lookup_routes
 from cms_pricing.api.plans import plans_router
 from cms_pricing.config import Settings
 from cms_pricing.observability.middleware import instrument
@@ -61,6 +62,8 @@ ANSWERS: dict[str, tuple[type[BaseModel] | None, Any]] = {
     "releases": (schemas.ReleasesOut, examples.RELEASES),
     "schedules": (schemas.SchedulesOut, examples.SCHEDULES),
     "sites": (schemas.SitesOut, examples.SITES),
+    "code_prices": (schemas.CodePricesOut, examples.CODE_PRICES),
+    "code_localities": (schemas.CodeAreasOut, examples.CODE_LOCALITIES),
     "health": (None, {"status": "ok"}),
     "ready": (None, None),
 }
@@ -106,6 +109,7 @@ def create_app(settings: Settings, state: ServiceState | None = None) -> Express
         redoc_url=None,
     )
     add_docs_routes(app)  # Swagger UI and ReDoc from the pinned package, no CDN
+    add_lookup_routes(app, settings)  # the look-up page at / and /lookup (api/lookup.py)
     boundary.install(app)
     fast = FastPath(app, service)
     _add_read_routes(app, fast.answerer)

@@ -152,12 +152,45 @@ _SITES = (
     Param("date", "date of service, YYYY-MM-DD: the datasets in force that day"),
     Param("year", "the latest datasets of that year, e.g. 2025"),
 )
+_PRICES = (
+    Param("code", "HCPCS code, e.g. 99213", where="path"),
+    Param("zip", "ZIP5 or ZIP+4: places the MPFS, DMEPOS and anesthesia prices"),
+    Param("locality", "carrier (5) + locality (2) digits, e.g. 0111205 (instead of zip)"),
+    Param("setting", "mpfs: office (default) or facility"),
+    Param("minutes", "anesthesia: anesthesia time in minutes, 1-1440 (without it anesthesia "
+          "is listed unpriced)"),
+    *_WAGE,
+    Param("date", "date of service, YYYY-MM-DD: the datasets in force that day"),
+    Param("year", "the latest datasets of that year, e.g. 2025"),
+)  # fmt: skip
+_AREAS = (
+    Param("code", "HCPCS code, e.g. 99213", where="path"),
+    Param("schedule", "mpfs (default): every carrier-locality; dmepos: every state"),
+    Param("setting", "mpfs: office (default) or facility"),
+    Param("modifier", "mpfs: blank, 26, TC or 53; dmepos: the first modifier, e.g. RR"),
+    Param("modifier2", "dmepos: the second modifier"),
+    Param("modifier3", "dmepos: the third modifier"),
+    *_SELECTOR,
+)
+# The look-up page's deep link: /lookup?codes=99213,99214&where=94110 fills in and prices.
+_PAGE = (
+    Param("codes", "codes to price, separated by commas or blanks"),
+    Param("where", "ZIP or carrier-locality"),
+    Param("date", "date of service, YYYY-MM-DD"),
+    Param("setting", "office or facility"),
+)
 _PLAN_ID = Param("plan_id", "the id of a saved plan", where="path")
 _KEY_ID = Param("key_id", "the id of an API key (12 hex digits)", where="path")
 
 
 def _whole_list(query: queries.LocalityQuery) -> bool:
     return query.zip is None
+
+
+def _every_locality(query: queries.CodeAreasQuery) -> bool:
+    """The MPFS at every locality (109 prices) costs more than a Redis GET; DMEPOS datasets
+    are not part of the shared key's release scope, so their answers stay local."""
+    return query.request.schedule == "mpfs"
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -167,6 +200,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("sites", "GET", "/codes/{code}/sites", "pricing",
              "The same service at every site of service: office, hospital outpatient, ASC",
              ("pricing",), _SITES, queries.sites_query, handlers.sites, CacheClass.PRICING),
+    Endpoint("code_prices", "GET", "/codes/{code}/prices", "pricing",
+             "One code under every fee schedule that lists it, at one place and date",
+             ("pricing",), _PRICES, queries.prices_query, handlers.code_prices,
+             CacheClass.PRICING),
+    Endpoint("code_localities", "GET", "/codes/{code}/localities", "pricing",
+             "One code at every carrier-locality (MPFS) or in every state (DMEPOS), in one "
+             "answer", ("pricing",), _AREAS, queries.areas_query, handlers.code_areas,
+             CacheClass.PRICING, _every_locality),
     Endpoint("localities", "GET", "/reference/localities", "reference",
              "All localities with their GPCIs, or the locality of one ZIP", ("reference",),
              (Param("zip", "ZIP5 or ZIP+4"), *_SELECTOR), queries.locality_query,
@@ -248,6 +289,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("redoc", "GET", "/redoc", "read", "ReDoc", ("docs",), access="open"),
     Endpoint("redoc_logo", "GET", "/redoc/logo-mini.svg", "read", "ReDoc's logo", ("docs",),
              access="open"),
+    Endpoint("page", "GET", "/", "read", "The look-up page", ("page",), _PAGE,
+             access="open"),
+    Endpoint("lookup", "GET", "/lookup", "read", "The look-up page", ("page",), _PAGE,
+             access="open"),
+    Endpoint("lookup_static", "GET", "/lookup/static/{digest}/{name}", "read",
+             "The look-up page's script and style sheet (from the package)", ("page",),
+             access="open"),
 )  # fmt: skip
 
 BY_NAME = {e.name: e for e in ENDPOINTS}
@@ -255,7 +303,10 @@ BY_NAME = {e.name: e for e in ENDPOINTS}
 # under /docs/static/ set their own: immutable, keyed by their digest).
 DOCS_PATHS = frozenset(e.path for e in ENDPOINTS if "docs" in e.tags and "{" not in e.path)
 # Served outside FastAPI's routes (the middleware answers /metrics; FastAPI adds the docs).
-NOT_ROUTES = frozenset({"metrics"} | {e.name for e in ENDPOINTS if "docs" in e.tags})
+# The look-up page (api/lookup.py) is a page, not part of the API's document.
+NOT_ROUTES = frozenset(
+    {"metrics"} | {e.name for e in ENDPOINTS if "docs" in e.tags or "page" in e.tags}
+)
 
 
 def fast(path: str) -> tuple[Endpoint, str] | None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cms_pricing.api import wire
+from cms_pricing.engine.lookup import price_across, price_everywhere
 from cms_pricing.engine.mpfs import STATUS_REASONS, decide, locate
 from cms_pricing.engine.quote import PriceQuery, ScheduleRequest, SitesRequest
 from cms_pricing.engine.schedules import TITLES, price_schedule
@@ -22,7 +23,14 @@ from cms_pricing.errors import envelope
 from cms_pricing.reference.datasets import ReleaseMeta, ScheduleMeta, ZipMeta
 from cms_pricing.reference.rows import RvuRow
 from cms_pricing.service.offload import warmth_of
-from cms_pricing.service.queries import CodeQuery, LocalityQuery, NoQuery, Selector
+from cms_pricing.service.queries import (
+    CodeAreasQuery,
+    CodePricesQuery,
+    CodeQuery,
+    LocalityQuery,
+    NoQuery,
+    Selector,
+)
 from cms_pricing.service.state import Loaded, Reply, ServiceState
 
 
@@ -222,3 +230,26 @@ def code_reference(state: ServiceState, query: CodeQuery) -> Any:
             _rvu_json(r, release.indicators[(r.hcpcs, r.modifier)], descriptors) for r in rows
         ],
     }
+
+
+def code_prices(state: ServiceState, query: CodePricesQuery) -> Any:
+    """``GET /codes/{code}/prices``: the code under every fee schedule that lists it, at one
+    place and date; the MPFS descriptor only when ``CMS_PRICING_SERVE_DESCRIPTORS`` is on."""
+    snapshot = state.loaded.snapshot
+    answer = wire.prices_json(price_everywhere(snapshot, query.request))
+    if state.settings.serve_descriptors:
+        answer["description"] = _description(state.loaded, query)
+    return answer
+
+
+def _description(loaded: Loaded, query: CodePricesQuery) -> str | None:
+    asked = query.request
+    release = loaded.snapshot.select_release(None, asked.on, asked.year)
+    rows = release.codes.get(asked.code)
+    return rows[0].description if rows else None
+
+
+def code_areas(state: ServiceState, query: CodeAreasQuery) -> Any:
+    """``GET /codes/{code}/localities``: the code at every locality, or in every DMEPOS
+    state, in one answer (the look-up page's chart)."""
+    return wire.areas_json(price_across(state.loaded.snapshot, query.request))

@@ -395,3 +395,71 @@ class SitesOut(Strict):
     lowest: Literal["office", "hospital_outpatient", "asc"] | None
     sites: list[SiteOut]
     notes: list[str]
+
+
+# -- the look-up page's endpoints ------------------------------------------------------------
+
+
+class PricesPlaceOut(Strict):
+    zip: str | None
+    locality: str | None
+    setting: str
+    cbsa: str | None
+    wage_index: str | None
+    minutes: int | None
+
+
+class ListedPriceOut(Strict):
+    """One schedule that lists the code: its amount (None when not payable here, with the
+    reason) and its whole answer, arithmetic included, as ``/codes/price`` gives it."""
+
+    schedule: Literal["mpfs", "clfs", "dmepos", "asp", "anesthesia", "opps", "asc"]
+    title: str
+    payable: bool
+    reason: str | None
+    amount_cents: int | None
+    amount: str | None
+    answer: AnyPriceOut | None
+
+
+class CodePricesOut(Strict):
+    code: str
+    place: PricesPlaceOut
+    date: str | None
+    year: int | None
+    prices: list[ListedPriceOut]
+    absent: list[str]
+    description: str | None = None  # only with CMS_PRICING_SERVE_DESCRIPTORS=true
+
+
+class AreaOut(Strict):
+    area: str
+    name: str
+    state: str
+    payable: bool
+    reason: str | None
+    amount_cents: int | None
+    amount: str | None
+
+
+class ExtremeOut(Strict):
+    area: str
+    name: str
+    amount_cents: int
+    amount: str
+
+
+class CodeAreasOut(Strict):
+    """``kind`` locality: every carrier-locality of the MPFS release; state: every state
+    with a DMEPOS fee column."""
+
+    code: str
+    schedule: Literal["mpfs", "dmepos"]
+    kind: Literal["locality", "state"]
+    setting: str | None
+    modifiers: list[str]
+    release: ReleaseOut | DatasetOut
+    count: int
+    lowest: ExtremeOut | None
+    highest: ExtremeOut | None
+    areas: list[AreaOut]

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from cms_pricing.engine.lookup import Area, Areas, Listed, Prices
 from cms_pricing.engine.mpfs import Decision, Located, indicators_of
 from cms_pricing.engine.quote import (
     Components,
@@ -26,6 +27,7 @@ from cms_pricing.engine.quote import (
     ReleaseRef,
     ScheduleQuote,
 )
+from cms_pricing.engine.schedules import TITLES
 from cms_pricing.engine.sites import Site, Sites
 
 JSON = dict[str, Any]
@@ -310,6 +312,90 @@ def sites_json(found: Sites) -> JSON:
         "lowest": found.lowest,
         "sites": [site_json(site) for site in found.sites],
         "notes": list(found.notes),
+    }
+
+
+def _listed_json(listed: Listed) -> JSON:
+    """One schedule's entry of ``GET /codes/{code}/prices``: the sums, then the whole answer."""
+    quote = listed.quote
+    answer: JSON | None = None
+    if isinstance(quote, Quote):
+        answer = quote_json(quote)
+    elif quote is not None:
+        answer = schedule_quote_json(quote)
+    payable = quote is not None and quote.payable
+    reason = listed.reason
+    if quote is not None and not payable:
+        reason = quote.status_reason if isinstance(quote, Quote) else quote.reason
+    return {
+        "schedule": listed.schedule,
+        "title": TITLES.get(listed.schedule, listed.schedule),
+        "payable": payable,
+        "reason": reason,
+        "amount_cents": cents(quote.amount) if quote is not None else None,
+        "amount": money(quote.amount) if quote is not None else None,
+        "answer": answer,
+    }
+
+
+def prices_json(found: Prices) -> JSON:
+    asked = found.request
+    return {
+        "code": asked.code,
+        "place": {
+            "zip": asked.zip,
+            "locality": asked.locality,
+            "setting": asked.setting,
+            "cbsa": asked.cbsa,
+            "wage_index": None if asked.wage_index is None else str(asked.wage_index),
+            "minutes": asked.minutes,
+        },
+        "date": asked.on.isoformat() if asked.on else None,
+        "year": asked.year,
+        "prices": [_listed_json(listed) for listed in found.listed],
+        "absent": list(found.absent),
+    }
+
+
+def _area_json(area: Area) -> JSON:
+    quote = area.quote
+    reason = None
+    if not quote.payable:
+        reason = quote.status_reason if isinstance(quote, Quote) else quote.reason
+    return {
+        "area": area.area,
+        "name": area.name,
+        "state": area.state,
+        "payable": quote.payable,
+        "reason": reason,
+        "amount_cents": cents(quote.amount),
+        "amount": money(quote.amount),
+    }
+
+
+def _extreme(areas: list[JSON], pick: Any) -> JSON | None:
+    priced = [a for a in areas if a["amount_cents"] is not None]
+    if not priced:
+        return None
+    found = pick(priced, key=lambda a: a["amount_cents"])
+    return {k: found[k] for k in ("area", "name", "amount_cents", "amount")}
+
+
+def areas_json(found: Areas) -> JSON:
+    asked = found.request
+    ref = found.release
+    areas = [_area_json(area) for area in found.areas]
+    return {
+        "code": asked.code,
+        "schedule": asked.schedule,
+        "kind": found.kind,
+        "setting": asked.setting,
+        "modifiers": list(asked.modifiers),
+        "release": release_json(ref) if isinstance(ref, ReleaseRef) else dataset_json(ref),
+        "count": len(areas),
+        "lowest": _extreme(areas, min),
+        "highest": _extreme(areas, max),
+        "areas": areas,
     }
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from cms_pricing.engine.geography import parse_locality, parse_zip
+from cms_pricing.engine.lookup import AREA_SCHEDULES, AreasRequest, PricesRequest
 from cms_pricing.engine.mpfs import SUPPORTED_MODIFIERS, normalise_modifier, setting_for
 from cms_pricing.engine.quote import PriceQuery, ScheduleRequest, SitesRequest
 from cms_pricing.errors import BadRequest, PreconditionRequired, Unprocessable, echo
@@ -616,6 +617,105 @@ def sites_canonical(query: SitesRequest) -> str:
         ("wage_index", wage_text(query.wage_index)),
     ]
     return _join(pairs)
+
+
+# -- the look-up page's endpoints (engine/lookup.py) ---------------------------------------
+
+PRICES_PARAMS = frozenset({"zip", "locality", "setting", "date", "year", "minutes"}) | WAGE_PARAMS
+AREAS_PARAMS = SELECTOR_PARAMS | {"schedule", "setting", "modifier", "modifier2", "modifier3"}
+_AREA_ONLY = {"mpfs": frozenset({"modifier2", "modifier3"}), "dmepos": frozenset({"setting"})}
+
+
+@dataclass(frozen=True, slots=True)
+class CodePricesQuery:
+    """``GET /codes/{code}/prices``: the code under every schedule at one place."""
+
+    request: PricesRequest
+
+    def canonical(self) -> str:
+        asked = self.request
+        pairs: list[tuple[str, str | None]] = [
+            ("code", asked.code),
+            ("zip", asked.zip),
+            ("locality", asked.locality),
+            ("setting", asked.setting),
+            ("date", asked.on.isoformat() if asked.on else None),
+            ("year", None if asked.year is None else str(asked.year)),
+            ("minutes", None if asked.minutes is None else str(asked.minutes)),
+            ("cbsa", asked.cbsa),
+            ("wage_index", wage_text(asked.wage_index)),
+        ]
+        return _join(pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeAreasQuery:
+    """``GET /codes/{code}/localities``: the code at every locality (or DMEPOS state)."""
+
+    request: AreasRequest
+    selector: Selector
+
+    def canonical(self) -> str:
+        asked = self.request
+        mods = [("modifier", "modifier2", "modifier3")[n] for n in range(len(asked.modifiers))]
+        pairs: list[tuple[str, str | None]] = [
+            ("code", asked.code),
+            ("schedule", asked.schedule),
+            ("setting", asked.setting),
+            *zip(mods, asked.modifiers, strict=True),
+            *self.selector.pairs(),
+        ]
+        return _join(pairs)
+
+
+def prices_query(raw: str, arg: str) -> CodePricesQuery:
+    """``GET /codes/{code}/prices``: the code is the path's segment before ``/prices``."""
+    given = read(raw, PRICES_PARAMS)
+    code_ = code(_decode(arg, "code"))
+    picked = selector(given) if SELECTOR_PARAMS & given.keys() else _LATEST
+    zip_text, locality_text = given.get("zip"), given.get("locality")
+    zip_ = zip_code(zip_text) if zip_text else None
+    locality_ = locality(locality_text) if locality_text else None
+    setting_text, minutes_text = given.get("setting"), given.get("minutes")
+    setting_ = setting(setting_text) if setting_text else "office"
+    minutes = units(minutes_text, MAX_MINUTES, "minutes") if minutes_text else None
+    cbsa_, wage = _wage(given)
+    if zip_ and locality_:
+        raise Unprocessable("give zip or locality, not both", field="locality")
+    if not zip_ and not locality_:
+        raise Unprocessable("zip or locality is required", field="zip")
+    request = PricesRequest(code_, zip_, locality_, setting_, picked.on, picked.year, minutes,
+                            cbsa_, wage)  # fmt: skip
+    return CodePricesQuery(request)
+
+
+def areas_query(raw: str, arg: str) -> CodeAreasQuery:
+    """``GET /codes/{code}/localities``: ``schedule`` mpfs (every locality, the default) or
+    dmepos (every state); mpfs takes ``setting`` and one MPFS modifier, dmepos up to three."""
+    given = read(raw, AREAS_PARAMS)
+    code_ = code(_decode(arg, "code"))
+    named = given.get("schedule")
+    chosen = schedule(named) if named else "mpfs"
+    if chosen not in AREA_SCHEDULES:
+        raise Unprocessable(
+            f"schedule {chosen} has no prices by place: give mpfs (every locality) or dmepos "
+            "(every state)",
+            field="schedule",
+        )
+    foreign = sorted(_AREA_ONLY[chosen] & given.keys())
+    if foreign:
+        raise Unprocessable(f"{foreign[0]} does not apply to schedule {chosen}", field=foreign[0])
+    picked = selector(given)
+    setting_text = given.get("setting")
+    if chosen == "mpfs":
+        found = modifier(given.get("modifier"))
+        mods: tuple[str, ...] = (found,) if found else ()
+        setting_ = setting(setting_text) if setting_text else "office"
+    else:
+        mods, setting_ = _modifiers(given), None
+    request = AreasRequest(code_, chosen, setting_, mods, picked.on, picked.year,
+                           picked.release_id)  # fmt: skip
+    return CodeAreasQuery(request, picked)
 
 
 def no_query(raw: str, _arg: str = "") -> NoQuery:
