@@ -1,0 +1,134 @@
+"""``cms-pricing discover`` against the loopback mirror: a listing page naming a release not
+published here (RVU26A) is found, fetched, ingested and kept; a bad one publishes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from cms_mirror import SHARED, Mirror, pack_files
+
+from cms_pricing.cli import main
+from cms_pricing.config import get_settings
+from cms_pricing.db.repository import create_db_engine, list_releases
+from cms_pricing.fetch import listing, manifest
+
+PFS = "medicare/payment/fee-schedules/physician/pfs-relative-value-files"
+
+
+def _listing_page(*ids: str) -> str:
+    """The RVU page as CMS structures it: a table of releases, each linking its own page."""
+    rows = "".join(
+        f'<tr><td><a href="/{PFS}/{i.lower()}">{i}</a></td><td>{i} release</td></tr>' for i in ids
+    )
+    return (
+        '<html><body><nav><a href="/medicare/payment/fee-schedules">Fee schedules</a></nav>'
+        f"<table><thead><tr><th>File name</th><th>Description</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></body></html>"
+    )
+
+
+def _release_page(archive: str) -> str:
+    return (
+        '<html><body><h1>RVU</h1><a href="/files/document/readme.pdf">Read me</a>'
+        f'<ul><li><a href="/files/zip/{archive}">{archive} (ZIP)</a></li></ul></body></html>'
+    )
+
+
+def _rvu_archive(cut_pprrvu: bool = False) -> bytes:
+    """RVU25D's .txt files packed as a new release; optionally the PPRRVU cut mid-record."""
+    folder = SHARED / "2025" / "rvu25d"
+    files = sorted(p for p in folder.glob("*.txt") if not p.name.startswith("PPRRVU"))
+    pprrvu = (folder / "PPRRVU2025_Oct.txt").read_bytes()
+    if cut_pprrvu:
+        lines = pprrvu.splitlines(keepends=True)
+        pprrvu = b"".join(lines[:200]) + lines[200][:40]
+    return pack_files(files, extra={"PPRRVU2025_Oct.txt": pprrvu})
+
+
+@pytest.fixture
+def published_rvu25a(data_dir: Path) -> None:
+    """RVU25A is already published (from the shared files)."""
+    assert main(["ingest", str(SHARED / "2025" / "rvu25a")]) == 0
+
+
+def _releases() -> dict[str, date]:
+    engine = create_db_engine(get_settings().database_url)
+    try:
+        return {meta.release_id: meta.effective_from for meta in list_releases(engine)}
+    finally:
+        engine.dispose()
+
+
+def test_the_listing_parser_finds_releases_by_link_address_or_text() -> None:
+    """Each release once, its folder, its link made absolute; unrelated links ignored."""
+    html = _listing_page("RVU25A", "RVU26A") + '<a href="/files/zip/rvu26b.zip">x</a>'
+    [source] = manifest.load().listings
+    found = listing.releases(html, "http://m/" + PFS, source.pattern)
+    assert [(f.release_id, f.folder, f.href) for f in found] == [
+        ("RVU25A", "2025/rvu25a", f"http://m/{PFS}/rvu25a"),
+        ("RVU26A", "2026/rvu26a", f"http://m/{PFS}/rvu26a"),
+        ("RVU26B", "2026/rvu26b", "http://m/files/zip/rvu26b.zip"),
+    ]
+    assert listing.archive_link(_release_page("rvu26a.zip"), "http://m/x") == (
+        "http://m/files/zip/rvu26a.zip"
+    )
+
+
+def test_discover_publishes_a_new_release_end_to_end(
+    data_dir: Path,
+    mirror: Mirror,
+    published_rvu25a: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """RVU26A is listed and not published: its page is read, its archive downloaded, unpacked,
+    ingested (effective 2026-01-01) and kept in the data folder; RVU25A is not fetched again;
+    a second run finds nothing new."""
+    mirror.page(PFS, _listing_page("RVU25A", "RVU26A"))
+    mirror.page(f"{PFS}/rvu26a", _release_page("rvu26a.zip"))
+    mirror.put("files/zip/rvu26a.zip", _rvu_archive())
+    capsys.readouterr()
+    assert main(["discover"]) == 0
+    out = capsys.readouterr().out
+    assert "mpfs: 2 releases listed at" in out
+    assert "RVU26A: new, not published here" in out
+    assert "RVU26A: published" in out
+    assert _releases() == {"RVU25A": date(2025, 1, 1), "RVU26A": date(2026, 1, 1)}
+    kept = sorted(p.name for p in (data_dir / "2026" / "rvu26a").iterdir())
+    assert kept == ["25LOCCO.txt", "ANES2025.txt", "GPCI2025.txt", "OPPSCAP_Oct.txt",
+                    "PPRRVU2025_Oct.txt"]  # fmt: skip
+    assert f"/{PFS}/rvu25a" not in [path for path, _, _ in mirror.seen]
+    assert not list((data_dir / ".staging").iterdir())
+
+    assert main(["discover"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "no new release: every release CMS lists is published here"
+    )
+    assert mirror.hits("files/zip/rvu26a.zip") == 1
+
+
+def test_a_new_release_with_a_bad_file_publishes_nothing(
+    data_dir: Path,
+    mirror: Mirror,
+    published_rvu25a: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """RVU26B's PPRRVU is cut mid-record: ingest refuses it naming the file and line, nothing
+    is published or kept, RVU25A keeps serving."""
+    mirror.page(PFS, _listing_page("RVU25A") + '<a href="/files/zip/rvu26b.zip">RVU26B</a>')
+    mirror.put("files/zip/rvu26b.zip", _rvu_archive(cut_pprrvu=True))
+    assert main(["discover"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("failed: RVU26B: PPRRVU2025_Oct.txt, line 201: ")
+    assert _releases() == {"RVU25A": date(2025, 1, 1)}
+    assert not (data_dir / "2026").exists()
+    assert not list((data_dir / ".staging").iterdir())
+
+
+def test_an_unreachable_listing_page_says_so(
+    data_dir: Path, mirror: Mirror, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No listing page (404): one failure line naming the address, exit 1."""
+    assert main(["discover"]) == 1
+    assert capsys.readouterr().err.strip() == f"failed: {mirror.url}/{PFS}: HTTP 404"
