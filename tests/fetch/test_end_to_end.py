@@ -17,8 +17,8 @@ from servers import get, serve
 MPFS_AND_ZIP = ("RVU25A", "RVU25B", "RVU25C", "RVU25D", "ZIP5-2025Q4")
 
 
+@pytest.mark.usefixtures("data_dir")
 def test_fetch_then_serve_from_an_empty_folder(
-    data_dir: Path,
     tmp_path: Path,
     mirror: Mirror,
     serve_dataset: Callable[..., str],
