@@ -128,7 +128,8 @@ def test_a_malformed_manifest_is_refused() -> None:
     """A bad sha256 or a folder outside the data folder is a ManifestError."""
     entry = (
         '[[dataset]]\nid="X"\nschedule="asp"\nyear=2025\nfolder="{folder}"\npath="p.zip"\n'
-        'url_status="inferred"\npage="https://www.cms.gov/"\nmembers=[{{name="a", sha256="{sha}"}}]\n'
+        'url_status="inferred"\npage="https://www.cms.gov/"\n'
+        'members=[{{name="a", sha256="{sha}"}}]\n'
     )
     with pytest.raises(manifest.ManifestError, match="not a sha256"):
         manifest.parse(entry.format(folder="2025/x", sha="abc"))
