@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from cms_mirror import SHARED, Mirror, pack_files
 
 from cms_pricing.cli import main
@@ -132,3 +133,20 @@ def test_an_unreachable_listing_page_says_so(
     """No listing page (404): one failure line naming the address, exit 1."""
     assert main(["discover"]) == 1
     assert capsys.readouterr().err.strip() == f"failed: {mirror.url}/{PFS}: HTTP 404"
+
+
+def test_the_cronjob_runs_discover_on_a_writable_data_folder() -> None:
+    """deploy/k8s's CronJob runs this very command (the CLI accepts its args), one at a time,
+    with CMS_DATA_DIR on the cms-data volume mounted writable (discover keeps what it got)."""
+    from cms_pricing.cli import _parser  # noqa: PLC0415
+
+    path = Path(__file__).resolve().parents[2] / "deploy/k8s/base/cronjob-discover.yaml"
+    cron = yaml.safe_load(path.read_text())
+    spec = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    assert _parser().parse_args(container["args"]).command == "discover"
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    env = {e["name"]: e["value"] for e in container["env"]}
+    [mount] = [m for m in container["volumeMounts"] if m["name"] == "cms-data"]
+    assert env["CMS_DATA_DIR"] == mount["mountPath"]
+    assert not mount.get("readOnly", False)
