@@ -191,6 +191,10 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = Field(
         default=60, gt=0, validation_alias=AliasChoices("CMS_PRICING_FETCH_TIMEOUT_SECONDS")
     )
+    fetch_ca_bundle: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CMS_PRICING_FETCH_CA_BUNDLE", "SSL_CERT_FILE"),
+    )
     fetch_max_unpacked_bytes: int = Field(
         default=4 * 1024**3,
         ge=1,

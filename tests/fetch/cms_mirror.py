@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import ssl
 import threading
 import time
 import zipfile
@@ -113,12 +114,19 @@ def _range_start(header: str | None) -> int:
 
 
 @contextmanager
-def running() -> Iterator[Mirror]:
-    """A mirror on 127.0.0.1 at a free port, for the ``with`` block."""
+def running(tls: tuple[Path, Path] | None = None) -> Iterator[Mirror]:
+    """A mirror on 127.0.0.1 at a free port, for the ``with`` block; HTTPS with ``tls``
+    (certificate, key)."""
     mirror = Mirror("")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(mirror))
     server.daemon_threads = True
-    mirror.url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    mirror.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

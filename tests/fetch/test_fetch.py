@@ -4,13 +4,15 @@ and every fault of a real download. Each failure leaves the data folder as it wa
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cms_mirror import SHARED, Mirror, archive, dataset, pack_files
+from cms_mirror import SHARED, Mirror, archive, dataset, pack_files, running
 
 from cms_pricing.cli import main
+from cms_pricing.config import get_settings
 
 ASP, WAGE, CLFS = "ASP-2025Q1", "WAGE-2025", "CLFS-2025Q1"
 
@@ -232,3 +234,42 @@ def test_from_the_unpacked_shared_folder(
     """``--from`` a folder of unpacked files (a copy of the data tree): verified and copied."""
     assert main(["fetch", "--from", str(SHARED), "--schedule", "clfs"]) == 0
     assert _tree(data_dir) == _real(CLFS)
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (openssl), as a TLS-inspecting proxy's CA."""
+    cert, key = folder / "ca.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_https_with_a_custom_ca(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Over HTTPS with a certificate no system CA signed: refused (naming the address) until
+    CMS_PRICING_FETCH_CA_BUNDLE names its CA, then fetched and verified."""
+    cert, key = _certificate(tmp_path)
+    with running(tls=(cert, key)) as secure:
+        secure.put(dataset(ASP).path, archive(ASP))
+        monkeypatch.setenv("CMS_PRICING_FETCH_BASE_URL", secure.url)
+        monkeypatch.setenv("CMS_PRICING_FETCH_RETRIES", "0")
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+        monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        get_settings.cache_clear()
+        assert main(["fetch", "--schedule", "asp"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"failed: {ASP}: {secure.url}/{dataset(ASP).path}: ")
+        assert "CERTIFICATE_VERIFY_FAILED" in err
+        assert _tree(data_dir) == {}
+
+        monkeypatch.setenv("CMS_PRICING_FETCH_CA_BUNDLE", str(cert))
+        get_settings.cache_clear()
+        assert main(["fetch", "--schedule", "asp"]) == 0
+        assert _tree(data_dir) == _real(ASP)

@@ -12,14 +12,14 @@ Contract:
 - The bytes go to ``NAME.part`` and are renamed to ``NAME`` only when complete.
 - Proxies and CAs come from the usual environment: ``HTTPS_PROXY``/``HTTP_PROXY``/
   ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (requests reads them), and
-  ``SSL_CERT_FILE`` when neither CA bundle variable is set.
+  ``ca_bundle`` (the setting ``CMS_PRICING_FETCH_CA_BUNDLE`` or ``SSL_CERT_FILE``) when
+  neither CA bundle variable is set.
 - A progress bar (tqdm) is drawn on stderr when it is a terminal.
 - Every failure raises :class:`~cms_pricing.fetch.FetchError` naming the address.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -55,7 +55,13 @@ class Downloader:
     """One HTTP session for a run of downloads."""
 
     def __init__(
-        self, *, retries: int, backoff: float, timeout: float, progress_bar: bool | None = None
+        self,
+        *,
+        retries: int,
+        backoff: float,
+        timeout: float,
+        ca_bundle: str | None = None,
+        progress_bar: bool | None = None,
     ) -> None:
         self.retries, self.backoff, self.timeout = retries, backoff, timeout
         self.progress_bar = progress_bar
@@ -71,9 +77,8 @@ class Downloader:
         adapter = HTTPAdapter(max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        cert_file = os.environ.get("SSL_CERT_FILE")
-        if cert_file:  # requests prefers REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE when set
-            self.session.verify = cert_file
+        if ca_bundle:  # requests prefers REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE when set
+            self.session.verify = ca_bundle
 
     def close(self) -> None:
         self.session.close()

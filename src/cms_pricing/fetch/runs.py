@@ -51,6 +51,7 @@ def downloader(settings: Settings, progress_bar: bool | None = None) -> Download
         retries=settings.fetch_retries,
         backoff=settings.fetch_backoff_s,
         timeout=settings.fetch_timeout_s,
+        ca_bundle=settings.fetch_ca_bundle,
         progress_bar=progress_bar,
     )
 
