@@ -1,45 +1,41 @@
 """The year constants (``reference/year_constants.toml``): read and checked here, outside the
-engine, and handed to it as plain data.
+engine, and handed to it as plain data (``engine/constants.py``; the snapshot carries them).
 
-``load()`` returns ``{year: YearConstants}``; every year must give every key of
-``YearConstants`` as a decimal string with a non-empty source. A malformed file raises
-``ValueError`` naming the year and key.
+``load()`` returns the packaged file's ``YearTable``, ``read(path)`` another file's (tests);
+every year must give every key of ``YearConstants`` as a decimal string with a non-empty
+source. A malformed file raises ``ValueError`` naming the year and key.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-
-@dataclass(frozen=True, slots=True)
-class YearConstants:
-    year: int
-    part_b_deductible: Decimal
-    opps_conversion_factor: Decimal
-    opps_labor_share: Decimal
-    asc_conversion_factor: Decimal
-    asc_labor_share: Decimal
-    sources: MappingProxyType[str, str]  # key -> the CMS source of its value
-
+from cms_pricing.engine.constants import YearConstants, YearTable
 
 KEYS = tuple(f.name for f in fields(YearConstants) if f.name not in ("year", "sources"))
 
 
 @lru_cache(maxsize=1)
-def load() -> MappingProxyType[int, YearConstants]:
+def load() -> YearTable:
     """The packaged table, by year."""
     text = resources.files("cms_pricing.reference").joinpath("year_constants.toml")
     return parse(text.read_text("utf-8"))
 
 
-def parse(text: str) -> MappingProxyType[int, YearConstants]:
-    return MappingProxyType(
+def read(path: Path) -> YearTable:
+    """The table of a constants file laid out as the packaged one."""
+    return parse(path.read_text("utf-8"))
+
+
+def parse(text: str) -> YearTable:
+    return YearTable.of_years(
         {int(year): _year(int(year), table) for year, table in tomllib.loads(text).items()}
     )
 

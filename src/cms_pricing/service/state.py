@@ -45,6 +45,7 @@ from cms_pricing.engine.compiled import Compiled, Writer
 from cms_pricing.engine.compiled_tables import schedule_metas
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import NotReady
+from cms_pricing.reference import years
 from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, ScheduleData, ZipData, ZipMeta
 from cms_pricing.service import snapfile
 
@@ -124,9 +125,10 @@ class ServiceState:
         before = self._loaded
         rows: tuple[ReleaseData, ...] = ()
         zips = None
+        constants = years.load()  # the packaged year constants, checked once per process
         if self.settings.snapshot_mode == "compiled":
             compiled = self._compiled(read)
-            snapshot = Snapshot.open(compiled)
+            snapshot = Snapshot.open(compiled, constants=constants)
             # Metadata only: the tables are views over the file.
             others = [ScheduleData(meta) for meta in schedule_metas(compiled)]
         else:
@@ -135,7 +137,7 @@ class ServiceState:
             reuse = before.rows if before else ()
             found, zips = read(load_published, reuse, before.zips if before else None)
             rows = tuple(found)
-            snapshot = Snapshot.from_rows(rows, zips, others, previous)
+            snapshot = Snapshot.from_rows(rows, zips, others, previous, constants=constants)
         loaded = Loaded(
             snapshot=snapshot,
             schedules=tuple(others),
