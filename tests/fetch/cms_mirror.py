@@ -11,6 +11,10 @@ Each served path has a ``mode``:
 - ``error``: always 500;
 - ``slow-once`` / ``slow``: waits ``delay`` seconds before the body (once / always).
 
+Every answer carries an ``ETag`` (a digest of the body) and a ``Last-Modified``; a request
+whose ``If-None-Match`` names the current ETag gets 304 Not Modified, as CMS's servers answer
+a conditional request (``discover`` re-checks published archives that way).
+
 It also acts as a plain HTTP proxy: a request line with an absolute URI is served by its
 path, so ``HTTP_PROXY`` pointing here proves that the proxy variables are used.
 """
@@ -18,6 +22,7 @@ path, so ``HTTP_PROXY`` pointing here proves that the proxy variables are used.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import ssl
 import threading
@@ -34,6 +39,8 @@ from urllib.parse import urlsplit
 from cms_pricing.fetch import manifest
 from servers import cms_data_root
 
+LAST_MODIFIED = "Mon, 05 Jan 2026 12:00:00 GMT"
+
 
 @dataclass
 class Served:
@@ -49,6 +56,7 @@ class Mirror:
     url: str
     files: dict[str, Served] = field(default_factory=dict)
     seen: list[tuple[str, str | None, bool]] = field(default_factory=list)  # path, Range, proxied
+    conditional: list[tuple[str, str | None]] = field(default_factory=list)  # path, If-None-Match
 
     def put(self, path: str, body: bytes, **kwargs: object) -> str:
         """Serve ``body`` at ``/path``; returns its full URL."""
@@ -71,6 +79,7 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             proxied = self.path.startswith("http://")
             path = urlsplit(self.path).path if proxied else self.path.split("?", 1)[0]
             mirror.seen.append((path, self.headers.get("Range"), proxied))
+            mirror.conditional.append((path, self.headers.get("If-None-Match")))
             served = mirror.files.get(path)
             if served is None:
                 self.send_error(404)
@@ -86,6 +95,12 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                 return
             if mode == "slow" or (mode == "slow-once" and first):
                 time.sleep(served.delay)
+            tag = '"' + hashlib.sha256(served.body).hexdigest()[:16] + '"'
+            if self.headers.get("If-None-Match") == tag:
+                self.send_response(304)
+                self.send_header("ETag", tag)
+                self.end_headers()
+                return
             body, start = served.body, _range_start(self.headers.get("Range"))
             if start and start < len(body):
                 self.send_response(206)
@@ -96,6 +111,8 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                 part = body
             self.send_header("Content-Type", served.content_type)
             self.send_header("Content-Length", str(len(part)))
+            self.send_header("ETag", tag)
+            self.send_header("Last-Modified", LAST_MODIFIED)
             self.end_headers()
             if mode == "truncate":
                 part = part[: int(len(part) * 0.6)]

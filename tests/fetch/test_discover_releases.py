@@ -1,5 +1,6 @@
 """``cms-pricing discover`` against the loopback mirror: a listing page naming a release not
-published here (RVU26A) is found, fetched, ingested and kept; a bad one publishes nothing."""
+published here (RVU26A) is found, fetched, ingested and kept; a bad one publishes nothing.
+Every manifest listing page is served (the ones a test does not fill list nothing)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cms_mirror import SHARED, Mirror, pack_files
+from cms_mirror import SHARED, Mirror, archive, pack_files
 
 from cms_pricing.cli import main
 from cms_pricing.config import get_settings
@@ -30,6 +31,14 @@ def _listing_page(*ids: str) -> str:
     )
 
 
+def serve_listings(mirror: Mirror, pages: dict[str, str]) -> None:
+    """Serve ``pages`` (listing page path -> html), and an empty page at every other
+    listing page of the manifest."""
+    for source in manifest.load().listings:
+        html = pages.get(source.page, "<html><body><p>Nothing listed.</p></body></html>")
+        mirror.page(source.page, html)
+
+
 def _release_page(archive: str) -> str:
     return (
         '<html><body><h1>RVU</h1><a href="/files/document/readme.pdf">Read me</a>'
@@ -49,9 +58,12 @@ def _rvu_archive(cut_pprrvu: bool = False) -> bytes:
 
 
 @pytest.fixture
-def published_rvu25a(data_dir: Path) -> None:
-    """RVU25A is already published (from the shared files)."""
+def published_rvu25a(data_dir: Path, mirror: Mirror) -> None:
+    """RVU25A is already published (from the shared files); CMS serves its page and archive
+    (discover re-checks a published release's archive for a correction)."""
     assert main(["ingest", str(SHARED / "2025" / "rvu25a")]) == 0
+    mirror.page(f"{PFS}/rvu25a", _release_page("rvu25a.zip"))
+    mirror.put("files/zip/rvu25a.zip", archive("RVU25A"))
 
 
 def _releases() -> dict[str, date]:
@@ -65,9 +77,9 @@ def _releases() -> dict[str, date]:
 def test_the_listing_parser_finds_releases_by_link_address_or_text() -> None:
     """Each release once, its folder, its link made absolute; unrelated links ignored."""
     html = _listing_page("RVU25A", "RVU26A") + '<a href="/files/zip/rvu26b.zip">x</a>'
-    [source] = manifest.load().listings
-    found = listing.releases(html, "http://m/" + PFS, source.pattern)
-    assert [(f.release_id, f.folder, f.href) for f in found] == [
+    [source] = [s for s in manifest.load().listings if s.schedule == "mpfs"]
+    found = listing.datasets(html, "http://m/" + PFS, "mpfs", source.pattern)
+    assert [(f.dataset_id, f.folder, f.href) for f in found] == [
         ("RVU25A", "2025/rvu25a", f"http://m/{PFS}/rvu25a"),
         ("RVU26A", "2026/rvu26a", f"http://m/{PFS}/rvu26a"),
         ("RVU26B", "2026/rvu26b", "http://m/files/zip/rvu26b.zip"),
@@ -84,9 +96,10 @@ def test_discover_publishes_a_new_release_end_to_end(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """RVU26A is listed and not published: its page is read, its archive downloaded, unpacked,
-    ingested (effective 2026-01-01) and kept in the data folder; RVU25A is not fetched again;
-    a second run finds nothing new."""
-    mirror.page(PFS, _listing_page("RVU25A", "RVU26A"))
+    ingested (effective 2026-01-01) and kept in the data folder; RVU25A, published, is
+    downloaded once to check it (unchanged: nothing replaced or kept); a second run asks for
+    both archives conditionally, gets 304 and finds nothing new."""
+    serve_listings(mirror, {PFS: _listing_page("RVU25A", "RVU26A")})
     mirror.page(f"{PFS}/rvu26a", _release_page("rvu26a.zip"))
     mirror.put("files/zip/rvu26a.zip", _rvu_archive())
     capsys.readouterr()
@@ -99,14 +112,18 @@ def test_discover_publishes_a_new_release_end_to_end(
     kept = sorted(p.name for p in (data_dir / "2026" / "rvu26a").iterdir())
     assert kept == ["25LOCCO.txt", "ANES2025.txt", "GPCI2025.txt", "OPPSCAP_Oct.txt",
                     "PPRRVU2025_Oct.txt"]  # fmt: skip
-    assert f"/{PFS}/rvu25a" not in [path for path, _, _ in mirror.seen]
+    assert "RVU25A: unchanged" in out
+    assert not (data_dir / "2025").exists()  # RVU25A unchanged: nothing kept
     assert not list((data_dir / ".staging").iterdir())
 
     assert main(["discover"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
-        "no new release: every release CMS lists is published here"
+        "no new release: every release CMS lists is published here, none corrected"
     )
-    assert mirror.hits("files/zip/rvu26a.zip") == 1
+    # Both archives asked for again with the ETag of the first run: 304, no body.
+    archives = [(p, tag) for p, tag in mirror.conditional if p.startswith("/files/zip/")]
+    assert [p for p, tag in archives if tag] == ["/files/zip/rvu25a.zip", "/files/zip/rvu26a.zip"]
+    assert mirror.hits("files/zip/rvu26a.zip") == 2
 
 
 def test_a_new_release_with_a_bad_file_publishes_nothing(
@@ -117,7 +134,8 @@ def test_a_new_release_with_a_bad_file_publishes_nothing(
 ) -> None:
     """RVU26B's PPRRVU is cut mid-record: ingest refuses it naming the file and line, nothing
     is published or kept, RVU25A keeps serving."""
-    mirror.page(PFS, _listing_page("RVU25A") + '<a href="/files/zip/rvu26b.zip">RVU26B</a>')
+    listed = _listing_page("RVU25A") + '<a href="/files/zip/rvu26b.zip">RVU26B</a>'
+    serve_listings(mirror, {PFS: listed})
     mirror.put("files/zip/rvu26b.zip", _rvu_archive(cut_pprrvu=True))
     assert main(["discover"]) == 1
     err = capsys.readouterr().err
@@ -130,9 +148,10 @@ def test_a_new_release_with_a_bad_file_publishes_nothing(
 def test_an_unreachable_listing_page_says_so(
     data_dir: Path, mirror: Mirror, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """No listing page (404): one failure line naming the address, exit 1."""
+    """No listing page answers (404): one failure line per page naming its address, exit 1."""
     assert main(["discover"]) == 1
-    assert capsys.readouterr().err.strip() == f"failed: {mirror.url}/{PFS}: HTTP 404"
+    pages = [f"{mirror.url}/{s.page}" for s in manifest.load().listings]
+    assert capsys.readouterr().err.splitlines() == [f"failed: {p}: HTTP 404" for p in pages]
 
 
 def test_the_cronjob_runs_discover_on_a_writable_data_folder() -> None:

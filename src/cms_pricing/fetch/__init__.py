@@ -9,8 +9,10 @@ Modules:
 - ``unpack``: zip extraction refusing path traversal, links and zip bombs.
 - ``install``: verify a staged folder against the manifest and move it into
   ``CMS_DATA_DIR`` in one rename; never touch a folder that is already right.
-- ``listing``: the links of CMS's listing pages (``discover``).
-- ``runs``: the ``fetch``, ``fetch --from`` and ``discover`` commands' work.
+- ``listing``: CMS's listing pages read, one reader per schedule (``discover``).
+- ``runs``: the ``fetch`` and ``fetch --from`` commands' work.
+- ``discovery``: ``discover``'s work: new datasets and corrections of published ones.
+- ``sources``: what ``discover`` last took from each archive address (its validators).
 
 Every download lands in a staging folder inside ``CMS_DATA_DIR`` (``.staging``, which ingest
 never reads) and reaches the data folder only after it is verified; a failure of any kind

@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 
 from cms_pricing.config import Settings
 from cms_pricing.fetch import FetchError, manifest
-from cms_pricing.fetch.runs import FetchReport, Say, discover_new, downloader, fetch_all, fetch_from
+from cms_pricing.fetch.discovery import discover_new
+from cms_pricing.fetch.runs import FetchReport, Say, downloader, fetch_all, fetch_from
 
 EXIT_FAILED = 1
 
@@ -39,7 +40,8 @@ def fetch(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def discover(engine: Engine, settings: Settings) -> int:
-    """Find, fetch and ingest the releases CMS lists that are not published here."""
+    """Find, fetch and ingest the releases CMS lists that are not published here, and the
+    corrections of those that are (fetch/discovery.py)."""
     http = downloader(settings)
     try:
         report = discover_new(settings, engine, manifest.load(), _say, http)
@@ -50,7 +52,7 @@ def discover(engine: Engine, settings: Settings) -> int:
     for line in report.published:
         _say(line)
     if not report.fetched and not report.failed:
-        _say("no new release: every release CMS lists is published here")
+        _say("no new release: every release CMS lists is published here, none corrected")
     return _failed(report.failed) if report.failed else 0
 
 

@@ -15,6 +15,9 @@ Contract:
   ``ca_bundle`` (the setting ``CMS_PRICING_FETCH_CA_BUNDLE`` or ``SSL_CERT_FILE``) when
   neither CA bundle variable is set.
 - A progress bar (tqdm) is drawn on stderr when it is a terminal.
+- ``download_changed`` asks conditionally (``If-None-Match`` / ``If-Modified-Since`` with the
+  validators a previous download gave): ``None`` on 304 Not Modified, else the body as above
+  and the new ``Validators`` (``ETag``, ``Last-Modified``; either may be missing).
 - Every failure raises :class:`~cms_pricing.fetch.FetchError` naming the address.
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -39,6 +43,26 @@ _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 class _Broken(Exception):
     """The body broke off (or ended short): resume it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What an answer said identifies its version: ``ETag`` and ``Last-Modified``."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def conditions(self) -> dict[str, str]:
+        """The headers of a conditional request for another version than this one."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+NOT_MODIFIED = Validators()  # the marker _attempt returns on 304
 
 
 # What a body that breaks off raises while it is read.
@@ -95,31 +119,44 @@ class Downloader:
 
     def download(self, url: str, dest: Path) -> Path:
         """``url`` into ``dest`` (module contract); returns ``dest``."""
+        self._download(url, dest, None)
+        return dest
+
+    def download_changed(self, url: str, dest: Path, known: Validators) -> Validators | None:
+        """``url`` into ``dest`` unless the server says ``known`` is still its version (None);
+        the new version's validators otherwise."""
+        return self._download(url, dest, known)
+
+    def _download(self, url: str, dest: Path, known: Validators | None) -> Validators | None:
         part = dest.with_name(dest.name + ".part")
         last: BaseException | None = None
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                self._attempt(url, part)
+                got = self._attempt(url, part, known)
             except _Broken as exc:
                 last = exc.__cause__ or exc
                 continue
+            if got is NOT_MODIFIED:
+                return None
             part.replace(dest)
-            return dest
+            return got
         raise FetchError(
             f"{url}: download failed after {self.retries + 1} attempts: {_reason(last)}"
         )
 
-    def _attempt(self, url: str, part: Path) -> None:
+    def _attempt(self, url: str, part: Path, known: Validators | None) -> Validators:
         """One request, resuming ``part``; raises _Broken when the body broke off."""
         have = part.stat().st_size if part.exists() else 0
-        headers = {"Range": f"bytes={have}-"} if have else {}
+        headers = {"Range": f"bytes={have}-"} if have else (known.conditions() if known else {})
         try:  # urllib3 has retried connecting and the statuses already: final here
             resp = self.session.get(url, headers=headers, stream=True, timeout=self.timeout)
         except requests.RequestException as exc:
             raise FetchError(f"{url}: {_reason(exc)} (retried {self.retries} times)") from exc
         with resp:
+            if resp.status_code == 304 and known is not None:
+                return NOT_MODIFIED
             if resp.status_code == 416 and have:  # nothing past what we hold: start over
                 part.unlink()
                 raise _Broken("the server refused to resume; starting again")
@@ -133,6 +170,7 @@ class Downloader:
         size = part.stat().st_size
         if total is not None and size != total:
             raise _Broken(f"the body was cut short: got {size:,} of {total:,} bytes")
+        return Validators(resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
 
     def _write(
         self, resp: requests.Response, part: Path, have: int, total: int | None, url: str

@@ -1,15 +1,41 @@
-"""Links of a CMS listing page, and the releases they name (``discover``).
+"""CMS's listing pages, read: the links of a page, and the datasets each schedule's page names.
 
-CMS's pages list each release as a link: the RVU page links ``RVU26A`` to its own page
-(``.../pfs-relative-value-files/rvu26a``), which links the archive
-(``/files/zip/rvu26a.zip``); some pages link the archive directly. ``releases`` finds every
-link whose address or text matches a listing's pattern; ``archive_link`` the first ``.zip``
-link of a page. Parsing is the standard library's HTML parser: no scripts, no layout.
+Each schedule's page (``[[listing]]`` in the manifest) lists its releases as links; the
+manifest's ``pattern`` (named groups) finds the ones that name a release in the link's
+address (its last part) or its text, and this module's namer for the schedule (``NAMERS``)
+turns the match into the dataset id ``ingest`` will give it and the folder it goes to under
+``CMS_DATA_DIR``. A link either is the archive (``.zip``) or leads to the release's own page,
+whose archive is its first ``.zip`` link (the first matching the listing's ``archive``
+pattern, where the page links several).
+
+The page structures assumed (from public references; not checked against the live pages,
+docs/datasets.md):
+
+- MPFS, ``pfs-relative-value-files``: a table of ``RVU26A`` links to ``.../rvu26a`` pages,
+  each linking ``/files/zip/rvu26a.zip``. A correction has its own id (``RVU25AR``).
+- CLFS, ``clinical-laboratory-fee-schedule-clfs/files``: ``26CLABQ1`` links to
+  ``.../files/26clabq1`` pages linking ``/files/zip/26clabq1.zip``; ``CLFS-2026Q1``.
+- DMEPOS, ``dmepos/dmepos-fee-schedule``: ``DME26-A`` .. ``DME26-D`` (January .. October)
+  link pages linking ``/files/zip/dme26-a.zip``; ``DMEPOS-2026Q1``.
+- ASP, ``part-b-drugs/asp-pricing-files``: the archives linked directly,
+  ``/files/zip/january-2026-asp-pricing-file.zip``; ``ASP-2026Q1``.
+- ASC, ``asc-payment-rates-addenda``: ``January 2026 ASC Approved HCPCS Code and Payment
+  Rates`` links a page (``.../january-2026-asc-approved-hcpcs-code-and-payment-rates``)
+  linking the archive; ``ASC-2026Q1``.
+- OPPS, ``hospital-outpatient/regulations-notices``: each rule links its page
+  (``.../cms-1834-fc``) with a text naming the year and the kind (``CY 2026 ... Final
+  Rule``; proposed rules are not matched); the final rule's page links several archives, the
+  addenda one is ``2026-nfrm-opps-addenda.zip``; ``OPPS-2026``.
+
+The ZIP-to-locality file is not discovered: its dataset id (``ZIP5-20254``) is in its
+content, and CMS's page names it by a revision date only. Parsing is the standard library's
+HTML parser: no scripts, no layout.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -25,7 +51,7 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    release_id: str  # "RVU26A"
+    dataset_id: str  # "RVU26A", "CLFS-2026Q1": the id ingest gives it
     folder: str  # "2026/rvu26a": where it goes under CMS_DATA_DIR
     href: str  # the archive, or the page that links it
 
@@ -57,25 +83,75 @@ def links(html: str, base: str) -> list[Link]:
     return parser.links
 
 
-def releases(html: str, base: str, pattern: re.Pattern[str]) -> list[Found]:
-    """Each MPFS release a page links, once, by release id (the first link wins)."""
+# -- each schedule's names ------------------------------------------------------------------
+
+Named = tuple[str, str] | None  # (dataset id, folder)
+QUARTER_OF_MONTH = {"january": 1, "april": 2, "july": 3, "october": 4}
+QUARTER_OF_LETTER = {"a": 1, "b": 2, "c": 3, "d": 4}
+
+
+def _year(match: re.Match[str]) -> int:
+    groups = match.groupdict()
+    return int(groups["yyyy"]) if groups.get("yyyy") else 2000 + int(groups["yy"])
+
+
+def _quarterly(prefix: str, folder: str, year: int, quarter: int) -> Named:
+    return f"{prefix}-{year}Q{quarter}", f"{year}/{folder}-{year}q{quarter}"
+
+
+def _mpfs(match: re.Match[str]) -> Named:
+    ident = release_id_and_date(match.group(0).lower())
+    return None if ident is None else (ident[0], f"{ident[1]}/{ident[0].lower()}")
+
+
+def _clfs(match: re.Match[str]) -> Named:
+    return _quarterly("CLFS", "clfs", _year(match), int(match["q"]))
+
+
+def _dmepos(match: re.Match[str]) -> Named:
+    return _quarterly("DMEPOS", "dmepos", _year(match), QUARTER_OF_LETTER[match["q"].lower()])
+
+
+def _by_month(prefix: str, folder: str) -> Callable[[re.Match[str]], Named]:
+    def named(match: re.Match[str]) -> Named:
+        quarter = QUARTER_OF_MONTH.get(match["month"].lower())
+        return None if quarter is None else _quarterly(prefix, folder, _year(match), quarter)
+
+    return named
+
+
+def _opps(match: re.Match[str]) -> Named:
+    year = _year(match)
+    return f"OPPS-{year}", f"{year}/opps-cy{year}-final-rule"
+
+
+NAMERS: dict[str, Callable[[re.Match[str]], Named]] = {
+    "mpfs": _mpfs,
+    "clfs": _clfs,
+    "dmepos": _dmepos,
+    "asp": _by_month("ASP", "asp"),
+    "asc": _by_month("ASC", "asc"),
+    "opps": _opps,
+}
+
+
+def datasets(html: str, base: str, schedule: str, pattern: re.Pattern[str]) -> list[Found]:
+    """Each dataset of ``schedule`` a page links, once, by dataset id (the first link wins)."""
+    namer = NAMERS[schedule]
     found: dict[str, Found] = {}
     for link in links(html, base):
         tail = link.href.rstrip("/").rsplit("/", 1)[-1]
         match = pattern.search(tail) or pattern.search(link.text)
-        if match is None:
-            continue
-        ident = release_id_and_date(match.group(0).lower())
-        if ident is None or ident[0] in found:
-            continue
-        release_id, year, _ = ident
-        found[release_id] = Found(release_id, f"{year}/{release_id.lower()}", link.href)
+        named = None if match is None else namer(match)
+        if named is not None and named[0] not in found:
+            found[named[0]] = Found(named[0], named[1], link.href)
     return list(found.values())
 
 
-def archive_link(html: str, base: str) -> str | None:
-    """The first link to a ``.zip`` on a page."""
+def archive_link(html: str, base: str, archive: re.Pattern[str] | None = None) -> str | None:
+    """The first link to a ``.zip`` on a page (the first whose address matches ``archive``)."""
     for link in links(html, base):
-        if link.href.lower().split("?", 1)[0].endswith(".zip"):
+        address = link.href.lower().split("?", 1)[0]
+        if address.endswith(".zip") and (archive is None or archive.search(address)):
             return link.href
     return None

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from cms_pricing.fetch.listing import NAMERS
+
 SCHEDULES = (
     "mpfs", "zip", "opps", "asc", "clfs", "dmepos", "asp", "anesthesia", "wage-index",
 )  # fmt: skip
@@ -51,7 +53,8 @@ class Dataset:
 class Listing:
     schedule: str
     page: str  # relative to the fetch base URL
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # a link naming a release (fetch/listing.py: its named groups)
+    archive: re.Pattern[str] | None = None  # which .zip of a release page is the archive
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +90,20 @@ def parse(text: str) -> Manifest:
     ids = [d.id for d in datasets]
     if len(set(ids)) != len(ids):
         raise ManifestError("a dataset id is listed twice")
-    listings = tuple(
-        Listing(item["schedule"], item["page"], re.compile(item["pattern"], re.IGNORECASE))
-        for item in raw.get("listing", [])
-    )
+    listings = tuple(_listing(item) for item in raw.get("listing", []))
     return Manifest(datasets, listings)
+
+
+def _listing(item: dict[str, str]) -> Listing:
+    if item["schedule"] not in NAMERS:
+        raise ManifestError(f"listing {item['page']}: no listing reader for {item['schedule']}")
+    archive = item.get("archive")
+    return Listing(
+        item["schedule"],
+        item["page"],
+        re.compile(item["pattern"], re.IGNORECASE),
+        re.compile(archive, re.IGNORECASE) if archive else None,
+    )
 
 
 def _dataset(item: dict[str, object]) -> Dataset:

@@ -1,4 +1,4 @@
-"""The work of ``cms-pricing fetch``, ``fetch --from`` and ``discover``.
+"""The work of ``cms-pricing fetch`` and ``fetch --from``.
 
 - ``fetch_all``: per manifest dataset asked for, nothing when ``present`` already; else
   download into ``CMS_DATA_DIR/.staging`` (a ``.part`` file kept there resumes the next
@@ -8,9 +8,8 @@
 - ``fetch_from``: the same from archives (or unpacked files) carried in by hand: a ``.zip``
   or a folder searched for ``.zip`` files and loose files. An archive belongs to the
   dataset whose members it holds, whatever its name.
-- ``discover_new``: reads each listing page of the manifest, finds releases no database
-  release has (RVU26A), downloads each, ingests it from staging (publish is atomic: a bad
-  file publishes nothing) and only then moves it into the data folder.
+
+``discover`` is ``fetch/discovery.py``; it shares the report, addresses and staging here.
 """
 
 from __future__ import annotations
@@ -23,17 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from cms_pricing.config import Settings
-from cms_pricing.db.repository import list_releases
-from cms_pricing.errors import FileRejected
-from cms_pricing.fetch import FetchError, listing
+from cms_pricing.fetch import FetchError
 from cms_pricing.fetch.download import Downloader
 from cms_pricing.fetch.install import install, present, sha256_of, staging_dir, verify
-from cms_pricing.fetch.manifest import Dataset, Manifest
+from cms_pricing.fetch.manifest import Dataset
 from cms_pricing.fetch.unpack import unpack
-from cms_pricing.reference.publish import ingest_path
 
 Say = Callable[[str], None]
 
@@ -101,29 +95,6 @@ def fetch_from(settings: Settings, source: Path, datasets: list[Dataset], say: S
     return report
 
 
-def discover_new(
-    settings: Settings, engine: Engine, manifest: Manifest, say: Say, http: Downloader
-) -> FetchReport:
-    report = FetchReport()
-    published = {meta.release_id for meta in list_releases(engine)}
-    for source in manifest.listings:
-        page = url_of(settings, source.page)
-        found = listing.releases(http.text(page), page, source.pattern)
-        say(f"{source.schedule}: {len(found)} releases listed at {page}")
-        for release in found:
-            if release.release_id in published:
-                continue
-            say(f"{release.release_id}: new, not published here")
-            try:
-                outcomes = _publish_new(settings, engine, release, say=say, http=http)
-            except (FetchError, FileRejected) as exc:
-                report.failed.append(f"{release.release_id}: {exc}")
-                continue
-            report.published += outcomes
-            report.fetched.append(release.release_id)
-    return report
-
-
 def _already(dataset: Dataset, data_dir: Path, report: FetchReport, say: Say) -> bool:
     if present(dataset, data_dir):
         report.present.append(dataset.id)
@@ -133,7 +104,7 @@ def _already(dataset: Dataset, data_dir: Path, report: FetchReport, say: Say) ->
 
 
 @contextmanager
-def _workdir(data_dir: Path) -> Iterator[Path]:
+def workdir(data_dir: Path) -> Iterator[Path]:
     work = Path(tempfile.mkdtemp(prefix="work-", dir=staging_dir(data_dir)))
     try:
         yield work
@@ -145,7 +116,7 @@ def _place(settings: Settings, dataset: Dataset, archive: Path, label: str) -> N
     """Check, unpack, verify and install one archive of ``dataset``."""
     if dataset.archive_sha256 is not None and sha256_of(archive) != dataset.archive_sha256:
         raise FetchError(f"{label}: the archive's sha256 is not the manifest's")
-    with _workdir(settings.data_folder) as work:
+    with workdir(settings.data_folder) as work:
         files = work / Path(dataset.folder).name
         files.mkdir()
         unpack(archive, files, max_bytes=settings.fetch_max_unpacked_bytes, label=label)
@@ -186,31 +157,10 @@ def _member_names(archive: Path) -> set[str]:
 
 
 def _place_loose(settings: Settings, dataset: Dataset, files: dict[str, Path]) -> None:
-    with _workdir(settings.data_folder) as work:
+    with workdir(settings.data_folder) as work:
         folder = work / Path(dataset.folder).name
         folder.mkdir()
         for name, path in files.items():
             shutil.copyfile(path, folder / name)
         verify(dataset, folder, str(files[dataset.members[0].name].parent))
         install(folder, settings.data_folder / dataset.folder)
-
-
-def _publish_new(
-    settings: Settings, engine: Engine, release: listing.Found, *, say: Say, http: Downloader
-) -> list[str]:
-    """Download, ingest (publish) and keep one new release; its ingest outcomes."""
-    url = release.href
-    if not url.lower().split("?", 1)[0].endswith(".zip"):
-        url = listing.archive_link(http.text(url), url) or ""
-        if not url:
-            raise FetchError(f"{release.href}: the release page links no .zip archive")
-    data_dir = settings.data_folder
-    with _workdir(data_dir) as work:
-        archive = http.download(url, work / "archive.zip")
-        folder = work / Path(release.folder).name
-        folder.mkdir()
-        unpack(archive, folder, max_bytes=settings.fetch_max_unpacked_bytes, label=url)
-        ingested = ingest_path(engine, folder, say)
-        install(folder, data_dir / release.folder)
-    say(f"{release.release_id}: published and kept in {data_dir / release.folder}")
-    return [f"{o.dataset_id}: {o.outcome}" for o in ingested.outcomes]
