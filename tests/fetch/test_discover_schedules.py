@@ -5,13 +5,14 @@ then shows the replaced hash and time while prices come from the new content."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cms_mirror import SHARED, Mirror, pack_files
+from cms_mirror import SHARED, Mirror, archive, pack_files
 from fastapi.testclient import TestClient
 from test_discover_releases import PFS, _listing_page, _release_page, serve_listings
 
@@ -42,6 +43,16 @@ def _table(rows: list[tuple[str, str]]) -> str:
         "</tbody></table></body></html>"
     )
 
+
+ZIP_OLD = "files/zip/zip-code-carrier-locality-file-revised-08/14/2025.zip"
+ZIP_NEW = "files/zip/zip-code-carrier-locality-file-revised-11/10/2025.zip"
+ZIP_PAGE = (
+    "<html><body><h2>ZIP codes to carrier locality</h2><ul>"
+    f'<li><a href="/{ZIP_OLD}">Zip Code to Carrier Locality File - Revised 08/14/2025 (ZIP)</a>'
+    f'</li><li><a href="/{ZIP_NEW}">ZIP Code to Carrier Locality File - Revised 11/10/2025 '
+    '(ZIP)</a></li><li><a href="/files/zip/zip5-layout.pdf">ZIP5 file layout</a></li></ul>'
+    "</body></html>"
+)
 
 PAGES = {
     "clfs": (
@@ -116,6 +127,13 @@ PAGES = {
             ]
         ),
         [("OPPS-2026", "2026/opps-cy2026-final-rule", f"{BASE}{OPPS}/cms-1834-fc")],
+    ),
+    "zip": (
+        ZIP_PAGE,
+        [
+            ("ZIP5-R20250814", "2025/zip-locality-revised-20250814", BASE + ZIP_OLD),
+            ("ZIP5-R20251110", "2025/zip-locality-revised-20251110", BASE + ZIP_NEW),
+        ],
     ),
 }
 
@@ -270,3 +288,33 @@ def test_a_repacked_archive_with_the_same_content_replaces_nothing(
         assert replacements.by_dataset(engine) == {}
     finally:
         engine.dispose()
+
+
+def test_discover_takes_the_newest_zip_file_and_rechecks_it(
+    data_dir: Path, mirror: Mirror, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ZIP file's id is in its content: the newest one listed (revised 11/10/2025) is
+    downloaded and ingested (ZIP5-20254, checked against RVU25A's localities) and kept; the
+    older one is not asked for; the next run asks conditionally and changes nothing."""
+    assert main(["ingest", str(SHARED / "2025" / "rvu25a")]) == 0
+    serve_listings(mirror, {LISTINGS["zip"].page: ZIP_PAGE})
+    mirror.put(ZIP_NEW, archive("ZIP5-2025Q4"))
+    capsys.readouterr()
+    assert main(["discover"]) == 0
+    out = capsys.readouterr().out
+    assert "zip: 1 releases listed at" in out
+    assert "ZIP5-20254: published" in out
+    assert (data_dir / "2025" / "zip-locality-revised-20251110" / "ZIP5_OCT2025.txt").is_file()
+    assert f"/{ZIP_OLD}" not in [path for path, _, _ in mirror.seen]
+    assert main(["discover"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("no new release")
+    assert mirror.hits(ZIP_NEW) == 2  # the second answer was 304
+    assert (f"/{ZIP_NEW}", _etag(ZIP_NEW)) in mirror.conditional
+
+
+def _etag(path: str) -> str | None:
+    """The ETag the mirror gave for ``path`` (the one the second run must send back)."""
+    taken = json.loads((get_settings().data_folder / ".discover-sources.json").read_text())
+    [entry] = [e for url, e in taken.items() if url.endswith(path)]
+    tag: str | None = entry["etag"]
+    return tag

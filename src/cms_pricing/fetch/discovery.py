@@ -15,6 +15,9 @@ releases CMS still lists are not back-filled):
   is ``replaced`` (the replaced hash and time are recorded, ``GET /releases`` shows them) and
   the folder in ``CMS_DATA_DIR`` is replaced too. Without a record (the first run, or data
   fetched another way) the archive is downloaded once to start one.
+- **ZIP code to carrier locality** (``listing.RECHECK_NEWEST``): the listing cannot tell the
+  dataset id (``ZIP5-20254`` is in the file), so the newest file listed is re-checked as a
+  published one every run: ingest then says published, replaced or unchanged.
 
 A failure (a page or archive that does not answer, a refused file) is reported for its page
 or dataset and the others go on.
@@ -28,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cms_pricing.config import Settings
-from cms_pricing.db.repository import list_releases, list_schedule_datasets
+from cms_pricing.db.repository import list_releases, list_schedule_datasets, list_zip_datasets
 from cms_pricing.errors import FileRejected
 from cms_pricing.fetch import FetchError, listing, sources
 from cms_pricing.fetch.download import Downloader, Validators
@@ -63,9 +66,12 @@ def discover_new(
             continue
         here, since = published[source.schedule], _first_year(source.schedule, published, manifest)
         found = [f for f in found if f.dataset_id in here or int(f.folder[:4]) >= since]
+        recheck = source.schedule in listing.RECHECK_NEWEST  # ids unknown: the newest, re-checked
+        if recheck:
+            found = sorted(found, key=lambda f: f.folder)[-1:]
         say(f"{source.schedule}: {len(found)} releases listed at {page} (new ones from {since})")
         for dataset in found:
-            _one(run, source, dataset, dataset.dataset_id in here, report)
+            _one(run, source, dataset, recheck or dataset.dataset_id in here, report)
     return report
 
 
@@ -76,6 +82,8 @@ def _published(engine: Engine) -> dict[str, dict[str, int]]:
         by_schedule["mpfs"][release.release_id] = release.year
     for meta in list_schedule_datasets(engine):
         by_schedule.setdefault(meta.schedule, {})[meta.dataset_id] = meta.effective_from.year
+    for zip_meta in list_zip_datasets(engine):
+        by_schedule.setdefault("zip", {})[zip_meta.dataset_id] = int(zip_meta.year_quarter[:4])
     return {name: by_schedule.get(name, {}) for name in {*by_schedule, *listing.NAMERS}}
 
 

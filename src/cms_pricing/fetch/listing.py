@@ -27,9 +27,13 @@ docs/datasets.md):
   Rule``; proposed rules are not matched); the final rule's page links several archives, the
   addenda one is ``2026-nfrm-opps-addenda.zip``; ``OPPS-2026``.
 
-The ZIP-to-locality file is not discovered: its dataset id (``ZIP5-20254``) is in its
-content, and CMS's page names it by a revision date only. Parsing is the standard library's
-HTML parser: no scripts, no layout.
+- ZIP code to carrier locality, ``fee-schedules``: the archive linked directly, named by
+  its revision date (``ZIP Code to Carrier Locality File - Revised 08/14/2025``). Its dataset
+  id (``ZIP5-20254``) is in its content only, so the listing names it ``ZIP5-R20250814``
+  (folder ``2025/zip-locality-revised-20250814``) and ``discover`` re-checks the newest one
+  listed every run (``RECHECK_NEWEST``) instead of asking whether it is published.
+
+Parsing is the standard library's HTML parser: no scripts, no layout.
 """
 
 from __future__ import annotations
@@ -125,6 +129,11 @@ def _opps(match: re.Match[str]) -> Named:
     return f"OPPS-{year}", f"{year}/opps-cy{year}-final-rule"
 
 
+def _zip(match: re.Match[str]) -> Named:
+    revised = f"{match['yyyy']}{match['mm']}{match['dd']}"
+    return f"ZIP5-R{revised}", f"{match['yyyy']}/zip-locality-revised-{revised}"
+
+
 NAMERS: dict[str, Callable[[re.Match[str]], Named]] = {
     "mpfs": _mpfs,
     "clfs": _clfs,
@@ -132,7 +141,11 @@ NAMERS: dict[str, Callable[[re.Match[str]], Named]] = {
     "asp": _by_month("ASP", "asp"),
     "asc": _by_month("ASC", "asc"),
     "opps": _opps,
+    "zip": _zip,
 }
+# Schedules whose listing cannot tell the dataset id ingest gives: the newest dataset listed
+# is downloaded (conditionally) and ingested every run, as a published one is re-checked.
+RECHECK_NEWEST = frozenset({"zip"})
 
 
 def datasets(html: str, base: str, schedule: str, pattern: re.Pattern[str]) -> list[Found]:
