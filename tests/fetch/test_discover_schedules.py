@@ -46,9 +46,11 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
 ZIP_OLD = "files/zip/zip-code-carrier-locality-file-revised-08/14/2025.zip"
 ZIP_NEW = "files/zip/zip-code-carrier-locality-file-revised-11/10/2025.zip"
+ZIP_DASHES = "files/zip/zip-code-carrier-locality-file-revised-02-18-2026.zip"
 ZIP_PAGE = (
     "<html><body><h2>ZIP codes to carrier locality</h2><ul>"
     f'<li><a href="/{ZIP_OLD}">Zip Code to Carrier Locality File - Revised 08/14/2025 (ZIP)</a>'
+    f'</li><li><a href="/{ZIP_DASHES}">ZIP Code to Carrier Locality File</a>'  # no date
     f'</li><li><a href="/{ZIP_NEW}">ZIP Code to Carrier Locality File - Revised 11/10/2025 '
     '(ZIP)</a></li><li><a href="/files/zip/zip5-layout.pdf">ZIP5 file layout</a></li></ul>'
     "</body></html>"
@@ -71,18 +73,22 @@ PAGES = {
     "dmepos": (
         _table(
             [
-                (f"/{DMEPOS}/dme26-a", "DME26-A"),
+                (f"/{DMEPOS}/dme26-c", "DME26-C"),
+                (f"/{DMEPOS}/dme26", "DME26"),
                 (f"/{DMEPOS}/dme25-d", "DME25-D"),
                 (f"/{DMEPOS}/dmepos-pen", "DMEPOS PEN fee schedule"),
             ]
         ),
         [
-            ("DMEPOS-2026Q1", "2026/dmepos-2026q1", f"{BASE}{DMEPOS}/dme26-a"),
+            ("DMEPOS-2026Q3", "2026/dmepos-2026q3", f"{BASE}{DMEPOS}/dme26-c"),
+            ("DMEPOS-2026Q1", "2026/dmepos-2026q1", f"{BASE}{DMEPOS}/dme26"),
             ("DMEPOS-2025Q4", "2025/dmepos-2025q4", f"{BASE}{DMEPOS}/dme25-d"),
         ],
     ),
     "asp": (
         "<html><body><h2>2026 ASP Pricing Files</h2><ul>"
+        '<li><a href="/files/zip/july-2026-medicare-part-b-payment-limit-files.zip">July 2026 '
+        "Medicare Part B Drug Payment Limit Files (ZIP)</a></li>"
         '<li><a href="/files/zip/january-2026-asp-pricing-file.zip">January 2026 ASP Pricing '
         "File (ZIP)</a></li>"
         '<li><a href="/files/zip/january-2026-asp-ndc-hcpcs-crosswalk.zip">January 2026 ASP '
@@ -90,6 +96,11 @@ PAGES = {
         '<li><a href="/files/zip/october-2025-asp-pricing-file.zip">October 2025 ASP Pricing '
         "File (ZIP)</a></li></ul></body></html>",
         [
+            (
+                "ASP-2026Q3",
+                "2026/asp-2026q3",
+                f"{BASE}files/zip/july-2026-medicare-part-b-payment-limit-files.zip",
+            ),
             ("ASP-2026Q1", "2026/asp-2026q1", f"{BASE}files/zip/january-2026-asp-pricing-file.zip"),
             ("ASP-2025Q4", "2025/asp-2025q4", f"{BASE}files/zip/october-2025-asp-pricing-file.zip"),
         ],
@@ -102,6 +113,8 @@ PAGES = {
                     "January 2026 ASC Approved HCPCS Code and Payment Rates",
                 ),
                 (f"/{ASC}/asc-addenda-readme", "ASC addenda: how to read them"),
+                ("/files/zip/april-2026-asc-approved-hcpcs-code-payment-rates.zip", "April"),
+                ("/files/zip/july-2026-asc-addenda.zip", "July 2026 ASC addenda (ZIP)"),
             ]
         ),
         [
@@ -109,7 +122,13 @@ PAGES = {
                 "ASC-2026Q1",
                 "2026/asc-2026q1",
                 f"{BASE}{ASC}/january-2026-asc-approved-hcpcs-code-and-payment-rates",
-            )
+            ),
+            (
+                "ASC-2026Q2",
+                "2026/asc-2026q2",
+                f"{BASE}files/zip/april-2026-asc-approved-hcpcs-code-payment-rates.zip",
+            ),
+            ("ASC-2026Q3", "2026/asc-2026q3", f"{BASE}files/zip/july-2026-asc-addenda.zip"),
         ],
     ),
     "opps": (
@@ -132,6 +151,7 @@ PAGES = {
         ZIP_PAGE,
         [
             ("ZIP5-R20250814", "2025/zip-locality-revised-20250814", BASE + ZIP_OLD),
+            ("ZIP5-R20260218", "2026/zip-locality-revised-20260218", BASE + ZIP_DASHES),
             ("ZIP5-R20251110", "2025/zip-locality-revised-20251110", BASE + ZIP_NEW),
         ],
     ),
@@ -293,23 +313,24 @@ def test_a_repacked_archive_with_the_same_content_replaces_nothing(
 def test_discover_takes_the_newest_zip_file_and_rechecks_it(
     data_dir: Path, mirror: Mirror, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The ZIP file's id is in its content: the newest one listed (revised 11/10/2025) is
-    downloaded and ingested (ZIP5-20254, checked against RVU25A's localities) and kept; the
-    older one is not asked for; the next run asks conditionally and changes nothing."""
+    """The ZIP file's id is in its content: the newest one listed (revised 02-18-2026, a date
+    in its address only) is downloaded and ingested (ZIP5-20254, checked against RVU25A's
+    localities) and kept; the older ones are not asked for; the next run asks conditionally
+    and changes nothing."""
     assert main(["ingest", str(SHARED / "2025" / "rvu25a")]) == 0
     serve_listings(mirror, {LISTINGS["zip"].page: ZIP_PAGE})
-    mirror.put(ZIP_NEW, archive("ZIP5-2025Q4"))
+    mirror.put(ZIP_DASHES, archive("ZIP5-2025Q4"))
     capsys.readouterr()
     assert main(["discover"]) == 0
     out = capsys.readouterr().out
     assert "zip: 1 releases listed at" in out
     assert "ZIP5-20254: published" in out
-    assert (data_dir / "2025" / "zip-locality-revised-20251110" / "ZIP5_OCT2025.txt").is_file()
-    assert f"/{ZIP_OLD}" not in [path for path, _, _ in mirror.seen]
+    assert (data_dir / "2026" / "zip-locality-revised-20260218" / "ZIP5_OCT2025.txt").is_file()
+    assert {f"/{ZIP_OLD}", f"/{ZIP_NEW}"}.isdisjoint(path for path, _, _ in mirror.seen)
     assert main(["discover"]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("no new release")
-    assert mirror.hits(ZIP_NEW) == 2  # the second answer was 304
-    assert (f"/{ZIP_NEW}", _etag(ZIP_NEW)) in mirror.conditional
+    assert mirror.hits(ZIP_DASHES) == 2  # the second answer was 304
+    assert (f"/{ZIP_DASHES}", _etag(ZIP_DASHES)) in mirror.conditional
 
 
 def _etag(path: str) -> str | None:

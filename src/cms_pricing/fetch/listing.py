@@ -15,20 +15,26 @@ docs/datasets.md):
   each linking ``/files/zip/rvu26a.zip``. A correction has its own id (``RVU25AR``).
 - CLFS, ``clinical-laboratory-fee-schedule-clfs/files``: ``26CLABQ1`` links to
   ``.../files/26clabq1`` pages linking ``/files/zip/26clabq1.zip``; ``CLFS-2026Q1``.
-- DMEPOS, ``dmepos/dmepos-fee-schedule``: ``DME26-A`` .. ``DME26-D`` (January .. October)
-  link pages linking ``/files/zip/dme26-a.zip``; ``DMEPOS-2026Q1``.
+- DMEPOS, ``dmepos/dmepos-fee-schedule``: ``DME26`` (January) and ``DME26-A`` .. ``DME26-D``
+  (the letters as quarters: public references name DME26-C the July 2026 file) link pages
+  (``.../dmepos-fee-schedule/dme26-c``) linking ``/files/zip/dme26-c.zip``; ``DMEPOS-2026Q3``.
 - ASP, ``part-b-drugs/asp-pricing-files``: the archives linked directly,
-  ``/files/zip/january-2026-asp-pricing-file.zip``; ``ASP-2026Q1``.
+  ``/files/zip/january-2026-asp-pricing-file.zip``, or from 2026 ``july-2026-medicare-part-b-
+  payment-limit-files.zip`` ("July 2026 Medicare Part B Drug Payment Limit Files");
+  ``ASP-2026Q1``. Crosswalk and NOC files are not matched.
 - ASC, ``asc-payment-rates-addenda``: ``January 2026 ASC Approved HCPCS Code and Payment
   Rates`` links a page (``.../january-2026-asc-approved-hcpcs-code-and-payment-rates``)
-  linking the archive; ``ASC-2026Q1``.
+  linking the archive (``...-code-payment-rates.zip`` and ``july-2026-asc-addenda.zip``
+  spellings are cited too); ``ASC-2026Q1``.
 - OPPS, ``hospital-outpatient/regulations-notices``: each rule links its page
   (``.../cms-1834-fc``) with a text naming the year and the kind (``CY 2026 ... Final
   Rule``; proposed rules are not matched); the final rule's page links several archives, the
   addenda one is ``2026-nfrm-opps-addenda.zip``; ``OPPS-2026``.
 
 - ZIP code to carrier locality, ``fee-schedules``: the archive linked directly, named by
-  its revision date (``ZIP Code to Carrier Locality File - Revised 08/14/2025``). Its dataset
+  its revision date in the text or only in the address
+  (``/files/zip/zip-code-carrier-locality-file-revised-08/14/2025.zip``, also
+  ``...-revised-02-18-2026.zip``). Its dataset
   id (``ZIP5-20254``) is in its content only, so the listing names it ``ZIP5-R20250814``
   (folder ``2025/zip-locality-revised-20250814``) and ``discover`` re-checks the newest one
   listed every run (``RECHECK_NEWEST``) instead of asking whether it is published.
@@ -113,7 +119,8 @@ def _clfs(match: re.Match[str]) -> Named:
 
 
 def _dmepos(match: re.Match[str]) -> Named:
-    return _quarterly("DMEPOS", "dmepos", _year(match), QUARTER_OF_LETTER[match["q"].lower()])
+    letter = (match["q"] or "a").lower()  # DME26 (no letter): the year's January release
+    return _quarterly("DMEPOS", "dmepos", _year(match), QUARTER_OF_LETTER[letter])
 
 
 def _by_month(prefix: str, folder: str) -> Callable[[re.Match[str]], Named]:
@@ -154,7 +161,8 @@ def datasets(html: str, base: str, schedule: str, pattern: re.Pattern[str]) -> l
     found: dict[str, Found] = {}
     for link in links(html, base):
         tail = link.href.rstrip("/").rsplit("/", 1)[-1]
-        match = pattern.search(tail) or pattern.search(link.text)
+        # The address's last part, the text, then the whole address (a date with slashes)
+        match = pattern.search(tail) or pattern.search(link.text) or pattern.search(link.href)
         named = None if match is None else namer(match)
         if named is not None and named[0] not in found:
             found[named[0]] = Found(named[0], named[1], link.href)
