@@ -124,8 +124,10 @@ def _take(run: _Run, source: Listing, dataset: listing.Found, published: bool) -
         if published and before and before.sha256 == sha:
             _remember(run, url, sources.Source(dataset.dataset_id, sha, *_pair(validators)))
             return []
-        if published:
+        if published and before:
             run.say(f"{dataset.dataset_id}: CMS's archive differs from the one published here")
+        elif published:
+            run.say(f"{dataset.dataset_id}: published; its archive taken once to compare")
         folder = work / Path(dataset.folder).name
         folder.mkdir()
         limit = run.settings.fetch_max_unpacked_bytes
