@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Install, ingest the real CMS files from ../shared/cms-data on first start, serve on :8000.
+# Install; make sure the CMS files are in CMS_DATA_DIR (../shared/cms-data when it exists, else
+# var/cms-data): `fetch` downloads and verifies whatever is missing from CMS (and says so), and
+# downloads nothing when every file is there; then ingest on first start and serve on :8000.
 run: $(STAMP)
+	$(BIN)/cms-pricing fetch
 	$(BIN)/cms-pricing serve
 
 lint: $(STAMP)

@@ -37,6 +37,7 @@ from cms_pricing.engine.quote import ScheduleRequest
 from cms_pricing.engine.schedules import ScheduleSet, price_schedule
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import PricingError
+from cms_pricing.reference import years
 from price_load import add_data_arguments, ingested_env
 
 SCHEDULES = ("clfs", "asp", "opps", "asc", "dmepos", "anesthesia")
@@ -101,12 +102,12 @@ def main() -> int:
     whole_records = Compiled.from_bytes(whole).records
 
     started = time.perf_counter()
-    compiled = Snapshot.open(Compiled.from_bytes(whole))
+    compiled = Snapshot.open(Compiled.from_bytes(whole), constants=years.load())
     open_s = time.perf_counter() - started
     started = time.perf_counter()
     ScheduleSet.build(datasets)
     build_s = time.perf_counter() - started
-    objects = Snapshot.from_rows(releases, zips, datasets)
+    objects = Snapshot.from_rows(releases, zips, datasets, constants=years.load())
 
     requests = requests_for(objects, [z.zip5 for z in zips.rows], args.requests, args.seed)
     equal = all(answer(objects, r) == answer(compiled, r) for r in requests)

@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text
 
 from cms_pricing.db.repository import create_db_engine, load_published, migrate
 from cms_pricing.engine.snapshot import Snapshot
+from cms_pricing.reference import years
 from cms_pricing.reference.publish import ingest_path
 from price_load import BIN, ROOT, free_port, wait_for
 
@@ -74,7 +75,9 @@ def measure(url: str, data: Path) -> dict[str, float]:
     result = {
         "ingest_s": timed(lambda: ingest_path(engine, data, progress=quiet)),
         "reingest_s": timed(lambda: ingest_path(engine, data, progress=quiet)),
-        "load_and_build_s": timed(lambda: Snapshot.build(*load_published(engine))),
+        "load_and_build_s": timed(
+            lambda: Snapshot.build(*load_published(engine), constants=years.load())
+        ),
     }
     engine.dispose()
     result["serve_until_ready_s"] = serve_until_ready(url, data)

@@ -30,6 +30,7 @@ from typing import Any
 
 from cms_pricing.engine.plans import Plan, PlanLine, price_plan
 from cms_pricing.engine.snapshot import Snapshot
+from cms_pricing.reference import years
 from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, SourceFile, ZipData, ZipMeta
 from cms_pricing.reference.parsers import detect_kind, parse_file
 
@@ -74,7 +75,7 @@ def snapshot(data: Path) -> Snapshot:
     )  # fmt: skip
     zips = _parse(data / "2025" / "zip-locality-2025q4")["zip5"]
     zip_data = ZipData(ZipMeta("ZIP5-20254", "20254", "z" * 64, (zips[1],)), zips[0])
-    return Snapshot.build([release], zip_data)
+    return Snapshot.build([release], zip_data, constants=years.load())
 
 
 def plans(snap: Snapshot, count: int, seed: int = 13) -> list[Plan]:

@@ -1,10 +1,13 @@
 """The ``cms-pricing`` command line: ``ingest PATH``, ``releases``, ``serve``, ``cache invalidate``,
-``keys create|list|rotate|revoke``.
+``keys create|list|rotate|revoke``, ``fetch [--year Y] [--schedule S ...] [--from PATH]`` and
+``discover``.
 
 Every command reads the settings once (:func:`cms_pricing.config.get_settings`), connects to
 ``DATABASE_URL`` and migrates the schema to the newest revision first (``commands.py`` does
-each). Exit codes: 0 done, 1 a CMS file was refused (the ``file, line N: reason`` message is
-on stderr, nothing of that dataset was published), 2 a usage or configuration error (one
+each; ``fetch`` needs no database). Exit codes: 0 done, 1 a CMS file was refused (the
+``file, line N: reason`` message is on stderr, nothing of that dataset was published) or a
+download, archive or checksum failed (``failed: DATASET: reason`` lines on stderr; the data
+folder keeps what it had for that dataset), 2 a usage or configuration error (one
 ``invalid: ...`` line on stderr naming the problem).
 
 ``keys create`` and ``keys rotate`` print the new key string as their last line, and only
@@ -52,7 +55,33 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--release", metavar="ID", help="only answers from this release")
     which.add_argument("--pattern", metavar="PREFIX", help="shared keys with this prefix")
     _keys_parser(commands)
+    _fetch_parser(commands)
     return parser
+
+
+def _fetch_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from cms_pricing.fetch.manifest import SCHEDULES  # noqa: PLC0415  (light: no I/O)
+
+    fetch = commands.add_parser(
+        "fetch", help="download, verify and unpack the CMS release files into CMS_DATA_DIR"
+    )
+    fetch.add_argument("--year", type=int, help="the data year (default: the newest CMS has)")
+    fetch.add_argument(
+        "--schedule",
+        action="append",
+        choices=SCHEDULES,
+        metavar="SCHEDULE",
+        help=f"one of {', '.join(SCHEDULES)}; repeat for more (default: all)",
+    )
+    fetch.add_argument(
+        "--from",
+        dest="source",
+        metavar="ARCHIVE_OR_FOLDER",
+        help="use archives (or unpacked files) carried in by hand instead of downloading",
+    )
+    commands.add_parser(
+        "discover", help="find CMS releases not published here, fetch and ingest them"
+    )
 
 
 def _keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -30,6 +30,7 @@ from cms_pricing.db.repository import (
 )
 from cms_pricing.db.runs import reap_stale
 from cms_pricing.errors import BadRequest, FileRejected, PricingError
+from cms_pricing.fetch import commands as fetching
 from cms_pricing.reference.publish import IngestReport, ingest_path
 
 EXIT_REJECTED = 1
@@ -39,22 +40,20 @@ EXIT_USAGE = 2
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; returns the process exit code."""
     settings = get_settings()
+    if args.command == "fetch":
+        return fetching.fetch(settings, args)
     engine = create_db_engine(settings.database_url)
     try:
         migrate(engine)
-        if args.command == "ingest":
-            code = _ingest(engine, Path(args.path))
-            _announce(engine, settings)
-            return code
-        if args.command == "releases":
-            return _releases(engine)
-        if args.command == "cache":
-            return _invalidate(engine, settings, args)
-        if args.command == "keys":
-            return _keys(engine, args)
-        return _serve(engine, settings)
+        return _COMMANDS[args.command](engine, settings, args)
     finally:
         engine.dispose()
+
+
+def _publishing(code: int, engine: Engine, settings: Settings) -> int:
+    """A command that may have published data: announce it, pass its exit code on."""
+    _announce(engine, settings)
+    return code
 
 
 def _announce(engine: Engine, settings: Settings) -> None:
@@ -248,12 +247,17 @@ def _serve(engine: Engine, settings: Settings) -> int:
     for dead in reap_stale(engine):
         _say(f"ingestion run {dead.run_id} marked failed: {dead.reason}")
     if is_empty(engine):
-        if settings.cms_data_dir is None:
-            print("the database is empty and CMS_DATA_DIR is not set", file=sys.stderr)
+        data_dir = settings.data_folder
+        if settings.cms_data_dir is None and not data_dir.is_dir():
+            print(
+                f"the database is empty and CMS_DATA_DIR is not set (nor is there {data_dir}): "
+                "run `cms-pricing fetch` to download the CMS files, or `make run`",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
-        _say(f"empty database: ingesting {settings.cms_data_dir}")
+        _say(f"empty database: ingesting {data_dir}")
         gc.enable()  # off for the start-up (cli.py): an ingest makes garbage in volume
-        code = _ingest(engine, settings.cms_data_dir)
+        code = _ingest(engine, data_dir)
         if code:
             return code
     engine.dispose()  # the server opens its own connections (and may fork workers)
@@ -263,3 +267,13 @@ def _serve(engine: Engine, settings: Settings) -> int:
 
     server.run(settings)
     return 0
+
+
+_COMMANDS: dict[str, Callable[[Engine, Settings, argparse.Namespace], int]] = {
+    "ingest": lambda e, s, a: _publishing(_ingest(e, Path(a.path)), e, s),
+    "discover": lambda e, s, _a: _publishing(fetching.discover(e, s), e, s),
+    "releases": lambda e, _s, _a: _releases(e),
+    "cache": _invalidate,
+    "keys": lambda e, _s, a: _keys(e, a),
+    "serve": lambda e, s, _a: _serve(e, s),
+}

@@ -177,6 +177,35 @@ class Settings(BaseSettings):
         default=8, ge=1, validation_alias=AliasChoices("CMS_PRICING_ADMIT_COMPARE")
     )
 
+    # -- getting the CMS files (docs/datasets.md, "Where the data comes from") ---------------
+    fetch_base_url: str = Field(
+        default="https://www.cms.gov/",
+        validation_alias=AliasChoices("CMS_PRICING_FETCH_BASE_URL"),
+    )
+    fetch_retries: int = Field(
+        default=5, ge=0, le=20, validation_alias=AliasChoices("CMS_PRICING_FETCH_RETRIES")
+    )
+    fetch_backoff_s: float = Field(
+        default=1.0, ge=0, le=60, validation_alias=AliasChoices("CMS_PRICING_FETCH_BACKOFF_SECONDS")
+    )
+    fetch_timeout_s: float = Field(
+        default=60, gt=0, validation_alias=AliasChoices("CMS_PRICING_FETCH_TIMEOUT_SECONDS")
+    )
+    fetch_ca_bundle: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CMS_PRICING_FETCH_CA_BUNDLE", "SSL_CERT_FILE"),
+    )
+    fetch_max_unpacked_bytes: int = Field(
+        default=4 * 1024**3,
+        ge=1,
+        validation_alias=AliasChoices("CMS_PRICING_FETCH_MAX_UNPACKED_BYTES"),
+    )
+
+    @property
+    def data_folder(self) -> Path:
+        """Where ``fetch`` writes and ``serve`` reads: ``CMS_DATA_DIR``, else ``var/cms-data``."""
+        return self.cms_data_dir if self.cms_data_dir is not None else Path("var/cms-data")
+
     @property
     def snapshot_folder(self) -> Path:
         """Where compiled snapshots go: ``CMS_PRICING_SNAPSHOT_DIR``, else ``snapshots/``

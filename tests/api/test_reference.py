@@ -52,7 +52,8 @@ def test_unknown_code_reference_is_404(client: TestClient) -> None:
 
 
 def test_releases_lists_every_release_with_hashes(client: TestClient) -> None:
-    """/releases names the four 2025 releases, their dates, files and hashes, and the ZIP file."""
+    """/releases names the four 2025 releases, their dates, files and hashes, and the ZIP file;
+    none was replaced by a correction."""
     response = client.get("/releases")
     body = schemas.ReleasesOut.model_validate(response.json())
     assert [(r.id, r.effective_from) for r in body.releases] == [
@@ -70,6 +71,9 @@ def test_releases_lists_every_release_with_hashes(client: TestClient) -> None:
         "oppscap",
     }
     assert [z.year_quarter for z in body.zip_datasets] == ["20254"]
+    # Nothing was corrected: every dataset's list of replaced versions is empty.
+    listed = [*body.releases, *body.zip_datasets, *body.datasets]
+    assert [d.replaced for d in listed] == [[]] * len(listed)
 
 
 def test_health_ready_and_docs(client: TestClient) -> None:

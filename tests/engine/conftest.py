@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from cms_pricing.engine.snapshot import Snapshot
+from cms_pricing.reference import years
 from cms_pricing.reference.datasets import (
     ReleaseData,
     ReleaseMeta,
@@ -201,7 +202,7 @@ def synthetic_releases() -> list[ReleaseData]:
 @pytest.fixture(scope="session")
 def snapshot() -> Snapshot:
     """The synthetic two-release snapshot (built once: Snapshot is immutable)."""
-    return Snapshot.build(synthetic_releases(), zip_data())
+    return Snapshot.build(synthetic_releases(), zip_data(), constants=years.load())
 
 
 # -- the real files ---------------------------------------------------------------------------
@@ -251,7 +252,7 @@ def real_releases(cms_data: Path) -> list[ReleaseData]:
 @pytest.fixture(scope="session")
 def real_snapshot(cms_data: Path, real_releases: list[ReleaseData]) -> Snapshot:
     """The snapshot of the four real 2025 releases and the October 2025 ZIP5 file."""
-    return Snapshot.build(real_releases, _real_zips(cms_data))
+    return Snapshot.build(real_releases, _real_zips(cms_data), constants=years.load())
 
 
 class Kit:

@@ -20,6 +20,7 @@ from cms_pricing.engine.compiled_tables import compile_all
 from cms_pricing.engine.mpfs import price_code
 from cms_pricing.engine.quote import PriceQuery
 from cms_pricing.engine.snapshot import Snapshot
+from cms_pricing.reference import years
 
 
 def _texts(row: Any, like: Any = None) -> list[str]:
@@ -142,7 +143,7 @@ def test_the_real_files_compile_to_under_100_bytes_a_record(
 def test_both_forms_answer_alike_on_the_real_files(real_releases: Any, real_snapshot: Any) -> None:
     """The object snapshot (CMS_PRICING_SNAPSHOT_MODE=objects) and the compiled one hold
     equal rows for every key, and price every 97th payable code alike in two places."""
-    objects = Snapshot.from_rows(real_releases, None)
+    objects = Snapshot.from_rows(real_releases, None, constants=years.load())
     for release_id, view in objects.views.items():
         other = real_snapshot.views[release_id]
         assert all(other.rvus[key] == row for key, row in view.rvus.items())

@@ -21,6 +21,7 @@ from cms_pricing.engine.quote import ScheduleRequest
 from cms_pricing.engine.schedules import ScheduleSet, price_schedule
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import PricingError
+from cms_pricing.reference import years
 from cms_pricing.reference.datasets import ScheduleData, ScheduleMeta
 from cms_pricing.reference.rows import AspRow, DmeposFeeRow
 
@@ -98,8 +99,8 @@ def test_real_prices_alike_in_both_forms(real_data: Any) -> None:
     """Requests for random codes of each schedule (DMEPOS at random ZIPs, OPPS and ASC at
     random CBSAs) are answered alike, errors included, by the object and compiled forms."""
     datasets, releases, zips = real_data
-    objects = Snapshot.from_rows(releases, zips, datasets)
-    compiled = Snapshot.build(releases, zips, datasets)
+    objects = Snapshot.from_rows(releases, zips, datasets, constants=years.load())
+    compiled = Snapshot.build(releases, zips, datasets, constants=years.load())
     assert compiled.fingerprint == objects.fingerprint
     rng = random.Random(14)
     views = objects.schedules.views
@@ -206,6 +207,6 @@ def test_a_schedule_without_a_table_keeps_its_metadata() -> None:
     ]
     found = open_tables(Compiled.from_bytes(compile_all([], None, datasets)))
     assert [(m.dataset_id, t is None) for m, t in found] == [("ASP-1", False), ("AMB-1", True)]
-    built = Snapshot.build([], None, datasets)
+    built = Snapshot.build([], None, datasets, constants=years.load())
     assert built.schedules.fingerprint == ScheduleSet.build(datasets).fingerprint
     assert set(built.schedules.views) == {"asp"}

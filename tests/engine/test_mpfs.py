@@ -18,6 +18,7 @@ from cms_pricing.engine.mpfs import price_code, setting_for
 from cms_pricing.engine.quote import PriceQuery, Quote
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import BadRequest, NotFound, Unprocessable
+from cms_pricing.reference import years
 from cms_pricing.reference.rows import RvuRow
 
 D = Decimal
@@ -122,7 +123,7 @@ def test_amount_equals_formula_rounded_once(
     row = kit.rvu("99213", work_rvu=work, nonfac_pe_rvu=pe, fac_pe_rvu=pe, mp_rvu=mp)
     gpci = kit.gpci_row("01112", "05", (str(gw), str(gpe), str(gmp)))
     release = kit.release("RVU25A", date(2025, 1, 1), [row], [gpci])
-    snap = Snapshot.build([release], kit.zip_data())
+    snap = Snapshot.build([release], kit.zip_data(), constants=years.load())
     q = quote(snap, "99213")
     exact = (work * gw + pe * gpe + mp * gmp) * kit.cf
     assert q.components.unrounded_amount == exact

@@ -21,9 +21,12 @@ from cms_pricing.engine.quote import DatasetRef, ScheduleQuote, ScheduleRequest
 from cms_pricing.engine.schedules import ScheduleSet, price_schedule
 from cms_pricing.engine.wage_index import Wage
 from cms_pricing.errors import NotFound, NotReady
+from cms_pricing.reference import years
 from cms_pricing.reference.datasets import ScheduleData, ScheduleMeta
 from cms_pricing.reference.parsers import parse_file
 from cms_pricing.reference.rows import OppsIndicatorRow, OppsRateRow, WageIndexRow
+
+Y2025 = years.load().of(2025, "the tests")  # the packaged CY 2025 constants
 
 D = Decimal
 DATASET = DatasetRef("opps", "OPPS-2025", date(2025, 1, 1), None, "0" * 64, None)
@@ -87,7 +90,7 @@ def _wage(index: str) -> Wage:
 
 def test_national_rate_and_components() -> None:
     """45378 (T): $911.71 = 10.2245 x 89.169; copayment the minimum $182.35; MPD flag."""
-    quote = opps.price(TABLE, DATASET, "45378", None)
+    quote = opps.price(TABLE, DATASET, "45378", None, Y2025)
     parts = _c(quote)
     assert (quote.payable, quote.amount, quote.copayment) == (True, D("911.71"), D("182.35"))
     assert parts["weight_x_conversion_factor"] == D("10.2245") * D("89.169")
@@ -101,7 +104,7 @@ def test_national_rate_and_components() -> None:
 
 def test_component_names_in_order() -> None:
     """The arithmetic is shown in a fixed order."""
-    names = [name for name, _ in opps.price(TABLE, DATASET, "45378", NYC).components]
+    names = [name for name, _ in opps.price(TABLE, DATASET, "45378", NYC, Y2025).components]
     assert names == [
         "status_indicator", "status_meaning", "indicator_note", "apc", "relative_weight",
         "conversion_factor", "weight_x_conversion_factor", "national_rate", "wage_index",
@@ -114,7 +117,7 @@ def test_component_names_in_order() -> None:
 def test_wage_adjusted_at_new_york() -> None:
     """45378 at CBSA 35614: 911.71 x (0.60 x 1.2961 + 0.40) = 1073.6843986 -> 1073.68;
     copayment 20% of 1073.6843986 = 214.7368797 -> 214.74 (rounded up as CMS's minimum)."""
-    quote = opps.price(TABLE, DATASET, "45378", NYC)
+    quote = opps.price(TABLE, DATASET, "45378", NYC, Y2025)
     assert quote.amount == D("1073.68")
     assert _c(quote)["unrounded_amount"] == D("1073.6843986")
     assert quote.copayment == D("214.74")
@@ -124,15 +127,15 @@ def test_wage_adjusted_at_new_york() -> None:
 def test_wage_index_one_is_the_national_rate() -> None:
     """A wage index of 1 gives the national rate and the national copayment exactly."""
     for code in ("45378", "69930", "0933T", "P9010", "0106T"):
-        national = opps.price(TABLE, DATASET, code, None)
-        at_one = opps.price(TABLE, DATASET, code, _wage("1"))
+        national = opps.price(TABLE, DATASET, code, None, Y2025)
+        at_one = opps.price(TABLE, DATASET, code, _wage("1"), Y2025)
         assert (at_one.amount, at_one.copayment) == (national.amount, national.copayment), code
 
 
 def test_national_copayment_scales_with_the_wage() -> None:
     """0933T: national copay 863.75 of 3216.41; at 0.8: rate 3216.41 x 0.88 = 2830.4408;
     copay 863.75 x 2830.4408 / 3216.41 = 760.10 (half-up)."""
-    quote = opps.price(TABLE, DATASET, "0933T", _wage("0.8"))
+    quote = opps.price(TABLE, DATASET, "0933T", _wage("0.8"), Y2025)
     assert quote.amount == D("2830.44")
     expected = (D("863.75") * D("2830.4408") / D("3216.41")).quantize(D("0.01"), ROUND_HALF_UP)
     assert quote.copayment == expected == D("760.10")
@@ -141,10 +144,10 @@ def test_national_copayment_scales_with_the_wage() -> None:
 def test_copayment_capped_at_the_inpatient_deductible() -> None:
     """0234T: minimum 2268.12 > 1632.00: the file's adjusted copayment 1632.00; wage-adjusted
     11340.57 x (0.6 x 0.7579 + 0.4) = 9693.2388018 -> copay 20% = 1938.65 -> capped 1632.00."""
-    national = opps.price(TABLE, DATASET, "0234T", None)
+    national = opps.price(TABLE, DATASET, "0234T", None, Y2025)
     assert national.copayment == D("1632.00")
     assert TABLE.inpatient_deductible == D("1632.00")
-    rural = opps.price(TABLE, DATASET, "0234T", _wage("0.7579"))
+    rural = opps.price(TABLE, DATASET, "0234T", _wage("0.7579"), Y2025)
     assert rural.amount == D("9693.24")
     assert rural.copayment == D("1632.00")
     assert "capped" in _c(rural)["copayment_basis"]
@@ -152,7 +155,7 @@ def test_copayment_capped_at_the_inpatient_deductible() -> None:
 
 def test_drugs_are_not_wage_adjusted() -> None:
     """J9271 (K): $58.216 -> 58.22 at any wage index; IRA copayment 11.65; coinsurance 20%."""
-    quote = opps.price(TABLE, DATASET, "J9271", NYC)
+    quote = opps.price(TABLE, DATASET, "J9271", NYC, Y2025)
     assert (quote.amount, quote.copayment) == (D("58.22"), D("11.65"))
     assert _c(quote)["wage_adjusted"] is False
     assert quote.cost_sharing.coinsurance_rate == D("0.20")
@@ -161,21 +164,21 @@ def test_drugs_are_not_wage_adjusted() -> None:
 def test_blood_and_brachytherapy_are_wage_adjusted() -> None:
     """R and U are APC payments the final rule's steps adjust: P9010 at NYC:
     225.12 x 1.17766 = 265.1148192 -> 265.11; C1716 868.33 x 1.17766 = 1022.5995... -> 1022.60."""
-    assert opps.price(TABLE, DATASET, "P9010", NYC).amount == D("265.11")
-    assert opps.price(TABLE, DATASET, "C1716", NYC).amount == D("1022.60")
+    assert opps.price(TABLE, DATASET, "P9010", NYC, Y2025).amount == D("265.11")
+    assert opps.price(TABLE, DATASET, "C1716", NYC, Y2025).amount == D("1022.60")
 
 
 def test_zero_copayment_preventive() -> None:
     """G0104: national copayment $0.00 stays $0.00 with a wage index; no deductible."""
-    quote = opps.price(TABLE, DATASET, "G0104", NYC)
+    quote = opps.price(TABLE, DATASET, "G0104", NYC, Y2025)
     assert quote.copayment == D("0.00")
     assert quote.cost_sharing.deductible_applies is False
 
 
 def test_indicator_notes() -> None:
     """Q1 and J1 say in words what the indicator means on a claim."""
-    assert "packaged" in _c(opps.price(TABLE, DATASET, "0106T", None))["indicator_note"]
-    assert "comprehensive" in _c(opps.price(TABLE, DATASET, "69930", None))["indicator_note"]
+    assert "packaged" in _c(opps.price(TABLE, DATASET, "0106T", None, Y2025))["indicator_note"]
+    assert "comprehensive" in _c(opps.price(TABLE, DATASET, "69930", None, Y2025))["indicator_note"]
 
 
 @pytest.mark.parametrize(
@@ -193,7 +196,7 @@ def test_indicator_notes() -> None:
 )
 def test_not_paid_under_opps(code: str, words: str) -> None:
     """Indicators not paid under OPPS: payable False, amount None, the reason in words."""
-    quote = opps.price(TABLE, DATASET, code, NYC)
+    quote = opps.price(TABLE, DATASET, code, NYC, Y2025)
     assert (quote.payable, quote.amount, quote.copayment) == (False, None, None)
     assert quote.reason is not None and words in quote.reason
 
@@ -201,7 +204,7 @@ def test_not_paid_under_opps(code: str, words: str) -> None:
 def test_unknown_code() -> None:
     """A code not in Addendum B is NotFound on the code field."""
     with pytest.raises(NotFound) as caught:
-        opps.price(TABLE, DATASET, "XXXXX", None)
+        opps.price(TABLE, DATASET, "XXXXX", None, Y2025)
     assert caught.value.details["field"] == "code"
 
 
@@ -233,14 +236,14 @@ def test_every_paid_row_prices_at_the_file_rate(
     table, _ = real
     priced = 0
     for code, row in table.rows.items():
-        quote = opps.price(table, DATASET, code, None)
+        quote = opps.price(table, DATASET, code, None, Y2025)
         if row.status_indicator not in opps.PAID or row.payment_rate is None:
             assert quote.payable is False and quote.amount is None, code
             continue
         priced += 1
         assert quote.amount == row.payment_rate.quantize(D("0.01"), ROUND_HALF_UP), code
         if row.relative_weight is not None:
-            product = row.relative_weight * opps.CONVERSION_FACTOR
+            product = row.relative_weight * Y2025.opps_conversion_factor
             assert product.quantize(D("0.01"), ROUND_HALF_UP) == row.payment_rate, code
         expected = row.adjusted_copay or row.national_copay or row.minimum_copay
         if expected is not None:
@@ -262,7 +265,7 @@ def test_minimum_copayment_is_twenty_percent_rounded_up(
             continue
         ceiling = (row.payment_rate * D("0.2")).quantize(D("0.01"), ROUND_CEILING)
         assert row.minimum_copay == ceiling, code
-        at_one = opps.price(table, DATASET, code, Wage.given(D("1")))
+        at_one = opps.price(table, DATASET, code, Wage.given(D("1")), Y2025)
         assert at_one.amount == row.payment_rate, code
 
 
@@ -283,16 +286,16 @@ def test_wage_adjusted_45378_at_real_cbsas(
     table, wages = real
     wage = wage_index.lookup(wages, WI_DATASET, cbsa)
     assert wage.index == D(index)
-    assert opps.price(table, DATASET, "45378", wage).amount == D(amount)
+    assert opps.price(table, DATASET, "45378", wage, Y2025).amount == D(amount)
 
 
 @pytest.mark.slow
 def test_real_not_paid(real: tuple[opps.OppsTable, wage_index.WageIndexTable]) -> None:
     """50600 (C) lists a rate but is inpatient only; G0129 (P) has no per-code rate."""
     table, _ = real
-    assert opps.price(table, DATASET, "50600", None).payable is False
-    assert opps.price(table, DATASET, "G0129", None).payable is False
-    assert "Comprehensive" in dict(opps.price(table, DATASET, "0234T", None).components)[
+    assert opps.price(table, DATASET, "50600", None, Y2025).payable is False
+    assert opps.price(table, DATASET, "G0129", None, Y2025).payable is False
+    assert "Comprehensive" in dict(opps.price(table, DATASET, "0234T", None, Y2025).components)[
         "status_meaning"]  # fmt: skip
 
 
@@ -307,7 +310,7 @@ def _set(with_wage: bool) -> Any:
         wi = WageIndexRow("35614", date(2025, 1, 1), D("1.2961"), D("1.2657"), D("0"), "NY")
         meta = ScheduleMeta("wage_index", "WI-2025", date(2025, 1, 1), None, "b" * 64, ())
         data.append(ScheduleData(meta, {"wage_index": [wi]}))
-    return SimpleNamespace(schedules=ScheduleSet.build(data))
+    return SimpleNamespace(schedules=ScheduleSet.build(data), constants=years.load())
 
 
 def test_price_schedule_wage_sources() -> None:

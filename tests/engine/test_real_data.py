@@ -19,6 +19,7 @@ from cms_pricing.engine.mpfs import PAYABLE_STATUSES, opps_rate, price_code
 from cms_pricing.engine.quote import Gpci, PriceQuery, Quote
 from cms_pricing.engine.snapshot import Locality, ReleaseView, Snapshot
 from cms_pricing.errors import NotFound
+from cms_pricing.reference import years
 from cms_pricing.reference.datasets import ReleaseData
 from cms_pricing.reference.rows import GpciRow, OppsCapRow
 
@@ -40,7 +41,11 @@ def price(snap: Snapshot, code: str, **kwargs: Any) -> Quote:
 @pytest.fixture(scope="module")
 def national_snapshot(real_releases: list[ReleaseData]) -> Snapshot:
     """The real releases plus one extra locality whose three GPCIs are 1 (locality 9999999)."""
-    return Snapshot.build([replace(r, gpcis=[*r.gpcis, NATIONAL]) for r in real_releases], None)
+    return Snapshot.build(
+        [replace(r, gpcis=[*r.gpcis, NATIONAL]) for r in real_releases],
+        None,
+        constants=years.load(),
+    )
 
 
 # -- every code, every cap --------------------------------------------------------------------

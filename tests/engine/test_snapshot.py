@@ -11,6 +11,7 @@ import pytest
 
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import NotFound, NotReady, Unprocessable
+from cms_pricing.reference import years
 
 
 def test_releases_ordered_with_effective_ranges(snapshot: Snapshot) -> None:
@@ -24,7 +25,7 @@ def test_releases_ordered_with_effective_ranges(snapshot: Snapshot) -> None:
 
 def test_empty_snapshot_builds_and_reports_not_ready() -> None:
     """With no releases the snapshot exists (the service is up) but selection is 503."""
-    empty = Snapshot.build([], None)
+    empty = Snapshot.build([], None, constants=years.load())
     assert empty.releases == ()
     assert len(empty.fingerprint) == 16
     with pytest.raises(NotReady):
@@ -35,20 +36,22 @@ def test_repeated_release_id_is_refused(kit: Any) -> None:
     """Two datasets claiming one release id cannot be indexed side by side."""
     releases = kit.synthetic_releases()
     with pytest.raises(ValueError, match="repeat"):
-        Snapshot.build([*releases, releases[0]], None)
+        Snapshot.build([*releases, releases[0]], None, constants=years.load())
 
 
 def test_fingerprint_is_stable_and_tracks_content(kit: Any) -> None:
     """Same content -> same fingerprint, in any order; a changed ZIP or release hash changes it."""
     releases = kit.synthetic_releases()
     zips = kit.zip_data()
-    first = Snapshot.build(releases, zips).fingerprint
-    assert Snapshot.build(list(reversed(releases)), zips).fingerprint == first
+    first = Snapshot.build(releases, zips, constants=years.load()).fingerprint
+    assert (
+        Snapshot.build(list(reversed(releases)), zips, constants=years.load()).fingerprint == first
+    )
     other_zip = kit.zip_data(sha="other")
-    assert Snapshot.build(releases, other_zip).fingerprint != first
+    assert Snapshot.build(releases, other_zip, constants=years.load()).fingerprint != first
     changed = replace(releases[0], meta=replace(releases[0].meta, sha256="f" * 64))
-    assert Snapshot.build([changed, releases[1]], zips).fingerprint != first
-    assert Snapshot.build(releases, None).fingerprint != first
+    assert Snapshot.build([changed, releases[1]], zips, constants=years.load()).fingerprint != first
+    assert Snapshot.build(releases, None, constants=years.load()).fingerprint != first
 
 
 @pytest.mark.parametrize(
@@ -77,7 +80,7 @@ def test_select_by_date_outside_published_years(snapshot: Snapshot, on: date) ->
 def test_select_by_date_before_the_years_first_release(kit: Any) -> None:
     """In a year whose first release starts after Jan 1, earlier dates are a 404 too."""
     late = kit.release("RVU25B", date(2025, 4, 1), [kit.rvu("99213")])
-    snap = Snapshot.build([late], None)
+    snap = Snapshot.build([late], None, constants=years.load())
     with pytest.raises(NotFound) as caught:
         snap.select_release(on=date(2025, 3, 31))
     assert "RVU25B starts 2025-04-01" in caught.value.message
@@ -90,7 +93,7 @@ def test_select_by_year_latest_of_year(kit: Any) -> None:
     snap = Snapshot.build(
         [make("RVU24D", date(2024, 10, 1), rows), make("RVU24A", date(2024, 1, 1), rows),
          make("RVU25A", date(2025, 1, 1), rows)],
-        None,
+        None, constants=years.load()
     )  # fmt: skip
     assert snap.select_release(year=2024).release_id == "RVU24D"
     assert snap.select_release().release_id == "RVU25A"

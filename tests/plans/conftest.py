@@ -27,6 +27,7 @@ from cms_pricing.api.app import create_app
 from cms_pricing.config import Settings
 from cms_pricing.db.repository import create_db_engine, migrate
 from cms_pricing.engine.snapshot import Snapshot
+from cms_pricing.reference import years
 from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, SourceFile, ZipData, ZipMeta
 from cms_pricing.reference.parsers import detect_kind, parse_file
 from cms_pricing.reference.publish import ingest_path
@@ -75,7 +76,7 @@ def real_snapshot(cms_data: Path) -> Snapshot:
     )
     zips = _parse_folder(cms_data / "2025" / "zip-locality-2025q4")["zip5"]
     zip_data = ZipData(ZipMeta("ZIP5-20254", "20254", "z" * 64, (zips[1],)), zips[0])
-    return Snapshot.build([release], zip_data)
+    return Snapshot.build([release], zip_data, constants=years.load())
 
 
 def _create_pg_database() -> tuple[str, str]:

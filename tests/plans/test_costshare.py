@@ -22,7 +22,7 @@ def test_full_deductible_then_coinsurance_then_sequestration() -> None:
     """Deductible 257.00; coinsurance 20% x (1465.45 - 257.00 = 1208.45) = 241.69;
     beneficiary 498.69; program 1465.45 - 498.69 = 966.76; sequestration 2% x 966.76 =
     19.3352 -> 19.34; the program pays 947.42. The beneficiary's share is not reduced."""
-    share = cost_share(D("1465.45"), 2025, None, sequestration=True)
+    share = cost_share(D("1465.45"), 2025, D("257.00"), None, sequestration=True)
     assert (share.deductible, share.coinsurance, share.beneficiary) == (
         D("257.00"), D("241.69"), D("498.69")
     )  # fmt: skip
@@ -34,7 +34,7 @@ def test_full_deductible_then_coinsurance_then_sequestration() -> None:
 def test_remaining_deductible_given_by_the_caller() -> None:
     """With 100.00 left to meet: coinsurance 20% x 1365.45 = 273.09; program 1465.45 - 100.00
     - 273.09 = 1092.36; without sequestration nothing is withheld."""
-    share = cost_share(D("1465.45"), 2025, D("100"), sequestration=False)
+    share = cost_share(D("1465.45"), 2025, D("257.00"), D("100"), sequestration=False)
     assert (share.deductible, share.coinsurance, share.program) == (
         D("100.00"), D("273.09"), D("1092.36")
     )  # fmt: skip
@@ -44,7 +44,7 @@ def test_remaining_deductible_given_by_the_caller() -> None:
 def test_allowed_below_the_deductible_is_all_the_beneficiarys() -> None:
     """101.06 against a 257.00 deductible: the deductible takes all of it; coinsurance and the
     program's payment are 0.00."""
-    share = cost_share(D("101.06"), 2025, None, sequestration=True)
+    share = cost_share(D("101.06"), 2025, D("257.00"), None, sequestration=True)
     assert (share.deductible, share.coinsurance, share.program, share.program_paid) == (
         D("101.06"), D("0.00"), D("0.00"), D("0.00")
     )  # fmt: skip
@@ -59,7 +59,7 @@ def test_remaining_deductible_outside_0_to_257_is_refused(
     """The deductible still to meet is between 0 and the year's deductible: a negative amount
     is malformed (400); more than the year's deductible is that year's answer (422)."""
     with pytest.raises(error) as bad:
-        cost_share(D("10.00"), 2025, remaining, sequestration=False)
+        cost_share(D("10.00"), 2025, D("257.00"), remaining, sequestration=False)
     assert bad.value.details == {"field": "deductible_remaining"}
 
 
@@ -67,8 +67,8 @@ def test_a_year_without_a_known_deductible_needs_the_caller_figure() -> None:
     """2026's deductible is not in this service: without deductible_remaining it is a 422;
     with it, the split is computed (0 left: 20% of 50.00 = 10.00)."""
     with pytest.raises(Unprocessable):
-        cost_share(D("50.00"), 2026, None, sequestration=False)
-    assert cost_share(D("50.00"), 2026, D("0"), sequestration=False).coinsurance == D("10.00")
+        cost_share(D("50.00"), 2026, None, None, sequestration=False)
+    assert cost_share(D("50.00"), 2026, None, D("0"), sequestration=False).coinsurance == D("10.00")
 
 
 def test_plan_cost_sharing_uses_the_plan_total(real_snapshot: Snapshot) -> None:

@@ -268,6 +268,7 @@ RELEASES: dict[str, Any] = {
                     "rows": 18865,
                 },
             ],
+            "replaced": [],
         }
     ],
     "zip_datasets": [
@@ -284,6 +285,7 @@ RELEASES: dict[str, Any] = {
                     "rows": 42956,
                 }
             ],
+            "replaced": [],
         }
     ],
     "datasets": [
@@ -300,6 +302,17 @@ RELEASES: dict[str, Any] = {
                     "name": "CLFS 2025 Q1V1.txt",
                     "sha256": "3f0dfe2b05ab7ae76d54019f86091957bef821740242874d1fc33a225b3441b7",
                     "rows": 2087,
+                }
+            ],
+            # Illustrative: the shape of a correction CMS published under the same id.
+            "replaced": [
+                {
+                    "sha256": "5c1f0e7d2b6a48c39e0f7a1d2c3b4a5968778695a4b3c2d1e0f9a8b7c6d5e4f3",
+                    "published_at": "2026-12-04T21:40:02.118204+00:00",
+                    "replaced_by": (
+                        "37be0df801144157556f1ceaa20b11a6d0b5e83e4a828115b0818e6f4c68559e"
+                    ),
+                    "replaced_at": "2026-12-04T22:01:55.224331+00:00",
                 }
             ],
         }

@@ -9,7 +9,7 @@ A handler may return a ``Reply`` to choose its own status (``ready``'s 503).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cms_pricing.api import wire
@@ -20,7 +20,7 @@ from cms_pricing.engine.schedules import TITLES, price_schedule
 from cms_pricing.engine.sites import price_sites
 from cms_pricing.engine.snapshot import Locality, ReleaseView
 from cms_pricing.errors import envelope
-from cms_pricing.reference.datasets import ReleaseMeta, ScheduleMeta, ZipMeta
+from cms_pricing.reference.datasets import ReleaseMeta, Replacement, ScheduleMeta, ZipMeta
 from cms_pricing.reference.rows import RvuRow
 from cms_pricing.service.offload import warmth_of
 from cms_pricing.service.queries import (
@@ -48,12 +48,23 @@ def sites(state: ServiceState, query: SitesRequest) -> Any:
     return wire.sites_json(price_sites(state.loaded.snapshot, query))
 
 
-def _meta_json(meta: ReleaseMeta | ZipMeta | ScheduleMeta) -> dict[str, Any]:
+def _meta_json(
+    meta: ReleaseMeta | ZipMeta | ScheduleMeta, replaced: Sequence[Replacement]
+) -> dict[str, Any]:
     return {
         "sha256": meta.sha256,
         "published_at": meta.published_at.isoformat() if meta.published_at else None,
         "files": [
             {"kind": f.kind, "name": f.name, "sha256": f.sha256, "rows": f.rows} for f in meta.files
+        ],
+        "replaced": [
+            {
+                "sha256": r.sha256,
+                "published_at": r.published_at.isoformat(),
+                "replaced_by": r.replaced_by,
+                "replaced_at": r.replaced_at.isoformat(),
+            }
+            for r in replaced
         ],
     }
 
@@ -69,12 +80,16 @@ def releases(state: ServiceState, _query: NoQuery) -> Any:
                 "year": meta.year,
                 "effective_from": meta.effective_from.isoformat(),
                 "effective_to": _iso(refs[meta.release_id].effective_to),
-                **_meta_json(meta),
+                **_meta_json(meta, loaded.replaced.get(("release", meta.release_id), ())),
             }
             for meta in loaded.releases
         ],
         "zip_datasets": [
-            {"id": z.dataset_id, "year_quarter": z.year_quarter, **_meta_json(z)}
+            {
+                "id": z.dataset_id,
+                "year_quarter": z.year_quarter,
+                **_meta_json(z, loaded.replaced.get(("zip", z.dataset_id), ())),
+            }
             for z in ([loaded.zip_meta] if loaded.zip_meta else [])
         ],
         "datasets": [_dataset_json(loaded, d.meta) for d in loaded.schedules],
@@ -90,7 +105,7 @@ def _dataset_json(loaded: Loaded, meta: ScheduleMeta) -> dict[str, Any]:
         "schedule": meta.schedule,
         "effective_from": meta.effective_from.isoformat(),
         "effective_to": _iso(end),
-        **_meta_json(meta),
+        **_meta_json(meta, loaded.replaced.get(("schedule", meta.dataset_id), ())),
     }
 
 

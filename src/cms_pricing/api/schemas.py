@@ -105,6 +105,16 @@ class SourceFileOut(Strict):
     rows: int
 
 
+class ReplacedOut(Strict):
+    """A published version of the dataset that a CMS correction (same id, new content)
+    replaced: its content hash and publication time, what replaced it and when."""
+
+    sha256: str
+    published_at: str
+    replaced_by: str
+    replaced_at: str
+
+
 class PublishedReleaseOut(Strict):
     id: str
     schedule: Literal["mpfs"]
@@ -114,6 +124,7 @@ class PublishedReleaseOut(Strict):
     sha256: str
     published_at: str | None
     files: list[SourceFileOut]
+    replaced: list[ReplacedOut]  # the versions corrections replaced, oldest first
 
 
 class ZipDatasetOut(Strict):
@@ -122,6 +133,7 @@ class ZipDatasetOut(Strict):
     sha256: str
     published_at: str | None
     files: list[SourceFileOut]
+    replaced: list[ReplacedOut]  # the versions corrections replaced, oldest first
 
 
 class PublishedDatasetOut(Strict):
@@ -134,6 +146,7 @@ class PublishedDatasetOut(Strict):
     sha256: str
     published_at: str | None
     files: list[SourceFileOut]
+    replaced: list[ReplacedOut]  # the versions corrections replaced, oldest first
 
 
 class ReleasesOut(Strict):

@@ -338,6 +338,28 @@ class ScheduleFile(Base):
     content: Mapped[str] = mapped_column(Text)
 
 
+class DatasetReplacement(Base):
+    """A published dataset that a correction (same id, other content) replaced.
+
+    ``kind`` names the table the dataset lives in (``release``, ``zip``, ``schedule``);
+    ``sha256`` and ``published_at`` are the replaced version's, ``replaced_by`` the new content
+    hash and ``replaced_at`` the new version's publication time. Written in the transaction
+    that replaces the dataset (``db/replacements.py``); ``GET /releases`` shows them. No
+    foreign key: the dataset's row is deleted and written anew on every replacement.
+    """
+
+    __tablename__ = "dataset_replacements"
+    __table_args__ = (Index("ix_dataset_replacements_kind_dataset_id", "kind", "dataset_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    dataset_id: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    replaced_by: Mapped[str] = mapped_column(String(64))
+    replaced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class IngestionRun(Base):
     """One attempt to ingest one dataset; ``finished_at`` stays NULL if the process died.
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 from cms_pricing.db import models as m
-from cms_pricing.db import runs, schedules
+from cms_pricing.db import replacements, runs, schedules
 from cms_pricing.reference.datasets import (
     ReleaseData,
     ReleaseMeta,
@@ -153,7 +153,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 # The newest migration's revision. ``migrate`` reads the database's revision first and leaves
 # Alembic alone (not even imported: about 0.15 s of every command's start, ``serve``'s too)
 # when it is this one; tests/storage/test_db_migrations.py holds it equal to the scripts' head.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 
 def _revision(engine: Engine) -> str | None:
@@ -342,6 +342,7 @@ def newest_gpci_keys(conn: Connection) -> tuple[str, set[tuple[str, str]]] | Non
 def write_release(conn: Connection, data: ReleaseData, published_at: datetime) -> None:
     """Replace release ``data.meta.release_id`` by ``data`` in the caller's transaction."""
     meta = data.meta
+    replacements.record(conn, "release", meta.release_id, meta.sha256, published_at)
     old = select(RELEASES.c.id).where(RELEASES.c.release_id == meta.release_id)
     _delete_dataset(conn, RELEASES, conn.scalar(old), "release_pk", _release_child_tables())
     values = {
@@ -360,6 +361,7 @@ def write_release(conn: Connection, data: ReleaseData, published_at: datetime) -
 def write_zip_dataset(conn: Connection, data: ZipData, published_at: datetime) -> None:
     """Replace ZIP dataset ``data.meta.dataset_id`` by ``data`` in the caller's transaction."""
     meta = data.meta
+    replacements.record(conn, "zip", meta.dataset_id, meta.sha256, published_at)
     old = select(ZIP_DATASETS.c.id).where(ZIP_DATASETS.c.dataset_id == meta.dataset_id)
     _delete_dataset(conn, ZIP_DATASETS, conn.scalar(old), "dataset_pk", (ZIP_FILES, ZIP_ROWS))
     values = {

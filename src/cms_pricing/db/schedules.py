@@ -27,6 +27,7 @@ import orjson
 from sqlalchemy import Connection, delete, insert, select
 
 from cms_pricing.db import models as m
+from cms_pricing.db import replacements
 from cms_pricing.reference.datasets import ScheduleData, ScheduleMeta, SourceFile
 from cms_pricing.reference.schedules import ROW_TYPES
 
@@ -155,6 +156,7 @@ def write_schedule(conn: Connection, data: ScheduleData, published_at: dt.dateti
     """Replace schedule dataset ``data.meta.dataset_id`` by ``data`` in the caller's
     transaction."""
     meta = data.meta
+    replacements.record(conn, "schedule", meta.dataset_id, meta.sha256, published_at)
     old = conn.scalar(select(DATASETS.c.id).where(DATASETS.c.dataset_id == meta.dataset_id))
     if old is not None:
         conn.execute(delete(FILES).where(FILES.c.dataset_pk == old))

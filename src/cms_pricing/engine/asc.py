@@ -1,11 +1,13 @@
-"""Ambulatory surgical center (ASC) pricing of one code: ``price(table, dataset, code, wage)``.
+"""Ambulatory surgical center (ASC) pricing of a code: ``price(table, dataset, code, wage, year)``.
 
 Contract (January 2025 ASC addenda AA, BB, DD1, FF; CY 2025 OPPS/ASC final rule, CMS-1809-FC,
 89 FR 93912; Medicare Claims Processing Manual, Pub. 100-04, ch. 14 §40):
 
 - The national rate is AA's (surgical procedures) or BB's (ancillary services). Where the row
-  has a payment weight, rate = weight x the ASC conversion factor **54.895** (CY 2025, ASCs
-  meeting the ASC quality reporting requirements), rounded half-up to the cent: measured on
+  has a payment weight, rate = weight x the ASC conversion factor of the dataset's year
+  (**54.895** in CY 2025, ASCs meeting the ASC quality reporting requirements; it and the
+  labor share are the year constants, ``engine/constants.py``, passed in), rounded half-up
+  to the cent: measured on
   all 3,650 weighted AA/BB rows. Rows without a weight carry the file's rate: P3/Z3 (office-
   based procedures and radiology paid at the MPFS non-facility PE amount), K2 (drugs: the
   OPPS rate), H2 (brachytherapy sources: the OPPS rate).
@@ -39,6 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 
+from cms_pricing.engine.constants import YearConstants
 from cms_pricing.engine.facility import labor_adjusted, typed_rows, weighted
 from cms_pricing.engine.quote import CostSharing, DatasetRef, ScheduleQuote
 from cms_pricing.engine.wage_index import Wage
@@ -51,8 +54,6 @@ KIND_INDICATORS = "asc_indicators"
 KIND_DEVICES = "asc_devices"
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
-CONVERSION_FACTOR = Decimal("54.895")  # CY 2025 ASC CF, quality reporting ASCs (CMS-1809-FC)
-LABOR_SHARE = Decimal("0.50")
 COST_SHARING = CostSharing(deductible_applies=True, coinsurance_rate=Decimal("0.20"))
 NATIONAL = (("area", "national"), ("note", "national unadjusted rate: no wage index applied"))
 
@@ -140,7 +141,7 @@ def _device(table: AscTable, row: AscRateRow) -> Decimal | None:
     return found.device_portion
 
 
-def _head(table: AscTable, row: AscRateRow) -> tuple[tuple[str, Any], ...]:
+def _head(table: AscTable, row: AscRateRow, cf: Decimal) -> tuple[tuple[str, Any], ...]:
     weight = row.weight
     return (
         ("addendum", row.addendum),
@@ -148,14 +149,14 @@ def _head(table: AscTable, row: AscRateRow) -> tuple[tuple[str, Any], ...]:
         ("indicator_meaning", meaning(table, row.payment_indicator)),
         ("multiple_procedure_discount", row.multiple_procedure_discount),
         ("payment_weight", weight),
-        *weighted(weight, CONVERSION_FACTOR, row.rate),
+        *weighted(weight, cf, row.rate),
     )
 
 
-def _notes(row: AscRateRow) -> tuple[str, ...]:
+def _notes(row: AscRateRow, cf: Decimal) -> tuple[str, ...]:
     notes = []
     weight, rate = row.weight, row.rate
-    product = None if weight is None else weight * CONVERSION_FACTOR
+    product = None if weight is None else weight * cf
     if product is not None and rate is not None and product.quantize(CENT, ROUND_HALF_UP) != rate:
         notes.append("The addendum's rate differs from payment weight x conversion factor.")
     if row.multiple_procedure_discount:
@@ -165,14 +166,18 @@ def _notes(row: AscRateRow) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _adjust(rate: Decimal, device: Decimal | None, wage: Wage) -> Decimal:
+def _adjust(rate: Decimal, device: Decimal | None, wage: Wage, share: Decimal) -> Decimal:
     if device is None:
-        return labor_adjusted(rate, wage.index, LABOR_SHARE)
-    return device + labor_adjusted(rate - device, wage.index, LABOR_SHARE)
+        return labor_adjusted(rate, wage.index, share)
+    return device + labor_adjusted(rate - device, wage.index, share)
 
 
-def price(table: AscTable, dataset: DatasetRef, code: str, wage: Wage | None) -> ScheduleQuote:
-    """The ASC payment of ``code``: national, or wage-adjusted by ``wage`` (module docstring)."""
+def price(
+    table: AscTable, dataset: DatasetRef, code: str, wage: Wage | None, year: YearConstants
+) -> ScheduleQuote:
+    """The ASC payment of ``code``: national, or wage-adjusted by ``wage``, with the
+    conversion factor and labor share of ``year``, the dataset's (module docstring)."""
+    cf, share = year.asc_conversion_factor, year.asc_labor_share
     row = table.rows.get(code)
     if row is None:
         message = f"HCPCS code {echo(code)} is not in ASC addenda AA/BB {dataset.dataset_id}"
@@ -181,22 +186,22 @@ def price(table: AscTable, dataset: DatasetRef, code: str, wage: Wage | None) ->
     geography = wage.pairs() if wage else NATIONAL
     if row.payment_indicator not in PAID or rate is None:
         return ScheduleQuote(
-            SCHEDULE, code, (), False, not_paid_reason(row), None, dataset, _head(table, row),
-            COST_SHARING, geography, _notes(row),
+            SCHEDULE, code, (), False, not_paid_reason(row), None, dataset,
+            _head(table, row, cf), COST_SHARING, geography, _notes(row, cf),
         )  # fmt: skip
     adjusted = wage is not None and row.payment_indicator not in NOT_WAGE_ADJUSTED
     device = _device(table, row)
-    unrounded = _adjust(rate, device, wage) if wage is not None and adjusted else rate
+    unrounded = _adjust(rate, device, wage, share) if wage is not None and adjusted else rate
     components = (
-        *_head(table, row),
+        *_head(table, row, cf),
         ("device_portion", device),
         ("wage_index", wage.index if wage else None),
-        ("labor_share", LABOR_SHARE if adjusted else None),
+        ("labor_share", share if adjusted else None),
         ("wage_adjusted", adjusted),
         ("unrounded_amount", unrounded),
         ("ira_adjusted_copayment", row.adjusted_copay),
     )
-    notes = _notes(row)
+    notes = _notes(row, cf)
     if wage is not None and not adjusted:
         notes = ("Drugs and brachytherapy sources are paid at the national rate.", *notes)
     return ScheduleQuote(

@@ -1,9 +1,10 @@
 """Beneficiary cost sharing of a priced plan: Part B deductible, coinsurance, sequestration.
 
-Contract (2025 figures; CMS publishes the deductible each year):
+Contract (CMS publishes the deductible each year: the caller passes the year's, taken from
+the year constants, ``engine/constants.py``; $257 in 2025):
 
 - deductible applied = the lesser of the allowed total and the deductible still to meet
-  (the caller's ``deductible_remaining``, else the whole year's deductible: $257 in 2025);
+  (the caller's ``deductible_remaining``, else the whole year's deductible);
 - coinsurance = 20% of (allowed total - deductible applied);
 - program payment = allowed total - deductible applied - coinsurance;
 - with ``sequestration``, the program payment is reduced by 2% (the beneficiary's share is
@@ -36,7 +37,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from cms_pricing.engine.quote import CostSharing
 from cms_pricing.errors import BadRequest, Unprocessable
 
-PART_B_DEDUCTIBLE = {2025: Decimal("257.00")}
 COINSURANCE = Decimal("0.20")
 SEQUESTRATION = Decimal("0.02")
 CENT = Decimal("0.01")
@@ -62,9 +62,9 @@ def cent(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_UP)
 
 
-def deductible_for(year: int, remaining: Decimal | None) -> Decimal:
-    """The deductible still to meet: the caller's figure, else the year's whole deductible."""
-    full = PART_B_DEDUCTIBLE.get(year)
+def deductible_for(year: int, full: Decimal | None, remaining: Decimal | None) -> Decimal:
+    """The deductible still to meet: the caller's figure, else the year's whole deductible
+    ``full`` (``None``: the year constants lack ``year``)."""
     if remaining is not None:
         if remaining < 0 or (full is not None and remaining > full):
             # Over the year's deductible: a well-formed amount this year cannot have (422).
@@ -84,10 +84,12 @@ def deductible_for(year: int, remaining: Decimal | None) -> Decimal:
 
 
 def cost_share(
-    allowed: Decimal, year: int, remaining: Decimal | None, sequestration: bool
-) -> CostShare:
-    """Split ``allowed`` (whole cents) between the beneficiary and the program."""
-    left = deductible_for(year, remaining)
+    allowed: Decimal, year: int, full: Decimal | None, remaining: Decimal | None,
+    sequestration: bool,
+) -> CostShare:  # fmt: skip
+    """Split ``allowed`` (whole cents) between the beneficiary and the program; ``full`` is
+    the year's whole deductible (``deductible_for``)."""
+    left = deductible_for(year, full, remaining)
     deductible = min(allowed, left)
     coinsurance = cent((allowed - deductible) * COINSURANCE)
     program = allowed - deductible - coinsurance
@@ -130,11 +132,15 @@ class Subtotal:
 
 
 def plan_cost_share(
-    lines: Sequence[ShareLine], year: int, remaining: Decimal | None, sequestration: bool
+    lines: Sequence[ShareLine],
+    year: int,
+    full: Decimal | None,
+    remaining: Decimal | None,
+    sequestration: bool,
 ) -> tuple[CostShare, tuple[tuple[str, Subtotal], ...]]:
     """The plan's cost sharing and each schedule's subtotal, in order of first appearance
     (module docstring: deductible in plan order, coinsurance per schedule and rate)."""
-    left = deductible_for(year, remaining)
+    left = deductible_for(year, full, remaining)
     to_meet = left
     groups: dict[str, dict[Decimal, list[Decimal]]] = {}  # schedule -> rate -> [allowed, ded]
     fixed: dict[str, list[Decimal]] = {}  # schedule -> [allowed, deductible, copayments]

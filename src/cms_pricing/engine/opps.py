@@ -1,11 +1,12 @@
-"""Hospital outpatient (OPPS) pricing of one code: ``price(table, dataset, code, wage)``.
+"""Hospital outpatient (OPPS) pricing of one code: ``price(table, dataset, code, wage, year)``.
 
 Contract (CY 2025 OPPS/ASC final rule, CMS-1809-FC, 89 FR 93912; its Addenda B and D1):
 
 - The national unadjusted payment rate is Addendum B's; every row with a relative weight has
-  rate = weight x the OPPS conversion factor **89.169** (CY 2025, hospitals meeting the
-  Hospital OQR requirements), rounded half-up to the cent: measured on all 5,975 weighted rows
-  of the final rule's Addendum B. Components show both.
+  rate = weight x the OPPS conversion factor of the dataset's year (**89.169** in CY 2025,
+  hospitals meeting the Hospital OQR requirements), rounded half-up to the cent: measured on
+  all 5,975 weighted rows of the final rule's Addendum B. Components show both. The conversion
+  factor and labor share are the year constants (``engine/constants.py``), passed in.
 - Status indicator (Addendum D1; a short fallback text where D1 has no row): a separately
   payable indicator with a rate (J1 J2 Q1 Q2 Q3 R S T U V; drugs G K K1) answers that rate and
   says in ``indicator_note`` what the indicator means on a claim (J1: the comprehensive APC
@@ -46,6 +47,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 
+from cms_pricing.engine.constants import YearConstants
 from cms_pricing.engine.facility import labor_adjusted, typed_rows, weighted
 from cms_pricing.engine.quote import CostSharing, DatasetRef, ScheduleQuote
 from cms_pricing.engine.wage_index import Wage
@@ -58,8 +60,6 @@ KIND_INDICATORS = "opps_indicators"
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
-CONVERSION_FACTOR = Decimal("89.169")  # CY 2025 OPPS final rule (CMS-1809-FC)
-LABOR_SHARE = Decimal("0.60")
 COINSURANCE = Decimal("0.20")
 DEFAULT_INPATIENT_DEDUCTIBLE = Decimal("1632.00")  # CY 2025, when no note names it
 NATIONAL = (("area", "national"), ("note", "national unadjusted rate: no wage index applied"))
@@ -259,7 +259,7 @@ def _cost_sharing(row: OppsRateRow) -> CostSharing:
     return CostSharing(deductible_applies=not waived, coinsurance_rate=ZERO if waived else rate)
 
 
-def _head(table: OppsTable, row: OppsRateRow) -> tuple[tuple[str, Any], ...]:
+def _head(table: OppsTable, row: OppsRateRow, cf: Decimal) -> tuple[tuple[str, Any], ...]:
     si = row.status_indicator
     weight = row.relative_weight
     return (
@@ -268,14 +268,14 @@ def _head(table: OppsTable, row: OppsRateRow) -> tuple[tuple[str, Any], ...]:
         ("indicator_note", INDICATOR_NOTES.get(si)),
         ("apc", row.apc or None),
         ("relative_weight", weight),
-        *weighted(weight, CONVERSION_FACTOR, row.payment_rate),
+        *weighted(weight, cf, row.payment_rate),
     )
 
 
-def _notes(row: OppsRateRow) -> tuple[str, ...]:
+def _notes(row: OppsRateRow, cf: Decimal) -> tuple[str, ...]:
     notes = []
     weight, rate = row.relative_weight, row.payment_rate
-    if weight is not None and rate is not None and _cents(weight * CONVERSION_FACTOR) != rate:
+    if weight is not None and rate is not None and _cents(weight * cf) != rate:
         notes.append("Addendum B's rate differs from relative weight x conversion factor.")
     if row.pass_through_expiration:
         notes.append(f"Pass-through expires: {row.pass_through_expiration}")
@@ -285,7 +285,7 @@ def _notes(row: OppsRateRow) -> tuple[str, ...]:
 
 
 def _not_payable(
-    table: OppsTable, dataset: DatasetRef, row: OppsRateRow, wage: Wage | None
+    table: OppsTable, dataset: DatasetRef, row: OppsRateRow, wage: Wage | None, cf: Decimal
 ) -> ScheduleQuote:
     return ScheduleQuote(
         schedule=SCHEDULE,
@@ -295,15 +295,19 @@ def _not_payable(
         reason=not_paid_reason(row),
         amount=None,
         dataset=dataset,
-        components=_head(table, row),
+        components=_head(table, row, cf),
         cost_sharing=CostSharing(True, COINSURANCE),
         geography=wage.pairs() if wage else NATIONAL,
-        notes=_notes(row),
+        notes=_notes(row, cf),
     )
 
 
-def price(table: OppsTable, dataset: DatasetRef, code: str, wage: Wage | None) -> ScheduleQuote:
-    """The OPPS payment of ``code``: national, or wage-adjusted by ``wage`` (module docstring)."""
+def price(
+    table: OppsTable, dataset: DatasetRef, code: str, wage: Wage | None, year: YearConstants
+) -> ScheduleQuote:
+    """The OPPS payment of ``code``: national, or wage-adjusted by ``wage``, with the
+    conversion factor and labor share of ``year``, the dataset's (module docstring)."""
+    cf, labor_share = year.opps_conversion_factor, year.opps_labor_share
     row = table.rows.get(code)
     if row is None:
         message = f"HCPCS code {echo(code)} is not in OPPS Addendum B {dataset.dataset_id}"
@@ -311,15 +315,15 @@ def price(table: OppsTable, dataset: DatasetRef, code: str, wage: Wage | None) -
     rate = row.payment_rate
     si = row.status_indicator
     if si not in PAID or rate is None:
-        return _not_payable(table, dataset, row, wage)
+        return _not_payable(table, dataset, row, wage, cf)
     adjusted = wage is not None and si not in NOT_WAGE_ADJUSTED
-    unrounded = labor_adjusted(rate, wage.index, LABOR_SHARE) if wage and adjusted else rate
+    unrounded = labor_adjusted(rate, wage.index, labor_share) if wage and adjusted else rate
     copay = _wage_copay(row, rate, unrounded) if adjusted else _national_copay(row, rate)
     copay = _capped(copay, table.inpatient_deductible)
     components = (
-        *_head(table, row),
+        *_head(table, row, cf),
         ("wage_index", wage.index if wage else None),
-        ("labor_share", LABOR_SHARE if adjusted else None),
+        ("labor_share", labor_share if adjusted else None),
         ("wage_adjusted", adjusted),
         ("unrounded_amount", unrounded),
         ("national_copayment", row.national_copay),
@@ -329,7 +333,7 @@ def price(table: OppsTable, dataset: DatasetRef, code: str, wage: Wage | None) -
         ("copayment_basis", copay.basis),
         ("multiple_procedure_discount", si == "T"),
     )
-    notes = _notes(row)
+    notes = _notes(row, cf)
     if wage is not None and not adjusted:
         notes = ("Drugs, biologicals and pass-through items are not wage-adjusted.", *notes)
     return ScheduleQuote(

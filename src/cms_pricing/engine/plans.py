@@ -267,6 +267,7 @@ def price_plan(
     share, by_schedule = plan_cost_share(
         [_share_line(line) for line in lines],
         release.year,
+        snapshot.constants.deductible(release.year),
         plan.deductible_remaining,
         plan.sequestration,
     )

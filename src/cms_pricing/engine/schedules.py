@@ -15,7 +15,9 @@ this module holds what they share:
 - ``price_schedule(snapshot, request)`` resolves the place (a ZIP's state for DMEPOS, a
   ZIP's or carrier-locality's anesthesia CF from the MPFS release in force for anesthesia)
   and calls the schedule's module.
-- OPPS and ASC: the wage index is ``request.wage_index`` when given (``Wage.given``); else
+- OPPS and ASC: the conversion factor and labor share are the year constants of the
+  dataset's year (``snapshot.constants``, ``engine/constants.py``); the wage index is
+  ``request.wage_index`` when given (``Wage.given``); else
   ``request.cbsa`` looked up in the ``wage_index`` dataset in force on the request's date
   (``on``; without a date the newest; ``NotReady`` when none is loaded), with the column each
   system uses (``wage_index.lookup``); else none, and the national unadjusted rate answers.
@@ -35,6 +37,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cms_pricing.engine import anesthesia, asc, asp, clfs, dmepos, opps, wage_index
+from cms_pricing.engine.constants import YearConstants
 from cms_pricing.engine.quote import DatasetRef, ScheduleQuote, ScheduleRequest
 from cms_pricing.errors import NotFound, NotReady, Unprocessable
 from cms_pricing.reference.datasets import ScheduleData, ScheduleMeta
@@ -207,15 +210,23 @@ def price_schedule(snapshot: Snapshot, request: ScheduleRequest) -> ScheduleQuot
     if name == "asp":
         return asp.price(view.table, view.ref, request.code, request.units or 1)
     if name == "opps":
-        return opps.price(view.table, view.ref, request.code, _wage(snapshot, request))
+        wage = _wage(snapshot, request)
+        return opps.price(view.table, view.ref, request.code, wage, _year(snapshot, view))
     if name == "asc":
-        return asc.price(view.table, view.ref, request.code, _wage(snapshot, request))
+        wage = _wage(snapshot, request)
+        return asc.price(view.table, view.ref, request.code, wage, _year(snapshot, view))
     if name == "dmepos":
         state, zip5 = _dme_place(snapshot, request)
         return dmepos.price(
             view.table, view.ref, request.code, request.modifiers, state, zip5, request.rural
         )
     raise NotFound(f"schedule {name!r} is not priced here", field="schedule")
+
+
+def _year(snapshot: Snapshot, view: ScheduleView) -> YearConstants:
+    """The year constants of the dataset's year (422 naming it when they are missing)."""
+    ref = view.ref
+    return snapshot.constants.of(ref.effective_from.year, f"pricing {ref.dataset_id}")
 
 
 def _wage(snapshot: Snapshot, request: ScheduleRequest) -> wage_index.Wage | None:

@@ -11,8 +11,11 @@ through a bounded cache of decoded rows; localities are plain dicts):
 - per release (``ReleaseView``): ``(hcpcs, modifier) -> RvuRow``, ``hcpcs -> rows``,
   ``(mac, locality) -> Locality`` (GPCI, anesthesia CF, 25LOCCO counties),
   ``(hcpcs, modifier, carrier, locality) -> OppsCapRow``;
-- for the whole snapshot: ``zip5 -> Zip5Row``, and the other schedules' tables
-  (``schedules``, ``engine/schedules.py``).
+- for the whole snapshot: ``zip5 -> Zip5Row``, the other schedules' tables
+  (``schedules``, ``engine/schedules.py``), and the year constants (``constants``,
+  ``engine/constants.py``: deductible, OPPS/ASC conversion factors and labor shares), which
+  the caller builds from ``reference/year_constants.toml`` and passes in: the engine reads no
+  file.
 
 Release selection (``select_release``): ``release_id`` pins one; ``on`` (date of service)
 picks the release of that date's year with the latest ``effective_from`` on or before it;
@@ -43,6 +46,7 @@ from cms_pricing.engine.compiled import (
     ZipRows,
 )
 from cms_pricing.engine.compiled_tables import compile_all, open_tables
+from cms_pricing.engine.constants import YearTable
 from cms_pricing.engine.geography import (
     clean_locality_name,
     locality_geography,
@@ -247,6 +251,7 @@ class Snapshot:
     zips: Mapping[str, Zip5Row]
     schedules: ScheduleSet  # CLFS, DMEPOS, ASP, anesthesia base units (engine/schedules.py)
     compiled: Compiled | None  # None for a snapshot of row objects (``from_rows``)
+    constants: YearTable  # each year's deductible, OPPS/ASC factors (engine/constants.py)
 
     @classmethod
     def build(
@@ -254,12 +259,15 @@ class Snapshot:
         releases: Sequence[ReleaseData],
         zips: ZipData | None,
         schedules: Sequence[ScheduleData] = (),
+        *,
+        constants: YearTable,
     ) -> Snapshot:
         """Compile ``releases``, ``zips`` and ``schedules`` in memory and open them (see
         ``open``); raises ValueError on a repeated release id, and what a schedule's
         ``build`` raises on a broken dataset."""
         _refuse_repeated_ids(releases)
-        return cls.open(Compiled.from_bytes(compile_all(releases, zips, schedules)))
+        compiled = Compiled.from_bytes(compile_all(releases, zips, schedules))
+        return cls.open(compiled, constants=constants)
 
     @classmethod
     def from_rows(
@@ -268,6 +276,8 @@ class Snapshot:
         zips: ZipData | None,
         schedules: Sequence[ScheduleData] = (),
         previous: Snapshot | None = None,
+        *,
+        constants: YearTable,
     ) -> Snapshot:
         """The same snapshot as ``build``, held as dictionaries of row objects in this
         process (``CMS_PRICING_SNAPSHOT_MODE=objects``): faster on rows never asked before,
@@ -280,10 +290,10 @@ class Snapshot:
         zip_rows = MappingProxyType({row.zip5: row for row in zips.rows} if zips else {})
         zip_meta = zips.meta if zips else None
         others = ScheduleSet.build(schedules, previous.schedules if previous else None)
-        return cls._assemble(metas, zip_meta, views, zip_rows, others, None)
+        return cls._assemble(metas, zip_meta, views, zip_rows, others, None, constants)
 
     @classmethod
-    def open(cls, compiled: Compiled) -> Snapshot:
+    def open(cls, compiled: Compiled, *, constants: YearTable) -> Snapshot:
         """Index a compiled snapshot: its releases, ZIPs and the other schedules' tables
         (``engine/compiled_tables.py``), all views over the file."""
         metas = compiled.releases
@@ -294,7 +304,8 @@ class Snapshot:
         opened = open_tables(compiled)
         tables = {meta.dataset_id: table for meta, table in opened}
         others = ScheduleSet.of([meta for meta, _ in opened], lambda m: tables[m.dataset_id])
-        return cls._assemble(metas, compiled.zip_meta, views, zip_rows, others, compiled)
+        parts = (metas, compiled.zip_meta, views, zip_rows, others, compiled, constants)
+        return cls._assemble(*parts)
 
     @classmethod
     def _assemble(  # noqa: PLR0917 - the parts both forms share
@@ -305,6 +316,7 @@ class Snapshot:
         zip_rows: Mapping[str, Zip5Row],
         others: ScheduleSet,
         compiled: Compiled | None,
+        constants: YearTable,
     ) -> Snapshot:
         by_year: dict[int, list[ReleaseView]] = {}
         for view in views.values():
@@ -325,6 +337,7 @@ class Snapshot:
             zips=zip_rows,
             schedules=others,
             compiled=compiled,
+            constants=constants,
         )
 
     # -- releases ---------------------------------------------------------------------------

@@ -34,6 +34,18 @@ class SourceFile:
 
 
 @dataclass(frozen=True, slots=True)
+class Replacement:
+    """A published version of a dataset that a correction (same id, new content) replaced."""
+
+    kind: str  # "release", "zip", "schedule": the table the dataset lives in
+    dataset_id: str  # "RVU25A", "ZIP5-20254", "CLFS-2025Q1"
+    sha256: str  # the replaced version's content hash
+    published_at: datetime  # when the replaced version had been published
+    replaced_by: str  # the content hash that replaced it
+    replaced_at: datetime  # when it was replaced (the new version's publication)
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseMeta:
     release_id: str  # "RVU25A"
     year: int  # 2025

@@ -19,8 +19,8 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
@@ -30,6 +30,7 @@ from cms_pricing.cache.local import LocalCache
 from cms_pricing.cache.policy import CachePolicy
 from cms_pricing.cache.shared import SharedCache, shared_cache
 from cms_pricing.config import Settings
+from cms_pricing.db import replacements
 from cms_pricing.db.repository import (
     content_version,
     last_invalidation,
@@ -45,7 +46,15 @@ from cms_pricing.engine.compiled import Compiled, Writer
 from cms_pricing.engine.compiled_tables import schedule_metas
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import NotReady
-from cms_pricing.reference.datasets import ReleaseData, ReleaseMeta, ScheduleData, ZipData, ZipMeta
+from cms_pricing.reference import years
+from cms_pricing.reference.datasets import (
+    ReleaseData,
+    ReleaseMeta,
+    Replacement,
+    ScheduleData,
+    ZipData,
+    ZipMeta,
+)
 from cms_pricing.service import snapfile
 
 log = logging.getLogger(__name__)
@@ -66,6 +75,8 @@ class Loaded:
     cache: LocalCache
     rows: tuple[ReleaseData, ...] = ()  # objects mode: the rows, reused by the next load
     zips: ZipData | None = None
+    # The versions corrections replaced, by (kind, dataset id) (db/replacements.py).
+    replaced: Mapping[tuple[str, str], tuple[Replacement, ...]] = field(default_factory=dict)
 
     @property
     def releases(self) -> tuple[ReleaseMeta, ...]:
@@ -124,9 +135,10 @@ class ServiceState:
         before = self._loaded
         rows: tuple[ReleaseData, ...] = ()
         zips = None
+        constants = years.load()  # the packaged year constants, checked once per process
         if self.settings.snapshot_mode == "compiled":
             compiled = self._compiled(read)
-            snapshot = Snapshot.open(compiled)
+            snapshot = Snapshot.open(compiled, constants=constants)
             # Metadata only: the tables are views over the file.
             others = [ScheduleData(meta) for meta in schedule_metas(compiled)]
         else:
@@ -135,7 +147,7 @@ class ServiceState:
             reuse = before.rows if before else ()
             found, zips = read(load_published, reuse, before.zips if before else None)
             rows = tuple(found)
-            snapshot = Snapshot.from_rows(rows, zips, others, previous)
+            snapshot = Snapshot.from_rows(rows, zips, others, previous, constants=constants)
         loaded = Loaded(
             snapshot=snapshot,
             schedules=tuple(others),
@@ -144,6 +156,7 @@ class ServiceState:
             cache=self._new_cache(),
             rows=rows,
             zips=zips,
+            replaced=read(replacements.by_dataset),
         )
         self._loaded = loaded
         self.generation += 1
