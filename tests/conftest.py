@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import fastapi.dependencies.models as fastapi_dependencies
 import pytest
 
 from cms_pricing.db.repository import create_db_engine, migrate
@@ -45,6 +46,18 @@ def rate_limits_off() -> Iterator[None]:
         del os.environ["CMS_PRICING_RATE_LIMITS"]
     else:
         os.environ["CMS_PRICING_RATE_LIMITS"] = before
+
+
+@pytest.fixture(autouse=True)
+def forget_finished_apps() -> Iterator[None]:
+    """After each test, empty FastAPI's caches of route functions (``lru_cache`` keyed by
+    the function, 4,096 entries): they would keep each test's app, and through its routes its
+    state and snapshot (about 230 MB), alive for the rest of the run. A worker making
+    hundreds of apps grew to 17.6 GB and was killed for memory."""
+    yield
+    for value in vars(fastapi_dependencies).values():
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
 
 
 @pytest.fixture(scope="session")

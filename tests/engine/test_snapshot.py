@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from cms_pricing.engine.constants import YearTable
 from cms_pricing.engine.snapshot import Snapshot
 from cms_pricing.errors import NotFound, NotReady, Unprocessable
 from cms_pricing.reference import years
@@ -52,6 +53,19 @@ def test_fingerprint_is_stable_and_tracks_content(kit: Any) -> None:
     changed = replace(releases[0], meta=replace(releases[0].meta, sha256="f" * 64))
     assert Snapshot.build([changed, releases[1]], zips, constants=years.load()).fingerprint != first
     assert Snapshot.build(releases, None, constants=years.load()).fingerprint != first
+
+
+def test_a_corrected_year_constant_changes_the_fingerprint(kit: Any) -> None:
+    """A figure of the year constants prices answers as a file does: it joins the ETag."""
+    releases, zips = kit.synthetic_releases(), kit.zip_data()
+    table = years.load()
+    first = Snapshot.build(releases, zips, constants=table).fingerprint
+    (year, figures), *_ = table.years.items()
+    corrected = replace(figures, part_b_deductible=figures.part_b_deductible + 1)
+    other = YearTable.of_years({**table.years, year: corrected})
+    assert Snapshot.build(releases, zips, constants=other).fingerprint != first
+    same = YearTable.of_years(dict(table.years))
+    assert Snapshot.build(releases, zips, constants=same).fingerprint == first
 
 
 @pytest.mark.parametrize(

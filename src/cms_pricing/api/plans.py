@@ -185,6 +185,8 @@ async def _shared_or_priced(
         # Lines of other schedules: their datasets are not in the release scope, so their
         # fingerprint joins the key (MPFS-only plans keep the key they had).
         digest = f"{digest}:{loaded.snapshot.schedules.fingerprint}"
+    # The deductible and the OPPS/ASC factors come from the year constants, not the files.
+    digest = f"{digest}:{loaded.snapshot.constants.digest}"
     shared_key = keys.shared_key(scope, "plan", "/plans/price", digest)
     found = await service.shared.get(shared_key)
     if isinstance(found, bytes):

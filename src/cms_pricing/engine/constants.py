@@ -18,6 +18,7 @@ Pure: plain data, no file is read here.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -60,6 +61,17 @@ class YearTable:
                 field="year",
             )
         return found
+
+    @property
+    def digest(self) -> str:
+        """A short hash of every figure (not the sources): part of the snapshot's fingerprint,
+        so a corrected figure changes the ETags and cache keys of the answers it prices."""
+        lines = sorted(
+            f"{c.year}:{c.part_b_deductible}:{c.opps_conversion_factor}:{c.opps_labor_share}:"
+            f"{c.asc_conversion_factor}:{c.asc_labor_share}"
+            for c in self.years.values()
+        )
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
     def deductible(self, year: int) -> Decimal | None:
         """The year's whole Part B deductible, ``None`` when the table lacks the year."""

@@ -24,8 +24,9 @@ release is in force from its ``effective_from`` to the day before the next relea
 year, or to 31 December when it is the year's last: CMS publishes a new year's RVUs as a new
 release, so a date in a year without releases is ``NotFound``, never last year's prices.
 
-``fingerprint`` is a short hash over every release's and the ZIP file's content hash: equal
-snapshots have equal fingerprints, and any new file changes it (the HTTP cache key / ETag).
+``fingerprint`` is a short hash over every release's and the ZIP file's content hash, the
+other schedules' datasets and the year constants' figures: equal snapshots have equal
+fingerprints, and any new file or corrected figure changes it (the HTTP cache key / ETag).
 An empty snapshot is valid; asking it for a release raises ``NotReady``.
 """
 
@@ -322,10 +323,13 @@ class Snapshot:
         for view in views.values():
             by_year.setdefault(view.year, []).append(view)
         fingerprint = _fingerprint(metas, zip_meta)
-        if not others.empty:  # MPFS-only snapshots keep the fingerprint (and ETags) they had
+        if not others.empty:  # the other schedules' datasets
             fingerprint = hashlib.sha256(
                 f"{fingerprint}:{others.fingerprint}".encode()
             ).hexdigest()[:16]
+        # The year constants price OPPS, ASC and plans' cost sharing: a corrected figure is
+        # other answers under the same files, so it changes the fingerprint too.
+        fingerprint = hashlib.sha256(f"{fingerprint}:{constants.digest}".encode()).hexdigest()[:16]
         by_id = {m.release_id: m for m in metas}
         return cls(
             releases=tuple(v.ref for v in views.values()),

@@ -237,12 +237,17 @@ def budgets_of(settings: Settings) -> dict[Kind, int]:
     }
 
 
-_OFFLOADS: weakref.WeakKeyDictionary[ServiceState, Offload] = weakref.WeakKeyDictionary()
+# Weak both ways: an Offload holds its state, so a strong value would keep every state (and
+# its snapshot) alive for good once its app is gone (tests make hundreds of apps).
+_OFFLOADS: weakref.WeakKeyDictionary[ServiceState, weakref.ref[Offload]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def warmth_of(state: ServiceState) -> Warmth:
     """The ``warmth`` of the offload of the worker holding ``state`` (``off`` without one)."""
-    offload = _OFFLOADS.get(state)
+    found = _OFFLOADS.get(state)
+    offload = found() if found is not None else None
     return offload.warmth if offload is not None else "off"
 
 
@@ -261,7 +266,7 @@ class Offload:
         self._warm: ProcessPoolExecutor | None = None  # the pool whose children all loaded
         self._warming: asyncio.Task[None] | None = None
         if self.processes:  # for /ready (api/handlers.py); without children it is "off"
-            _OFFLOADS[state] = self
+            _OFFLOADS[state] = weakref.ref(self)
 
     def admitted(self, kind: Kind) -> Any:
         return self.admission.admitted(kind)
