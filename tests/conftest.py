@@ -7,6 +7,7 @@ correctness evidence of this project is those files.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,16 +49,36 @@ def rate_limits_off() -> Iterator[None]:
         os.environ["CMS_PRICING_RATE_LIMITS"] = before
 
 
+# The resident size at the last collection (tests/conftest.py ``forget_finished_apps``).
+COLLECTED_AT = [0]
+COLLECT_EVERY_BYTES = 1 << 30
+
+
+def resident_bytes() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 @pytest.fixture(autouse=True)
 def forget_finished_apps() -> Iterator[None]:
-    """After each test, empty FastAPI's caches of route functions (``lru_cache`` keyed by
-    the function, 4,096 entries): they would keep each test's app, and through its routes its
-    state and snapshot (about 230 MB), alive for the rest of the run. A worker making
-    hundreds of apps grew to 17.6 GB and was killed for memory."""
+    """Let each test's apps, states and snapshots (about 230 MB each) be freed after it.
+
+    A test process making hundreds of apps grew to 17.6 GB and was killed for memory:
+
+    - FastAPI keeps the route functions it classified in ``lru_cache``s (4,096 entries),
+      and through them each app and its state: emptied after each test;
+    - a state's load freezes the heap (``gc.freeze``, service/state.py: a worker's one
+      snapshot stays out of every collection), so an app and state in a reference cycle
+      are never collected once frozen: unfrozen after each test, and collected whenever the
+      process grew by a GiB since the last collection.
+    """
     yield
     for value in vars(fastapi_dependencies).values():
         if callable(getattr(value, "cache_clear", None)):
             value.cache_clear()
+    gc.unfreeze()
+    if resident_bytes() > COLLECTED_AT[0] + COLLECT_EVERY_BYTES:
+        gc.collect()
+        COLLECTED_AT[0] = resident_bytes()
 
 
 @pytest.fixture(scope="session")
