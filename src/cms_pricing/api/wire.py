@@ -10,7 +10,6 @@ checks every answer against it.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -42,10 +41,21 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-@lru_cache(maxsize=256)
+_FRAGMENTS: dict[int, tuple[ReleaseRef, orjson.Fragment]] = {}
+
+
 def release_fragment(ref: ReleaseRef) -> orjson.Fragment:
-    """The release object pre-serialised: a handful of releases, millions of answers."""
-    return orjson.Fragment(orjson.dumps(release_json(ref)))
+    """The release object pre-serialised: a handful of releases, millions of answers. Kept
+    by the object's identity (the ref is held with it): hashing the dataclass cost more than
+    writing the answer's money fields (issue 14)."""
+    found = _FRAGMENTS.get(id(ref))
+    if found is not None and found[0] is ref:
+        return found[1]
+    if len(_FRAGMENTS) >= 256:
+        _FRAGMENTS.clear()
+    fragment = orjson.Fragment(orjson.dumps(release_json(ref)))
+    _FRAGMENTS[id(ref)] = (ref, fragment)
+    return fragment
 
 
 def release_json(ref: ReleaseRef) -> JSON:
@@ -154,7 +164,7 @@ def located_json(found: Located, d: Decision) -> JSON:
         amount=d.amount,
         non_participating=d.non_participating,
         limiting=d.limiting_charge,
-        release=_release_fragment(release.ref),
+        release=release_fragment(release.ref),
         geography=geography_json(geography),
         components=_formula(
             work_rvu=row.work_rvu,
@@ -216,22 +226,6 @@ def _answer(  # the fields of one answer, in its order
         "indicators": indicators,
         "notes": notes,
     }
-
-
-_FRAGMENTS: dict[int, tuple[ReleaseRef, orjson.Fragment]] = {}
-
-
-def _release_fragment(ref: ReleaseRef) -> orjson.Fragment:
-    """``release_fragment`` by the object's identity: hashing the dataclass cost more than
-    writing the answer's money fields."""
-    found = _FRAGMENTS.get(id(ref))
-    if found is not None and found[0] is ref:
-        return found[1]
-    if len(_FRAGMENTS) >= 256:
-        _FRAGMENTS.clear()
-    fragment = release_fragment(ref)
-    _FRAGMENTS[id(ref)] = (ref, fragment)
-    return fragment
 
 
 def dataset_json(ref: DatasetRef) -> JSON:

@@ -45,6 +45,19 @@ class YearTable:
     """Every year's constants, by year."""
 
     years: Mapping[int, YearConstants] = field(default_factory=lambda: MappingProxyType({}))
+    # A short hash of every figure (not the sources), made once: part of the snapshot's
+    # fingerprint and of the shared plan key, so a corrected figure changes the ETags and
+    # cache keys of the answers it prices.
+    digest: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        lines = sorted(
+            f"{c.year}:{c.part_b_deductible}:{c.opps_conversion_factor}:{c.opps_labor_share}:"
+            f"{c.asc_conversion_factor}:{c.asc_labor_share}"
+            for c in self.years.values()
+        )
+        digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+        object.__setattr__(self, "digest", digest)
 
     @classmethod
     def of_years(cls, constants: Mapping[int, YearConstants]) -> YearTable:
@@ -61,17 +74,6 @@ class YearTable:
                 field="year",
             )
         return found
-
-    @property
-    def digest(self) -> str:
-        """A short hash of every figure (not the sources): part of the snapshot's fingerprint,
-        so a corrected figure changes the ETags and cache keys of the answers it prices."""
-        lines = sorted(
-            f"{c.year}:{c.part_b_deductible}:{c.opps_conversion_factor}:{c.opps_labor_share}:"
-            f"{c.asc_conversion_factor}:{c.asc_labor_share}"
-            for c in self.years.values()
-        )
-        return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
     def deductible(self, year: int) -> Decimal | None:
         """The year's whole Part B deductible, ``None`` when the table lacks the year."""
