@@ -8,9 +8,11 @@ their ``Cache-Control`` on the way out.
 
 Caching (docs/caching.md), per request:
 
-1. the local layer by raw path and query (one dict lookup; a raw query is kept only after it
-   parsed, and only when short), then by the canonical form of the parsed query
-   (``service.queries``): a query that does not parse is refused and never stored;
+1. the local layer by raw path and query (one dict lookup; a raw query is kept, as an alias
+   of its canonical entry, only once it parsed to an answer already kept, and only when
+   short: a stream of distinct queries makes one entry each, not two), then by the
+   canonical form of the parsed query (``service.queries``): a query that does not parse is
+   refused and never stored;
 2. for answers that cost more to compute than a Redis round trip, the shared Redis layer
    (one flight per key and worker);
 3. compute, and keep the answer in the layers it belongs to.
@@ -28,7 +30,7 @@ from typing import Any, NamedTuple
 from cms_pricing.api import endpoints, handlers, wire
 from cms_pricing.api.endpoints import Endpoint
 from cms_pricing.cache import keys
-from cms_pricing.cache.local import Entry
+from cms_pricing.cache.local import Entry, weigh
 from cms_pricing.cache.policy import NO_STORE, CacheClass
 from cms_pricing.cache.shared import pack, unpack
 from cms_pricing.cache.singleflight import SingleFlight
@@ -64,7 +66,7 @@ def make_entry(
     if etag is not None:
         headers.append((b"etag", etag))
     headers.extend((name.encode(), value.encode()) for name, value in extra)
-    return Entry(status, body, headers, etag, time.monotonic() + ttl)
+    return Entry(status, body, headers, etag, time.monotonic() + ttl, weigh(body, headers))
 
 
 def error_entry(exc: PricingError, ttl: int = 0) -> Entry:
@@ -93,7 +95,7 @@ class Answerer:
     The cache key is the endpoint's path and the *canonical form* of the parsed query
     (``service.queries``): inputs with one canonical form get one answer by construction.
     A query that does not parse is answered with its 400 and never stored; a raw query is
-    kept as an alias of its canonical entry only when it parsed and is short.
+    kept as an alias of its canonical entry only when it parsed to a kept answer and is short.
     """
 
     def __init__(self, state: ServiceState) -> None:
@@ -121,9 +123,20 @@ class Answerer:
             return error_entry(exc), "miss"
         canonical = queries.canonical(typed)
         lookup = Lookup(loaded, endpoint, cache_class, typed, canonical, _pinned(typed))
-        entry, layer = await self._canonical(lookup)
-        if keeping and len(raw_key) <= ALIAS_LIMIT:  # the next identical raw query: one lookup
-            cache.put(raw_key, entry)
+        key = endpoint.path + "#" + canonical
+        entry = cache.get(key) if keeping else None
+        if entry is not None:
+            HITS["local", cache_class][0] += 1
+            if len(raw_key) <= ALIAS_LIMIT:  # asked again: the next time, one lookup
+                cache.put(raw_key, entry)
+            return entry, "local"
+        MISSES["local", cache_class][0] += 1
+        if endpoint.shared(typed):
+            entry, layer = await self.flights.run(key, lambda: self._shared(lookup))
+        else:
+            entry, layer = self._compute(lookup), "miss"
+        if keeping:
+            cache.put(key, entry)
         return entry, layer
 
     def _uncached(self, endpoint: Endpoint, text: str, arg: str) -> Entry:
@@ -133,21 +146,6 @@ class Answerer:
         except PricingError as exc:
             return error_entry(exc)
         return make_entry(reply.status, reply.body, None, NO_STORE, 0)
-
-    async def _canonical(self, lookup: Lookup) -> tuple[Entry, str]:
-        key = lookup.endpoint.path + "#" + lookup.canonical
-        cache = lookup.loaded.cache
-        entry = cache.get(key)
-        if entry is not None:
-            HITS["local", lookup.cache_class][0] += 1
-            return entry, "local"
-        MISSES["local", lookup.cache_class][0] += 1
-        if lookup.endpoint.shared(lookup.typed):
-            entry, layer = await self.flights.run(key, lambda: self._shared(lookup))
-        else:
-            entry, layer = self._compute(lookup), "miss"
-        cache.put(key, entry)
-        return entry, layer
 
     def _compute(self, lookup: Lookup) -> Entry:
         compute = lookup.endpoint.compute

@@ -38,7 +38,7 @@ def price(state: ServiceState, query: PriceQuery | ScheduleRequest) -> Any:
     snapshot = state.loaded.snapshot
     if isinstance(query, PriceQuery):
         found = locate(snapshot, query)
-        return Reply(200, wire.dumps(wire.located_json(found, decide(found))))
+        return Reply(200, wire.located_body(found, decide(found)))
     return wire.schedule_quote_json(price_schedule(snapshot, query))
 
 

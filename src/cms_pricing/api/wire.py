@@ -41,21 +41,25 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-_FRAGMENTS: dict[int, tuple[ReleaseRef, orjson.Fragment]] = {}
+_FRAGMENTS: dict[int, tuple[ReleaseRef, orjson.Fragment, str]] = {}
 
 
 def release_fragment(ref: ReleaseRef) -> orjson.Fragment:
     """The release object pre-serialised: a handful of releases, millions of answers. Kept
     by the object's identity (the ref is held with it): hashing the dataclass cost more than
     writing the answer's money fields (issue 14)."""
+    return _release(ref)[1]
+
+
+def _release(ref: ReleaseRef) -> tuple[ReleaseRef, orjson.Fragment, str]:
     found = _FRAGMENTS.get(id(ref))
     if found is not None and found[0] is ref:
-        return found[1]
+        return found
     if len(_FRAGMENTS) >= 256:
         _FRAGMENTS.clear()
-    fragment = orjson.Fragment(orjson.dumps(release_json(ref)))
-    _FRAGMENTS[id(ref)] = (ref, fragment)
-    return fragment
+    written = orjson.dumps(release_json(ref))
+    found = _FRAGMENTS[id(ref)] = (ref, orjson.Fragment(written), written.decode())
+    return found
 
 
 def release_json(ref: ReleaseRef) -> JSON:
@@ -175,8 +179,73 @@ def located_json(found: Located, d: Decision) -> JSON:
             sum_=d.unrounded,
         ),
         opps_cap=d.opps_cap,
-        indicators=indicators_of(release, row),
+        indicators=indicators_of(row),
         notes=d.notes,
+    )
+
+
+_GPCIS: dict[int, tuple[Gpci, str, str, str, orjson.Fragment]] = {}
+
+
+def _gpci(gpci: Gpci) -> tuple[Gpci, str, str, str, orjson.Fragment]:
+    """A locality's GPCIs as text, kept by the object's identity (a few hundred localities)."""
+    found = _GPCIS.get(id(gpci))
+    if found is not None and found[0] is gpci:
+        return found
+    if len(_GPCIS) >= 4096:
+        _GPCIS.clear()
+    work, pe, mp = str(gpci.work), str(gpci.pe), str(gpci.mp)
+    written = orjson.dumps({"work": work, "pe": pe, "mp": mp})
+    found = _GPCIS[id(gpci)] = (gpci, work, pe, mp, orjson.Fragment(written))
+    return found
+
+
+_NO_CAP = orjson.Fragment(b'{"applies":false,"cap_cents":null,"cap":null,"mpfs_cents":null}')
+
+
+def located_body(found: Located, d: Decision) -> bytes:
+    """``dumps(located_json(found, d))`` in one function: the computed path of ``GET
+    /codes/price`` (issue 14), with no call per field group and the locality's GPCIs
+    written once. ``tests/api/test_located_body.py`` holds the two byte for byte alike."""
+    release, row, geo, locality, setting, pos = found
+    _, gwork, gpe, gmp, gpci = _gpci(locality.gpci)
+    work, pe, mp = str(row.work_rvu), str(d.pe_rvu), str(row.mp_rvu)
+    cf, unrounded = str(row.conversion_factor), str(d.unrounded)
+    amount, np, lc = d.amount, d.non_participating, d.limiting_charge
+    cap = d.opps_cap
+    return orjson.dumps(
+        {
+            "schedule": "mpfs",
+            "code": row.hcpcs,
+            "modifier": row.modifier,
+            "setting": setting,
+            "pos": pos,
+            "payable": d.payable,
+            "status": row.status,
+            "status_reason": d.status_reason,
+            "setting_na": d.setting_na,
+            "amount_cents": None if amount is None else int(amount * 100),
+            "amount": None if amount is None else str(amount),
+            "non_participating_cents": None if np is None else int(np * 100),
+            "non_participating": None if np is None else str(np),
+            "limiting_charge_cents": None if lc is None else int(lc * 100),
+            "limiting_charge": None if lc is None else str(lc),
+            "release": _release(release.ref)[1],
+            "geography": geography_json(geo),
+            "components": {
+                "work_rvu": work,
+                "pe_rvu": pe,
+                "mp_rvu": mp,
+                "gpci": gpci,
+                "conversion_factor": cf,
+                "unrounded_amount": unrounded,
+                "arithmetic": f"({work} x {gwork} + {pe} x {gpe} + {mp} x {gmp}) x {cf} = "
+                + unrounded,
+            },
+            "opps_cap": _NO_CAP if cap is None else opps_cap_json(cap),
+            "indicators": indicators_of(row),
+            "notes": d.notes,
+        }
     )
 
 

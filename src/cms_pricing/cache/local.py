@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
+    """One kept answer (a tuple: one is made per computed answer, issue 14)."""
+
     status: int
     body: bytes
     headers: list[tuple[bytes, bytes]]  # complete: content-type, length, etag, cache-control
     etag: bytes | None
     expires: float  # time.monotonic() deadline
+    weight: int = -1  # its body and headers in bytes, when its maker counted them (weigh)
 
 
 MAX_KEY = 1024
@@ -40,10 +42,18 @@ MAX_KEY = 1024
 ENTRY_OVERHEAD = 512
 
 
+def weigh(body: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+    """The bytes of an answer's body and headers (``Entry.weight``)."""
+    total = len(body)
+    for name, value in headers:
+        total += len(name) + len(value)
+    return total
+
+
 def entry_size(key: str, entry: Entry) -> int:
     """What ``entry`` under ``key`` counts against the byte budget."""
-    headers = sum(len(name) + len(value) for name, value in entry.headers)
-    return len(key) + len(entry.body) + headers + ENTRY_OVERHEAD
+    weight = entry.weight if entry.weight >= 0 else weigh(entry.body, entry.headers)
+    return len(key) + weight + ENTRY_OVERHEAD
 
 
 class LocalCache:

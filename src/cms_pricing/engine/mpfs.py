@@ -30,13 +30,11 @@ I/O; a call is a handful of dict lookups and Decimal operations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from types import MappingProxyType
 from typing import NamedTuple
 
 from cms_pricing.engine.quote import Components, Geography, Gpci, OppsCap, PriceQuery, Quote
-from cms_pricing.engine.snapshot import Locality, ReleaseView, Snapshot
+from cms_pricing.engine.snapshot import Locality, ReleaseView, Snapshot, row_indicators
 from cms_pricing.errors import BadRequest, NotFound, Unprocessable
 from cms_pricing.reference.rows import OppsCapRow, RvuRow
 
@@ -102,7 +100,7 @@ HOSPITAL_INPATIENT_POS = frozenset({"21", "51", "61"})
 HOSPITAL_POS = HOSPITAL_INPATIENT_POS | {"19", "22", "23"}
 CONTRACTOR_PRICED = frozenset({"C", "J"})  # and a status R row without RVUs (_unpriced)
 # "11" and "3" alike -> ("11", setting): one dict lookup validates and normalises a POS.
-_POS: dict[str, tuple[str, str]] = {
+PLACES: dict[str, tuple[str, str]] = {
     text: (f"{n:02d}", "facility" if f"{n:02d}" in FACILITY_POS else "office")
     for n in range(1, 100)
     for text in {str(n), f"{n:02d}"}
@@ -115,7 +113,7 @@ def setting_for(setting: str | None, pos: str | None) -> tuple[str, str | None]:
     """``(setting, normalised pos)`` from the query; office when neither is given."""
     from_pos = None
     if pos is not None:
-        from_pos = _POS.get(pos.strip())
+        from_pos = PLACES.get(pos.strip())
         if from_pos is None:
             raise BadRequest(f"pos must be a place-of-service code 01-99; got {pos!r}", field="pos")
     if setting is None:
@@ -187,8 +185,7 @@ def _geography(
     if query.zip is not None and query.locality is not None:
         raise Unprocessable("give zip or locality, not both", field="locality")
     if query.zip is not None:
-        geo = snapshot.resolve_zip(query.zip, release)
-        return geo, release.localities[(geo.carrier, geo.locality)]
+        return snapshot.place(release, query.zip)
     if query.locality is None:
         raise Unprocessable("zip or locality is required", field="zip")
     geo = snapshot.resolve_locality(release, query.locality)
@@ -338,21 +335,15 @@ def quote(found: Located) -> Quote:
             row.work_rvu, d.pe_rvu, row.mp_rvu, locality.gpci, row.conversion_factor, d.unrounded
         ),
         opps_cap=d.opps_cap,
-        indicators=indicators_of(release, row),
+        indicators=indicators_of(row),
     )
 
 
-def indicators_of(release: ReleaseView, row: RvuRow) -> dict[str, str]:
-    """A new dict of the row's payment indicators."""
-    return _as_dict(release.indicators[(row.hcpcs, row.modifier)])
-
-
-def _as_dict(mapping: Mapping[str, str]) -> dict[str, str]:
-    """A new dict of ``mapping``: a mapping proxy's own ``copy()`` costs a tenth of ``dict()``,
-    which reads it key by key (1.3 us of every quote, docs/performance.md, issue 14)."""
-    if isinstance(mapping, (dict, MappingProxyType)):
-        return mapping.copy()
-    return dict(mapping)
+def indicators_of(row: RvuRow) -> dict[str, str]:
+    """A new dict of the row's payment indicators (what ``ReleaseView.indicators`` keeps),
+    made from the row the caller holds: copying the release's kept dict cost twice as much
+    on a distinct mix, which finds it in memory no recent request touched (issue 14)."""
+    return row_indicators(row)
 
 
 def contractor_priced(quote: Quote) -> bool:

@@ -35,7 +35,7 @@ from urllib.parse import unquote_plus
 
 from cms_pricing.engine.geography import parse_locality, parse_zip
 from cms_pricing.engine.lookup import AREA_SCHEDULES, AreasRequest, PricesRequest
-from cms_pricing.engine.mpfs import SUPPORTED_MODIFIERS, normalise_modifier, setting_for
+from cms_pricing.engine.mpfs import PLACES, SUPPORTED_MODIFIERS, normalise_modifier, setting_for
 from cms_pricing.engine.quote import PriceQuery, ScheduleRequest, SitesRequest
 from cms_pricing.errors import BadRequest, PreconditionRequired, Unprocessable, echo
 
@@ -454,8 +454,97 @@ def canonical(typed: Any) -> str:
 def price_query(raw: str, _arg: str = "") -> PriceQuery | ScheduleRequest:
     """``GET /codes/price``: an MPFS ``PriceQuery`` (no ``schedule``, or ``mpfs``) or a
     ``ScheduleRequest`` for the other schedules."""
+    plain = _plain_price(raw)
+    if plain is not None:
+        return plain
     given = read(raw, ALL_PRICE_PARAMS)
     return any_price_fields(given)
+
+
+def _plain_code(value: str) -> str | None:
+    return value.upper() if len(value) == 5 and value.isascii() and value.isalnum() else None
+
+
+def _plain_zip(value: str) -> str | None:
+    return value if len(value) == 5 and value.isascii() and value.isdigit() else None
+
+
+def _plain_locality(value: str) -> str | None:
+    return value if len(value) == 7 and value.isascii() and value.isdigit() else None
+
+
+def _plain_date(value: str) -> dt.date | None:
+    if len(value) != 10 or not value.isascii() or not _DATE.fullmatch(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _plain_year(value: str) -> int | None:
+    return int(value) if len(value) == 4 and value.isascii() and value.isdigit() else None
+
+
+# Each parameter the plain parser takes, and its value in normal form (None: not plain).
+_PLAIN: dict[str, Any] = {
+    "code": _plain_code,
+    "zip": _plain_zip,
+    "setting": {"office": "office", "facility": "facility"}.get,
+    "date": _plain_date,
+    "year": _plain_year,
+    "pos": PLACES.get,  # (normalised pos, its setting)
+    "modifier": {"26": "26", "TC": "TC", "53": "53"}.get,
+    "locality": _plain_locality,
+}
+
+
+def _plain_price(raw: str) -> PriceQuery | None:
+    """The ``PriceQuery`` of the common MPFS query in one pass, or None: then the rules above
+    decide (and refuse). The hot path of issue 14.
+
+    Taken only when nothing needs them: no percent-encoding, each of ``code``, ``zip`` (5
+    digits), ``locality``, ``setting`` (lower case), ``pos``, ``modifier`` (26, TC, 53),
+    ``date`` and ``year`` at most once, each value already in its normal form, and the
+    combination valid. The answer is then the one ``read`` and ``price_fields`` give
+    (``tests/unit/test_plain_price.py`` holds the two to that over valid, odd and hostile
+    queries)."""
+    if "%" in raw or "+" in raw:
+        return None
+    got: dict[str, Any] = {}
+    for part in raw.split("&"):
+        name, _, value = part.partition("=")
+        rule = _PLAIN.get(name)
+        if rule is None or name in got:
+            return None
+        normal = rule(value)
+        if normal is None:
+            return None
+        got[name] = normal
+    return _plain_query(got)
+
+
+def _plain_query(got: dict[str, Any]) -> PriceQuery | None:
+    code_, zip_, locality_ = got.get("code"), got.get("zip"), got.get("locality")
+    if code_ is None or (zip_ is None) == (locality_ is None) or ("date" in got and "year" in got):
+        return None
+    setting_, place, pos_ = got.get("setting"), got.get("pos"), None
+    if place is not None:
+        pos_, at = place
+        if setting_ is None:
+            setting_ = at
+        elif setting_ != at:
+            return None
+    return PriceQuery(
+        code_,
+        zip_,
+        locality_,
+        setting_ or "office",
+        pos_,
+        got.get("modifier", ""),
+        got.get("date"),
+        got.get("year"),
+    )
 
 
 def any_price_fields(given: Mapping[str, str | None]) -> PriceQuery | ScheduleRequest:
