@@ -62,11 +62,20 @@ def make_entry(
     *,
     extra: tuple[tuple[str, str], ...] = (),
 ) -> Entry:
-    headers = [JSON, (b"content-length", b"%d" % len(body)), (b"cache-control", control)]
+    length = b"%d" % len(body)
+    if etag is not None and not extra:  # a computed answer: no list, no loop
+        weight = len(body) + len(length) + len(control) + len(etag) + _FIXED_WEIGHT
+        made = (JSON, (b"content-length", length), (b"cache-control", control), (b"etag", etag))
+        return Entry(status, body, made, etag, time.monotonic() + ttl, weight)
+    headers = [JSON, (b"content-length", length), (b"cache-control", control)]
     if etag is not None:
         headers.append((b"etag", etag))
     headers.extend((name.encode(), value.encode()) for name, value in extra)
-    return Entry(status, body, headers, etag, time.monotonic() + ttl, weigh(body, headers))
+    return Entry(status, body, tuple(headers), etag, time.monotonic() + ttl, weigh(body, headers))
+
+
+# what weigh counts for an answer's header names and content type
+_FIXED_WEIGHT = sum(map(len, (*JSON, b"content-length", b"cache-control", b"etag")))
 
 
 def error_entry(exc: PricingError, ttl: int = 0) -> Entry:
@@ -159,13 +168,18 @@ class Answerer:
         return self._entry(lookup, reply)
 
     def _entry(self, lookup: Lookup, reply: Reply) -> Entry:
-        ttl = self.state.policy.ttl[lookup.cache_class]
+        policy = self.state.policy
+        ttl = policy.ttl[lookup.cache_class]
         if reply.status != 200:
             return make_entry(reply.status, reply.body, None, NO_STORE, ttl)
         loaded = lookup.loaded
-        version = _pinned_version(loaded, lookup.pinned) or loaded.snapshot.fingerprint
+        if lookup.pinned is None:
+            version = loaded.snapshot.fingerprint
+            control = policy.header(lookup.cache_class)
+        else:
+            version = _pinned_version(loaded, lookup.pinned) or loaded.snapshot.fingerprint
+            control = policy.header(lookup.cache_class, pinned=True)
         tag = keys.etag(version, lookup.endpoint.path, lookup.canonical)
-        control = self.state.policy.header(lookup.cache_class, pinned=lookup.pinned is not None)
         return make_entry(200, reply.body, tag, control, ttl)
 
     async def _shared(self, lookup: Lookup) -> tuple[Entry, str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from cms_pricing.config import Settings
 
@@ -48,4 +49,10 @@ class CachePolicy:
         """``Cache-Control`` for a successful answer of ``cache_class``."""
         if pinned:
             return IMMUTABLE
-        return b"public, max-age=%d" % self.ttl[cache_class]
+        return _public(self.ttl[cache_class])
+
+
+@lru_cache(maxsize=64)
+def _public(ttl: int) -> bytes:
+    """The header of a TTL, made once (it was made on every computed answer)."""
+    return b"public, max-age=%d" % ttl

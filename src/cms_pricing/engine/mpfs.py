@@ -162,12 +162,12 @@ def _modifier_refusal(code: str, modifier: str, pctc: str) -> str | None:
 
 def select_row(release: ReleaseView, code: str, modifier: str) -> RvuRow:
     """The RVU row of ``code`` + ``modifier`` in ``release``."""
+    row = release.rvus.get((code, modifier))
+    if row is not None:  # the common case: one lookup
+        return row
     rows = release.codes.get(code)
     if rows is None:
         raise NotFound(f"code {code} is not in {release.release_id}", field="code")
-    row = release.rvus.get((code, modifier))
-    if row is not None:
-        return row
     refusal = _modifier_refusal(code, modifier, rows[0].pctc)
     if refusal is not None:
         raise Unprocessable(refusal, field="modifier")
@@ -206,6 +206,9 @@ def _cap_note(opps: OppsCap, status: str) -> str | None:
     if status == "C":
         return f"Carrier-priced: the MAC's price may not exceed the OPPS-based cap {opps.cap}."
     return None
+
+
+_NOTED = frozenset({*STATUS_NOTES, "J"})  # the statuses _status_notes writes a note for
 
 
 def _status_notes(row: RvuRow, locality: Locality, setting: str, na: bool) -> list[str]:
@@ -285,25 +288,30 @@ def decide(found: Located) -> Decision:
     ) * row.conversion_factor
     mpfs = unrounded.quantize(CENT, ROUND_HALF_UP)
     na = row.fac_na if facility else row.nonfac_na
-    notes = _status_notes(row, locality, setting, na)
-    refusal = _place_refusal(row, setting, pos, notes) or _unpriced(row, unrounded)
-    payable = row.status in PAYABLE_STATUSES and refusal is None
+    status = row.status
+    # The rules below each apply to a few rows: asked only there (issue 14, the hot path).
+    notes = _status_notes(row, locality, setting, na) if na or status in _NOTED else []
+    refusal = _place_refusal(row, setting, pos, notes) if row.pctc in ("5", "8") else None
+    if refusal is None and status == "R":
+        refusal = _unpriced(row, unrounded)
+    payable = status in PAYABLE_STATUSES and refusal is None
     if pos in TELEHEALTH_NOTES:
         notes.append(TELEHEALTH_NOTES[pos])
     if found.geography.note:
         notes.append(found.geography.note)
     cap_row = found.release.oppscap.get((row.hcpcs, row.modifier, locality.mac, locality.locality))
     opps = _cap(cap_row, mpfs, facility, payable) if cap_row else None
-    cap_note = _cap_note(opps, row.status) if opps else None
+    cap_note = _cap_note(opps, status) if opps else None
     if cap_note:
         notes.append(cap_note)
     amount = (opps.cap if opps and opps.applies else mpfs) if payable else None
+    reason = refusal or STATUS_REASONS.get(status) or f"status {status!r}: not payable"
     return Decision(
         pe,
         unrounded,
         na,
         payable,
-        refusal or STATUS_REASONS.get(row.status, f"status {row.status!r}: not payable"),
+        reason,
         notes,
         opps,
         amount,
