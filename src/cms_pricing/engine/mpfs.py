@@ -185,7 +185,8 @@ def _geography(
     if query.zip is not None and query.locality is not None:
         raise Unprocessable("give zip or locality, not both", field="locality")
     if query.zip is not None:
-        return snapshot.place(release, query.zip)
+        geo = snapshot.resolve_zip(query.zip, release)
+        return geo, release.localities[(geo.carrier, geo.locality)]
     if query.locality is None:
         raise Unprocessable("zip or locality is required", field="zip")
     geo = snapshot.resolve_locality(release, query.locality)

@@ -43,8 +43,8 @@ class ReleaseRef:
 
 
 class Geography(NamedTuple):
-    """Where a query is priced. A tuple of plain values: ``Snapshot.resolve_zip`` keeps one
-    per ZIP, and the collector stops tracking tuples of atomic values (issue 14)."""
+    """Where a query is priced (a tuple: one is made per request, and a frozen dataclass
+    cost three times as much to make, issue 14)."""
 
     zip: str | None  # the ZIP5 asked for, None when a locality was given directly
     plus4: str | None  # the four digits after the ZIP5, when given

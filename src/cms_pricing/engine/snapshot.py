@@ -78,9 +78,6 @@ from cms_pricing.reference.rows import (
 RvuKey = tuple[str, str]  # (hcpcs, modifier)
 LocalityKey = tuple[str, str]  # (mac, locality)
 CapKey = tuple[str, str, str, str]  # (hcpcs, modifier, carrier, locality)
-# Geographies ``Snapshot.place`` keeps (about 250 bytes each): more than the ZIP file's 42,000
-# ZIP5s, so only ZIP+4 forms ever empty it.
-PLACES_KEPT = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,9 +253,6 @@ class Snapshot:
     schedules: ScheduleSet  # CLFS, DMEPOS, ASP, anesthesia base units (engine/schedules.py)
     compiled: Compiled | None  # None for a snapshot of row objects (``from_rows``)
     constants: YearTable  # each year's deductible, OPPS/ASC factors (engine/constants.py)
-    # ``place``'s answers by ZIP as asked (at most PLACES_KEPT): plain tuples, shared by the
-    # releases whose GPCI names the locality alike
-    places: dict[str, Geography] = field(default_factory=dict, compare=False, repr=False)
     # the release in force on each date asked for and answered (at most 366 a year)
     dated: dict[date, ReleaseView] = field(default_factory=dict, compare=False, repr=False)
 
@@ -425,22 +419,6 @@ class Snapshot:
                 field="zip",
             )
         return zip_geography(row, plus4, locality.name)
-
-    def place(self, release: ReleaseView, text: str) -> tuple[Geography, Locality]:
-        """``resolve_zip(text, release)`` and the release's ``Locality`` there, the Geography
-        kept by ZIP as asked: the hot path of ``GET /codes/price`` (issue 14). A kept answer
-        serves any release that lists its locality under the same name."""
-        geo = self.places.get(text)
-        if geo is not None:
-            found = release.localities.get((geo.carrier, geo.locality))
-            if found is not None and found.name == geo.locality_name:
-                return geo, found
-        geo = self.resolve_zip(text, release)
-        places = self.places
-        if len(places) >= PLACES_KEPT:
-            places.clear()
-        places[text] = geo
-        return geo, release.localities[(geo.carrier, geo.locality)]
 
     def locality(self, release: ReleaseView, carrier: str, code: str) -> Locality:
         """The ``Locality`` of a release; NotFound(field="locality") when GPCI lacks it."""
