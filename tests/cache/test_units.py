@@ -7,9 +7,10 @@ import time
 
 import pytest
 
+from cms_pricing.api.fastpath import make_entry
 from cms_pricing.cache import keys
 from cms_pricing.cache.invalidation import prefixes_for
-from cms_pricing.cache.local import Entry, LocalCache
+from cms_pricing.cache.local import ENTRY_OVERHEAD, Entry, LocalCache, entry_size, weigh
 from cms_pricing.cache.shared import pack, unpack
 from cms_pricing.cache.singleflight import SingleFlight
 from cms_pricing.errors import BadRequest
@@ -127,3 +128,24 @@ def test_invalidation_prefixes() -> None:
         prefixes_for("pattern", "other-app:")
     with pytest.raises(BadRequest):
         prefixes_for("release", "RVU 25")
+
+
+@pytest.mark.parametrize(
+    ("etag", "extra"),
+    [(b'"0123456789abcdef01234567"', ()), (None, ()), (None, (("Retry-After", "30"),))],
+)
+def test_an_entry_weighs_what_its_body_and_headers_hold(
+    etag: bytes | None, extra: tuple[tuple[str, str], ...]
+) -> None:
+    """The computed answer's entry (made without a loop) counts against the cache's byte
+    budget exactly what ``weigh`` counts for any entry, and its headers are what they were."""
+    made = make_entry(200, b'{"amount":"73.35"}', etag, b"public, max-age=900", 60, extra=extra)
+    expected = [(b"content-type", b"application/json"), (b"content-length", b"18"),
+                (b"cache-control", b"public, max-age=900")]  # fmt: skip
+    expected += [(b"etag", etag)] if etag else []
+    expected += [(n.encode(), v.encode()) for n, v in extra]
+    assert list(made.headers) == expected
+    assert made.weight == weigh(made.body, made.headers) > len(made.body)
+    assert entry_size("k", made) == 1 + made.weight + ENTRY_OVERHEAD
+    untallied = made._replace(weight=-1)
+    assert entry_size("k", untallied) == entry_size("k", made)

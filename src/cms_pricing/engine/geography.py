@@ -94,18 +94,18 @@ def _ambiguous_note(row: Zip5Row, plus4: str | None) -> str:
 
 def zip_geography(row: Zip5Row, plus4: str | None, locality_name: str) -> Geography:
     """The geography of a ZIP5 row (``locality_name`` comes from the release's GPCI)."""
-    return Geography(
-        zip=row.zip5,
-        plus4=plus4,
-        state=row.state,
-        state_name=state_name(row.state, row.state),
-        carrier=row.carrier,
-        locality=row.locality,
-        locality_name=locality_name,
-        rural=row.rural,
-        match="zip5",
-        ambiguous=row.plus_four,
-        note=_ambiguous_note(row, plus4) if row.plus_four else None,
+    return Geography(  # by position: one is made per priced ZIP (issue 14)
+        row.zip5,  # zip
+        plus4,
+        row.state,
+        STATE_NAMES.get(row.state, row.state),  # state_name
+        row.carrier,
+        row.locality,
+        locality_name,
+        row.rural,
+        "zip5",  # match
+        row.plus_four,  # ambiguous
+        _ambiguous_note(row, plus4) if row.plus_four else None,  # note
     )
 
 
