@@ -352,13 +352,14 @@ class Snapshot:
         self, release_id: str | None = None, on: date | None = None, year: int | None = None
     ) -> ReleaseView:
         """The release a query asks for (see the module docstring for the rules)."""
-        if on is not None and release_id is None and year is None:  # the common query
-            kept = self.dated.get(on)
-            if kept is not None:
-                return kept
-            view = self.select_release(None, on, 0)  # year 0: absent, and not kept again
-            self.dated[on] = view
-            return view
+        if on is None or release_id is not None or year is not None:
+            return self._select(release_id, on, year)
+        kept = self.dated.get(on)  # the common query: a date of service alone
+        if kept is None:
+            kept = self.dated[on] = self._select(None, on, None)
+        return kept
+
+    def _select(self, release_id: str | None, on: date | None, year: int | None) -> ReleaseView:
         if not self.releases:
             raise NotReady("no fee schedule release is loaded yet")
         # Errors name the public query parameters (release, date, year), not these arguments.
