@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+import tracemalloc
 
+import orjson
 import pytest
 
 from cms_pricing.api.fastpath import make_entry
 from cms_pricing.cache import keys
 from cms_pricing.cache.invalidation import prefixes_for
-from cms_pricing.cache.local import ENTRY_OVERHEAD, Entry, LocalCache, entry_size, weigh
+from cms_pricing.cache.local import (
+    ENTRY_OVERHEAD,
+    Entry,
+    LocalCache,
+    compact,
+    entry_size,
+    weigh,
+)
 from cms_pricing.cache.shared import pack, unpack
 from cms_pricing.cache.singleflight import SingleFlight
 from cms_pricing.errors import BadRequest
@@ -149,3 +158,24 @@ def test_an_entry_weighs_what_its_body_and_headers_hold(
     assert entry_size("k", made) == 1 + made.weight + ENTRY_OVERHEAD
     untallied = made._replace(weight=-1)
     assert entry_size("k", untallied) == entry_size("k", made)
+
+
+def test_a_kept_answer_holds_no_more_memory_than_its_bytes() -> None:
+    """orjson hands over its growing buffer as the answer's bytes (a 1.4 KB answer held 16 KB):
+    ``compact`` gives a kept entry a body of its own size, so the byte budget is what the
+    cache really holds."""
+    payload = {f"field_{i}": "v" * 40 for i in range(30)}
+    tracemalloc.start()
+    try:
+        made = [make_entry(200, orjson.dumps(payload), b'"t"', b"public", 60) for _ in range(200)]
+        loose = tracemalloc.get_traced_memory()[0]
+        kept = [compact(entry) for entry in made]
+        del made
+        tight = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    size = len(kept[0].body)
+    assert 1000 < size == len(kept[-1].body)
+    assert loose / len(kept) > 4 * size  # what orjson's bodies held
+    assert tight / len(kept) < 2 * size  # what the kept ones hold
+    assert all(entry.body == orjson.dumps(payload) for entry in kept)

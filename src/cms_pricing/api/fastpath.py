@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 from cms_pricing.api import endpoints, handlers, wire
 from cms_pricing.api.endpoints import Endpoint
 from cms_pricing.cache import keys
-from cms_pricing.cache.local import Entry, weigh
+from cms_pricing.cache.local import Entry, compact, weigh
 from cms_pricing.cache.policy import NO_STORE, CacheClass
 from cms_pricing.cache.shared import pack, unpack
 from cms_pricing.cache.singleflight import SingleFlight
@@ -145,6 +145,7 @@ class Answerer:
         else:
             entry, layer = self._compute(lookup), "miss"
         if keeping:
+            entry = compact(entry)  # kept: its body in an allocation of its own size
             cache.put(key, entry)
         return entry, layer
 

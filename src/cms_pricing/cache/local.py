@@ -45,6 +45,15 @@ MAX_KEY = 1024
 ENTRY_OVERHEAD = 512
 
 
+def compact(entry: Entry) -> Entry:
+    """``entry`` with its body in an allocation of its own size, to be kept. orjson writes
+    into a growing buffer and hands it over as the bytes object: a 1.4 KB answer held a
+    16 KB allocation (tracemalloc), so 50,000 kept answers took 4 times the cache's byte
+    budget in resident memory (measured: 408 MB of RSS for a budget that counted 102 MB)."""
+    exact = memoryview(entry.body).tobytes()
+    return Entry(entry.status, exact, entry.headers, entry.etag, entry.expires, entry.weight)
+
+
 def weigh(body: bytes, headers: Sequence[tuple[bytes, bytes]]) -> int:
     """The bytes of an answer's body and headers (``Entry.weight``)."""
     total = len(body)
