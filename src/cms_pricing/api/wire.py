@@ -152,38 +152,6 @@ def quote_json(q: Quote) -> JSON:
     )
 
 
-def located_json(found: Located, d: Decision) -> JSON:
-    """``quote_json`` of the ``Quote`` that ``found`` and ``d`` make, without making it: the
-    computed path of ``GET /codes/price`` (issue 14)."""
-    release, row, geography, locality, setting, pos = found
-    return _answer(
-        code=row.hcpcs,
-        modifier=row.modifier,
-        setting=setting,
-        pos=pos,
-        payable=d.payable,
-        status=row.status,
-        status_reason=d.status_reason,
-        setting_na=d.setting_na,
-        amount=d.amount,
-        non_participating=d.non_participating,
-        limiting=d.limiting_charge,
-        release=release_fragment(release.ref),
-        geography=geography_json(geography),
-        components=_formula(
-            work_rvu=row.work_rvu,
-            pe_rvu=d.pe_rvu,
-            mp_rvu=row.mp_rvu,
-            gpci=locality.gpci,
-            cf_=row.conversion_factor,
-            sum_=d.unrounded,
-        ),
-        opps_cap=d.opps_cap,
-        indicators=indicators_of(row),
-        notes=d.notes,
-    )
-
-
 _GPCIS: dict[int, tuple[Gpci, str, str, str, orjson.Fragment]] = {}
 
 
@@ -204,9 +172,10 @@ _NO_CAP = orjson.Fragment(b'{"applies":false,"cap_cents":null,"cap":null,"mpfs_c
 
 
 def located_body(found: Located, d: Decision) -> bytes:
-    """``dumps(located_json(found, d))`` in one function: the computed path of ``GET
-    /codes/price`` (issue 14), with no call per field group and the locality's GPCIs
-    written once. ``tests/api/test_located_body.py`` holds the two byte for byte alike."""
+    """``dumps(quote_json(quote(found)))`` without the ``Quote``, in one function: the
+    computed path of ``GET /codes/price`` (issue 14), with no call per field group and the
+    locality's GPCIs written once. ``tests/api/test_located_body.py`` holds the two byte for
+    byte alike."""
     release, row, geo, locality, setting, pos = found
     _, gwork, gpe, gmp, gpci = _gpci(locality.gpci)
     work, pe, mp = str(row.work_rvu), str(d.pe_rvu), str(row.mp_rvu)

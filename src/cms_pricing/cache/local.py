@@ -27,9 +27,9 @@ from typing import NamedTuple
 
 
 class Entry(NamedTuple):
-    """One kept answer. A tuple of plain values and tuples: cheap to make (one per computed
-    answer), and the collector stops tracking it, so a full cache adds nothing to the
-    collector's full passes (they set the p99.9 of a distinct mix, issue 14)."""
+    """One kept answer. A tuple: cheap to make (one per computed answer, issue 14). Its
+    headers are a tuple of byte pairs, which the collector stops tracking, so a kept answer
+    is one tracked object (a subclass of tuple stays tracked), not an object and a list."""
 
     status: int
     body: bytes
