@@ -62,20 +62,16 @@ def make_entry(
     *,
     extra: tuple[tuple[str, str], ...] = (),
 ) -> Entry:
-    length = b"%d" % len(body)
-    if etag is not None and not extra:  # a computed answer: no list, no loop
-        weight = len(body) + len(length) + len(control) + len(etag) + _FIXED_WEIGHT
-        made = (JSON, (b"content-length", length), (b"cache-control", control), (b"etag", etag))
-        return Entry(status, body, made, etag, time.monotonic() + ttl, weight)
-    headers = [JSON, (b"content-length", length), (b"cache-control", control)]
+    headers: tuple[tuple[bytes, bytes], ...] = (
+        JSON,
+        (b"content-length", b"%d" % len(body)),
+        (b"cache-control", control),
+    )
     if etag is not None:
-        headers.append((b"etag", etag))
-    headers.extend((name.encode(), value.encode()) for name, value in extra)
-    return Entry(status, body, tuple(headers), etag, time.monotonic() + ttl, weigh(body, headers))
-
-
-# what weigh counts for an answer's header names and content type
-_FIXED_WEIGHT = sum(map(len, (*JSON, b"content-length", b"cache-control", b"etag")))
+        headers += ((b"etag", etag),)
+    if extra:
+        headers += tuple((name.encode(), value.encode()) for name, value in extra)
+    return Entry(status, body, headers, etag, time.monotonic() + ttl, weigh(body, headers))
 
 
 def error_entry(exc: PricingError, ttl: int = 0) -> Entry:

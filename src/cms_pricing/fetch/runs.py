@@ -57,36 +57,44 @@ def url_of(settings: Settings, path: str) -> str:
 def fetch_all(
     settings: Settings, datasets: list[Dataset], say: Say, http: Downloader
 ) -> FetchReport:
-    data_dir, report = settings.data_folder, FetchReport()
-    missing = [d for d in datasets if not _already(d, data_dir, report, say)]
-    for dataset in missing:
+    data_dir = settings.data_folder
+
+    def download(dataset: Dataset) -> None:
         url = url_of(settings, dataset.path)
         say(f"{dataset.id}: downloading {url}")
         downloads = staging_dir(data_dir) / "downloads"
         downloads.mkdir(exist_ok=True)
         archive = downloads / f"{dataset.id}-{dataset.archive_name}"
+        http.download(url, archive)  # a .part left by a failure resumes the next run
         try:
-            http.download(url, archive)  # a .part left by a failure resumes the next run
-            try:
-                _place(settings, dataset, archive, dataset.archive_name)
-            finally:
-                archive.unlink(missing_ok=True)
-        except FetchError as exc:
-            report.failed.append(f"{dataset.id}: {exc}")
-            continue
-        report.fetched.append(dataset.id)
-        say(f"{dataset.id}: verified, in {data_dir / dataset.folder}")
-    return report
+            _place(settings, dataset, archive, dataset.archive_name)
+        finally:
+            archive.unlink(missing_ok=True)
+
+    return _install_each(data_dir, datasets, say, download)
 
 
 def fetch_from(settings: Settings, source: Path, datasets: list[Dataset], say: Say) -> FetchReport:
-    data_dir, report = settings.data_folder, FetchReport()
     if not source.exists():
         raise FetchError(f"{source}: no such file or folder")
     archives = _archives(source)
+    return _install_each(
+        settings.data_folder,
+        datasets,
+        say,
+        lambda dataset: _carried_in(settings, dataset, source, archives, say),
+    )
+
+
+def _install_each(
+    data_dir: Path, datasets: list[Dataset], say: Say, put: Callable[[Dataset], None]
+) -> FetchReport:
+    """``put`` every dataset not already in ``data_dir`` (downloaded or carried in); one that
+    fails is reported and the others go on."""
+    report = FetchReport()
     for dataset in [d for d in datasets if not _already(d, data_dir, report, say)]:
         try:
-            _carried_in(settings, dataset, source, archives, say)
+            put(dataset)
         except FetchError as exc:
             report.failed.append(f"{dataset.id}: {exc}")
             continue
